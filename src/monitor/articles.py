@@ -1,0 +1,59 @@
+"""Compose a feed entry and (when there is one) its extracted page into an :class:`Article` (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urljoin
+
+from monitor.dedup import canonical_url, choose_canonical, content_hash
+from monitor.models import Article, ExtractedPage, FeedEntry, Source
+
+
+def entry_url(entry: FeedEntry, *, feed_url: str) -> str | None:
+    """The entry's link made absolute and canonical; None when it has no http(s) link."""
+    if not entry.link:
+        return None
+    absolute = urljoin(feed_url, entry.link)
+    if not absolute.startswith(("http://", "https://")):
+        return None
+    return canonical_url(absolute)
+
+
+def build_article(
+    *,
+    source: Source,
+    entry: FeedEntry,
+    link: str,
+    fetched_at: datetime,
+    page: ExtractedPage | None = None,
+    final_url: str | None = None,
+    feed_language: str | None = None,
+) -> Article:
+    """The page wins for every field it has; the feed entry fills the rest.
+
+    ``extraction`` is ``'page'`` when the page gave body text, else ``'feed'`` (the entry's own content or
+    summary stands in for the body).
+    """
+    page_text = page.text if page is not None else ""
+    if page_text:
+        text, extraction = page_text, "page"
+    else:
+        text, extraction = entry.content or entry.summary or "", "feed"
+    landed = canonical_url(final_url) if final_url else link
+    url = choose_canonical(final_url or link, page.canonical_url) if page is not None else landed
+    return Article(
+        url=url,
+        source=source.id,
+        guid=entry.guid,
+        title=(page.title if page else None) or entry.title,
+        authors=(page.authors if page else ()) or entry.authors,
+        published_at=(page.published_at if page else None) or entry.published_at,
+        fetched_at=fetched_at,
+        text=text,
+        summary=(page.summary if page else None) or entry.summary,
+        language=(page.language if page else None) or entry.language or feed_language or source.language,
+        image=(page.image if page else None) or entry.image,
+        extraction=extraction,
+        content_hash=content_hash(text),
+        urls=tuple(dict.fromkeys((url, link, landed))),
+    )

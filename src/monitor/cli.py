@@ -1,0 +1,354 @@
+"""The ``monitor`` command: a thin shell that turns arguments into library calls and results into output.
+
+Exit codes: 0 success; 1 a runtime failure (archive missing, article not found); 2 bad usage (invalid
+config, unknown source, a query FTS5 rejects).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor import __version__
+from monitor.config import Settings, load_config, parse_duration
+from monitor.errors import ConfigError, MonitorError, NotFoundError, QueryError
+from monitor.formats import FORMATS, render
+from monitor.models import SearchQuery
+from monitor.store import SQLiteArchive
+
+DEFAULT_CONFIG = "config.yaml"
+
+
+class UsageProblem(click.ClickException):
+    exit_code = 2
+
+
+def _load(ctx: click.Context) -> Settings:
+    path = Path(ctx.obj["config"])
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        lines = [f"monitor: invalid configuration in {exc.path or path}:"]
+        lines += [f"  {problem}" for problem in exc.problems]
+        click.echo("\n".join(lines), err=True)
+        ctx.exit(2)
+        raise AssertionError("unreachable") from None
+
+
+def _archive(settings: Settings) -> SQLiteArchive:
+    try:
+        return SQLiteArchive(settings.archive, readonly=True)
+    except MonitorError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose > 0 else logging.INFO
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+
+
+def _when(value: str | None, *, now: datetime) -> datetime | None:
+    """``2024-06-01``, ``2024-06-01T12:00``, or a duration ago such as ``7d``, ``12h``."""
+    if value is None:
+        return None
+    text = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?\s*[smhd]", text):
+        return now - timedelta(seconds=parse_duration(text))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageProblem(f"{value!r} is not a date like 2024-06-01, 2024-06-01T12:00Z, or 7d") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people; json, jsonl or csv for other programs.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "-c",
+    "--config",
+    "config",
+    envvar="MONITOR_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Config file (or set MONITOR_CONFIG).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv includes HTTP library logs).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.version_option(__version__, prog_name="monitor")
+@click.pass_context
+def cli(ctx: click.Context, config: str, verbose: int, quiet: bool) -> None:
+    """Watch what news outlets publish: poll their feeds, archive every article in SQLite, search it.
+
+    \b
+    Start here:
+      monitor run --once            poll every source once, then exit
+      monitor run                   keep polling on each source's interval
+      monitor search 'Maduro AND Iran'
+      monitor sources               what each source did last time
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+    _setup_logging(verbose, quiet)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll each source once and exit (burst mode).")
+@click.option(
+    "--source",
+    "only",
+    multiple=True,
+    metavar="ID",
+    help="Only this source (repeatable). Named sources are polled even when disabled.",
+)
+@click.pass_context
+def run(ctx: click.Context, once: bool, only: tuple[str, ...]) -> None:
+    """Poll the configured sources and archive every new article.
+
+    Without --once, runs until SIGINT/SIGTERM: sources never polled are polled right away, then every
+    `interval`. A failing source is logged and recorded (see `monitor sources`); it never stops the others.
+
+    \b
+    Examples:
+      monitor run
+      monitor run --once
+      monitor -c /etc/monitor/config.yaml run --once --source almayadeen --source bbc-world
+    """
+    from monitor.daemon import run_forever, run_once, select_sources
+
+    settings = _load(ctx)
+    try:
+        select_sources(settings, only)
+    except KeyError as exc:
+        known = ", ".join(s.id for s in settings.resolved_sources()) or "(none)"
+        raise UsageProblem(f"unknown source {exc.args[0]}; configured: {known}") from None
+    try:
+        if once:
+            reports = asyncio.run(run_once(settings, only))
+            failed = [r for r in reports if r.error]
+            new = sum(r.new for r in reports)
+            click.echo(
+                f"polled {len(reports)} sources: {new} new articles, {len(failed)} sources failed",
+                err=True,
+            )
+        else:
+            asyncio.run(run_forever(settings))
+    except MonitorError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.argument("query")
+@click.option(
+    "--source", "sources", multiple=True, metavar="ID", help="Only articles from this source (repeatable)."
+)
+@click.option(
+    "--since", metavar="DATE", help="Published at or after: 2024-06-01, 2024-06-01T12:00Z, or 7d ago."
+)
+@click.option("--until", metavar="DATE", help="Published before this date (same forms as --since).")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many rows."
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["date", "rank"]),
+    default="date",
+    show_default=True,
+    help="Newest first, or best match first.",
+)
+@format_option
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: str,
+    sources: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    limit: int,
+    sort: str,
+    fmt: str,
+) -> None:
+    """Full-text search of titles and bodies, using SQLite FTS5 query syntax.
+
+    \b
+    Query syntax (FTS5):
+      maduro iran               both words, anywhere
+      "maximum pressure"        the exact phrase
+      maduro OR caracas         either word
+      maduro NOT sanctions      the first without the second
+      sanction*                 a prefix
+      title:khamenei            only in the title
+    \b
+    Examples:
+      monitor search 'Maduro AND (Iran OR Tehran)' --since 7d
+      monitor search khamenei --source almayadeen --format jsonl | jq .url
+      monitor search '"maximum pressure"' --sort rank --limit 5 --format csv > hits.csv
+    """
+    settings = _load(ctx)
+    now = datetime.now(UTC)
+    request = SearchQuery(
+        query=query,
+        sources=sources,
+        since=_when(since, now=now),
+        until=_when(until, now=now),
+        sort=sort,
+        limit=limit,
+    )
+    archive = _archive(settings)
+    try:
+        hits = archive.search(request)
+    except QueryError as exc:
+        raise UsageProblem(str(exc)) from None
+    finally:
+        archive.close()
+    rows = [asdict(hit) for hit in hits]
+    if fmt == "table":
+        if not rows:
+            click.echo("no matches", err=True)
+            return
+        for row in rows:
+            date = (row["published_at"] or "")[:10] or "          "
+            click.echo(f"{row['id']:>6}  {date}  {row['source']}  {row['title'] or '(untitled)'}")
+            click.echo(f"        {row['snippet']}")
+            click.echo(f"        {row['url']}")
+        return
+    columns = ["id", "url", "source", "title", "authors", "published_at", "language", "snippet"]
+    click.echo(render(rows, columns, fmt), nl=False)
+
+
+@cli.command()
+@click.argument("id_or_url")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def show(ctx: click.Context, id_or_url: str, fmt: str) -> None:
+    """Print one archived article, by id or by any URL it is known under.
+
+    \b
+    Examples:
+      monitor show 42
+      monitor show https://english.almayadeen.net/news/politics/some-story
+      monitor show 42 --format json | jq -r .text
+    """
+    settings = _load(ctx)
+    archive = _archive(settings)
+    try:
+        article = archive.get_article(id_or_url)
+    except NotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        archive.close()
+    if fmt == "json":
+        click.echo(json.dumps(article, ensure_ascii=False, indent=2))
+        return
+    header: list[tuple[str, Any]] = [
+        ("id", article["id"]),
+        ("source", article["source"]),
+        ("url", article["url"]),
+        ("authors", ", ".join(article["authors"])),
+        ("published", article["published_at"]),
+        ("fetched", article["fetched_at"]),
+        ("language", article["language"]),
+        ("image", article["image"]),
+        ("extraction", article["extraction"]),
+    ]
+    click.echo(article["title"] or "(untitled)")
+    click.echo("=" * min(78, len(article["title"] or "(untitled)")))
+    for name, value in header:
+        if value:
+            click.echo(f"{name + ':':<12}{value}")
+    aliases = [url for url in article["urls"] if url != article["url"]]
+    for url in aliases:
+        click.echo(f"{'also at:':<12}{url}")
+    click.echo()
+    click.echo(article["text"] or article["summary"] or "(no text)")
+
+
+@cli.command()
+@format_option
+@click.pass_context
+def sources(ctx: click.Context, fmt: str) -> None:
+    """Each configured source with its article count, last poll and last error.
+
+    \b
+    Examples:
+      monitor sources
+      monitor sources --format json | jq '.[] | select(.last_error != null) | .id'
+    """
+    settings = _load(ctx)
+    archive = _archive(settings)
+    try:
+        statuses = archive.source_statuses()
+    finally:
+        archive.close()
+    rows = [asdict(status) for status in statuses]
+    if fmt == "table":
+        for row in rows:
+            row["state"] = (
+                "disabled"
+                if not row["enabled"]
+                else "error"
+                if row["last_error"]
+                else ("ok" if row["last_polled_at"] else "never polled")
+            )
+        columns = ["id", "articles", "last_polled_at", "state", "last_error"]
+        click.echo(render(rows, columns, fmt) or "no sources configured\n", nl=False)
+        return
+    columns = [
+        "id",
+        "name",
+        "feed",
+        "enabled",
+        "articles",
+        "last_polled_at",
+        "last_success_at",
+        "last_status",
+        "last_error",
+        "error_count",
+    ]
+    click.echo(render(rows, columns, fmt), nl=False)
+
+
+@cli.command()
+@click.pass_context
+def validate(ctx: click.Context) -> None:
+    """Check the config file and print what it resolves to; exit 2 if it is invalid.
+
+    \b
+    Example:
+      monitor -c config.yaml validate
+    """
+    settings = _load(ctx)
+    click.echo(f"config: {Path(ctx.obj['config']).resolve()}")
+    click.echo(f"archive: {settings.archive}")
+    for source in settings.resolved_sources():
+        state = "" if source.enabled else " (disabled)"
+        click.echo(f"  {source.id}: every {source.interval_s:g}s {source.feed}{state}")
+
+
+def main() -> None:
+    cli(prog_name="monitor")

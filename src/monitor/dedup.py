@@ -1,0 +1,105 @@
+"""Duplicate recognition, first level: canonical URLs and content hashes (pure).
+
+Near-duplicates and revisions build on these (issue "Duplicates").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+# Query parameters that only say how a reader arrived, never which page it is.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wt.mc_id",
+        "__twitter_impression",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_campaign", "pk_kwd", "pk_source", "pk_medium")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def canonical_url(url: str) -> str:
+    """The form of ``url`` that two links to the same page share.
+
+    Lowercase scheme and host, default port and fragment dropped, tracking parameters dropped and the
+    remaining query sorted; an empty path becomes ``/``. Path case and percent-escapes are kept: servers
+    may treat them as distinct.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host
+    if parts.username is not None:
+        credentials = parts.username + (f":{parts.password}" if parts.password is not None else "")
+        netloc = f"{credentials}@{host}"
+    if port is not None and DEFAULT_PORTS.get(scheme) != port:
+        netloc += f":{port}"
+    query = sorted(
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _is_tracking(name)
+    )
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def site_of(url: str) -> str:
+    """Rough registrable domain: ``www.bbc.co.uk`` -> ``bbc.co.uk``, ``m.example.org`` -> ``example.org``."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    labels = host.split(".")
+    if len(labels) <= 2 or all(label.isdigit() for label in labels):
+        return host
+    keep = 3 if len(labels[-2]) <= 3 and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-keep:])
+
+
+def same_site(a: str, b: str) -> bool:
+    return site_of(a) == site_of(b) != ""
+
+
+def choose_canonical(final_url: str, page_canonical: str | None) -> str:
+    """The page's own ``<link rel=canonical>`` wins when it is on the same site as where we landed."""
+    if page_canonical:
+        absolute = urljoin(final_url, page_canonical.strip())
+        if urlsplit(absolute).scheme in ("http", "https") and same_site(absolute, final_url):
+            return canonical_url(absolute)
+    return canonical_url(final_url)
+
+
+def fold_text(text: str) -> str:
+    """Case and whitespace folded: the form ``content_hash`` is computed over."""
+    return " ".join(text.casefold().split())
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 (hex) of the text with case and whitespace folded."""
+    return hashlib.sha256(fold_text(text).encode("utf-8")).hexdigest()

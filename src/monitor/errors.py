@@ -1,0 +1,85 @@
+"""The one exception hierarchy of monitor (pure).
+
+    MonitorError
+    ├── ConfigError          config.yaml is missing, unreadable or invalid (carries every problem)
+    ├── SourceError          one source failed; recorded on the source, never fatal to the daemon
+    │   ├── FetchError       the request failed: network, timeout, HTTP status, size, address guard
+    │   │   ├── BlockedAddressError   the URL resolves to an address the config does not allow
+    │   │   └── TooLargeError         the decoded body passed http.max_bytes
+    │   └── ParseError       the response is not a feed monitor can read
+    ├── StoreError           the archive cannot be opened or written
+    │   └── QueryError       a search query SQLite's FTS5 rejects
+    └── NotFoundError        a looked-up article does not exist
+
+Third-party exceptions are translated where they enter (the fetcher, the store), with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Root of every error monitor raises on purpose."""
+
+
+class ConfigError(MonitorError):
+    """The configuration is unusable; ``problems`` holds one message per problem, each naming its field."""
+
+    def __init__(self, problems: list[str], path: str | None = None) -> None:
+        self.problems = list(problems)
+        self.path = path
+        where = f"{path}: " if path else ""
+        super().__init__(where + "; ".join(self.problems))
+
+
+class SourceError(MonitorError):
+    """A failure that belongs to one source and one URL."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, url: str, source: str | None = None) -> None:
+        self.url = url
+        self.source = source
+        super().__init__(message)
+
+
+class FetchError(SourceError):
+    """An HTTP request did not produce a usable response."""
+
+    kind = "fetch"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        source: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, url=url, source=source)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class BlockedAddressError(FetchError):
+    kind = "blocked"
+
+
+class TooLargeError(FetchError):
+    kind = "too_large"
+
+
+class ParseError(SourceError):
+    kind = "parse"
+
+
+class StoreError(MonitorError):
+    """The archive failed."""
+
+
+class QueryError(StoreError):
+    """A search query was rejected; the message says why."""
+
+
+class NotFoundError(MonitorError):
+    """No article matches the given id or URL."""

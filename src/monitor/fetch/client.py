@@ -1,0 +1,160 @@
+"""HTTP client: one shared ``httpx.AsyncClient`` with monitor's policy on top.
+
+Policy: configured User-Agent, timeouts, at most 5 redirects, a global concurrency cap, the address guard
+on every hop, and a body cap on *decoded* bytes enforced while streaming. Every httpx error is translated
+here into :class:`monitor.errors.FetchError` (or a subclass) carrying the URL and status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from datetime import UTC, datetime
+
+import httpx
+
+from monitor.config import HttpSettings
+from monitor.errors import FetchError, TooLargeError
+from monitor.fetch.guard import AddressGuard
+from monitor.models import FetchResult
+
+MAX_REDIRECTS = 5
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """``Retry-After`` as seconds from ``now``: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class Fetcher:
+    """Fetch URLs under monitor's policy. Use as an async context manager, or call :meth:`aclose`."""
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        *,
+        guard: AddressGuard | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.guard = guard or AddressGuard(allow_private=settings.allow_private_networks)
+        self._limit = asyncio.Semaphore(settings.concurrency)
+        timeout = httpx.Timeout(settings.timeout)
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": settings.user_agent},
+            timeout=timeout,
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            limits=httpx.Limits(
+                max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+            ),
+            event_hooks={"request": [self._check_request]},
+            transport=transport,
+            trust_env=False,
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _check_request(self, request: httpx.Request) -> None:
+        if request.url.scheme not in ("http", "https"):
+            raise FetchError(
+                f"fetcher: refusing non-HTTP URL scheme {request.url.scheme!r}", url=str(request.url)
+            )
+        await self.guard.check(
+            str(request.url),
+            request.url.host,
+            request.url.port or (443 if request.url.scheme == "https" else 80),
+        )
+
+    async def get(self, url: str, *, accept: str = "*/*") -> FetchResult:
+        """GET ``url``; a non-2xx status, a network failure or an oversized body raises ``FetchError``."""
+        started = time.monotonic()
+        # httpx timeouts are per operation; a server that drips bytes forever needs a whole-request deadline.
+        deadline = self.settings.timeout * 3
+        async with self._limit:
+            try:
+                async with asyncio.timeout(deadline):
+                    return await self._get(url, accept=accept, started=started)
+            except TimeoutError:
+                raise FetchError(f"fetcher: no complete response within {deadline:g}s", url=url) from None
+            except httpx.TimeoutException as exc:
+                raise FetchError(f"fetcher: timed out ({type(exc).__name__})", url=url) from None
+            except httpx.TooManyRedirects:
+                raise FetchError(f"fetcher: more than {MAX_REDIRECTS} redirects", url=url) from None
+            except httpx.UnsupportedProtocol as exc:
+                raise FetchError(f"fetcher: unsupported URL scheme ({exc})", url=url) from None
+            except httpx.InvalidURL as exc:
+                raise FetchError(f"fetcher: invalid URL ({exc})", url=url) from None
+            except httpx.DecodingError as exc:
+                raise FetchError(f"fetcher: cannot decode the response body ({exc})", url=url) from None
+            except httpx.HTTPError as exc:
+                message = str(exc) or type(exc).__name__
+                raise FetchError(f"fetcher: {type(exc).__name__}: {message}", url=url) from None
+
+    async def _get(self, url: str, *, accept: str, started: float) -> FetchResult:
+        cap = self.settings.max_bytes
+        async with self._client.stream("GET", url, headers={"Accept": accept}) as response:
+            final_url = str(response.url)
+            if not 200 <= response.status_code < 300:
+                retry_after = None
+                if response.status_code in (429, 503):
+                    retry_after = parse_retry_after(
+                        response.headers.get("retry-after"), now=datetime.now(UTC)
+                    )
+                via = f" (redirected to {final_url})" if final_url != url else ""
+                raise FetchError(
+                    f"fetcher: HTTP {response.status_code} {response.reason_phrase}".rstrip() + via,
+                    url=url,
+                    status=response.status_code,
+                    retry_after=retry_after,
+                )
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap and "content-encoding" not in response.headers:
+                raise TooLargeError(
+                    f"fetcher: body of {int(declared)} bytes is over http.max_bytes ({cap})",
+                    url=url,
+                    status=response.status_code,
+                )
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise TooLargeError(
+                        f"fetcher: body passed http.max_bytes ({cap} decoded bytes); stopped reading",
+                        url=url,
+                        status=response.status_code,
+                    )
+                chunks.append(chunk)
+            return FetchResult(
+                url=url,
+                final_url=final_url,
+                status=response.status_code,
+                headers={key.lower(): value for key, value in response.headers.items()},
+                content=b"".join(chunks),
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )

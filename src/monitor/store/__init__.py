@@ -1,0 +1,10 @@
+"""The archive: the only module that speaks SQL.
+
+:class:`Archive` is the small interface the rest of monitor uses; :class:`SQLiteArchive` implements it with
+sqlite-utils. A second backend (PostgreSQL) implements the same protocol.
+"""
+
+from monitor.store.base import Archive
+from monitor.store.sqlite import SQLiteArchive, iso
+
+__all__ = ["Archive", "SQLiteArchive", "iso"]

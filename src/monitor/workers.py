@@ -1,0 +1,61 @@
+"""Where CPU-bound extraction runs: a process pool sized to the cores, so the event loop never stalls.
+
+``InlineExtractor`` runs in the calling thread; it is for debugging and for tests of our own seams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from typing import Protocol
+
+from monitor.extract import extract_article
+from monitor.models import ExtractedPage
+
+
+class Extractor(Protocol):
+    async def extract(
+        self, content: bytes, *, url: str, charset: str | None, now: datetime
+    ) -> ExtractedPage: ...
+
+    def close(self) -> None: ...
+
+
+def _extract(content: bytes, url: str, charset: str | None, now: datetime) -> ExtractedPage:
+    return extract_article(content, url=url, charset=charset, now=now)
+
+
+class ProcessPoolExtractor:
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # forkserver: workers never inherit the daemon's threads, sockets or SQLite handles.
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+
+    async def extract(self, content: bytes, *, url: str, charset: str | None, now: datetime) -> ExtractedPage:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, _extract, content, url, charset, now)
+        except BrokenProcessPool:
+            # A worker died (out of memory, a crash in a C library): start a fresh pool and report this page.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            raise
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class InlineExtractor:
+    async def extract(self, content: bytes, *, url: str, charset: str | None, now: datetime) -> ExtractedPage:
+        return _extract(content, url, charset, now)
+
+    def close(self) -> None:
+        pass
