@@ -41,6 +41,11 @@ def _text_of(value: Any) -> str | None:
     return (html_to_text(html) or None) if html else None
 
 
+def _raw(entry: Any, key: str) -> Any:
+    """Read a key without feedparser's deprecated published/updated aliasing (it warns, and will go)."""
+    return dict.get(entry, key)
+
+
 def _struct_to_datetime(value: Any) -> datetime | None:
     if not isinstance(value, time.struct_time):
         return None
@@ -114,11 +119,11 @@ def _parse_xml_feed(content: bytes, *, url: str, content_type: str) -> ParsedFee
                 title=_text_of(entry.get("title")),
                 authors=_xml_authors(entry),
                 published_at=_struct_to_datetime(
-                    entry.get("published_parsed")
-                    or entry.get("created_parsed")
-                    or entry.get("updated_parsed")
+                    _raw(entry, "published_parsed")
+                    or _raw(entry, "created_parsed")
+                    or _raw(entry, "updated_parsed")
                 ),
-                updated_at=_struct_to_datetime(entry.get("updated_parsed")),
+                updated_at=_struct_to_datetime(_raw(entry, "updated_parsed")),
                 summary=_text_of(entry.get("summary")),
                 content=_text_of(content_html),
                 image=_xml_image(entry),

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config, parse_duration, parse_size, validate_config
+from monitor.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def problems(data: object) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        validate_config(data)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("10m", 600),
+        ("2h", 7200),
+        ("1d", 86400),
+        (45, 45),
+        ("90", 90),
+        (1.5, 1.5),
+        ("1.5h", 5400),
+    ],
+)
+def test_durations(text: object, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("500KB", 500_000), ("10MB", 10_000_000), ("1GB", 10**9), ("1KiB", 1024), ("2MiB", 2 * 2**20),
+     ("1GiB", 2**30), (4096, 4096), ("123", 123), ("10 mb", 10_000_000)],
+)  # fmt: skip
+def test_sizes(text: object, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def test_defaults_apply_to_sources() -> None:
+    settings = validate_config(
+        {
+            "defaults": {"interval": "30m", "fetch_articles": False},
+            "sources": [
+                {"id": "a", "feed": "https://a.example/rss"},
+                {"id": "b-2", "name": "B", "feed": "https://b.example/rss", "interval": "5m",
+                 "fetch_articles": True, "tags": ["x"], "language": "ar", "enabled": False},
+            ],
+        }
+    )  # fmt: skip
+    a, b = settings.resolved_sources()
+    assert (a.name, a.interval_s, a.fetch_articles, a.enabled) == ("a", 1800, False, True)
+    assert (b.name, b.interval_s, b.fetch_articles, b.enabled, b.tags, b.language) == (
+        "B", 300, True, False, ("x",), "ar"
+    )  # fmt: skip
+    assert settings.http.timeout == 20 and settings.http.max_bytes == 10_000_000
+    assert settings.http.allow_private_networks is False
+    assert str(settings.archive) == "data/monitor.db"
+
+
+def test_bad_interval_names_field_and_value() -> None:
+    sources = [{"id": f"s{i}", "feed": f"https://s{i}.example/feed"} for i in range(4)]
+    sources[3]["interval"] = "10 minutes"
+    assert problems({"sources": sources}) == [
+        'sources[3].interval: "10 minutes" is not a duration like 10m, 2h'
+    ]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems(
+        {
+            "http": {"timeout": "soon", "max_bytes": "huge", "retries": 3},
+            "sources": [
+                {"id": "Bad Id", "feed": "ftp://x.example/feed"},
+                {"id": "ok", "feed": "https://x.example/", "intervall": "5m", "language": "English"},
+                {"name": "no id or feed"},
+            ],
+        }
+    )
+    assert 'http.timeout: "soon" is not a duration like 10m, 2h' in found
+    assert 'http.max_bytes: "huge" is not a size like 500KB, 10MB' in found
+    assert any(p.startswith("http.retries: unknown key") for p in found)
+    assert any(p.startswith('sources[0].id: "Bad Id" is not a source id') for p in found)
+    assert 'sources[0].feed: "ftp://x.example/feed" is not an http(s) URL' in found
+    assert any(p.startswith("sources[1].intervall: unknown key") for p in found)
+    assert any(p.startswith('sources[1].language: "English"') for p in found)
+    assert "sources[2].id: is required" in found and "sources[2].feed: is required" in found
+
+
+def test_duplicate_ids() -> None:
+    found = problems(
+        {"sources": [{"id": "x", "feed": "https://a.example/"}, {"id": "x", "feed": "https://b.example/"}]}
+    )
+    assert found == ['sources[1].id: "x" is already used by sources[0]']
+
+
+def test_archive_is_relative_to_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "monitor.yaml"
+    path.parent.mkdir()
+    path.write_text("archive: db/archive.db\n")
+    assert load_config(path).archive == path.parent / "db" / "archive.db"
+
+
+def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("sources:\n  - id: a\n    feed: [unclosed\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "line " in caught.value.problems[0] and "not valid YAML" in caught.value.problems[0]
+
+
+def test_shipped_config_is_valid() -> None:
+    settings = load_config(REPO / "config.yaml")
+    ids = [source.id for source in settings.resolved_sources()]
+    assert ids[0] == "almayadeen" and len(ids) >= 10
+    assert settings.http.allow_private_networks is False
+
+
+def test_broken_config_exits_2_without_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("sources:\n  - id: a\n    feed: https://a.example/rss\n    interval: 10 minutes\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "-c", str(path), "run", "--once"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert 'sources[0].interval: "10 minutes" is not a duration like 10m, 2h' in done.stderr
+    assert "Traceback" not in done.stderr

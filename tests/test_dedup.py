@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+
+from monitor.dedup import canonical_url, choose_canonical, content_hash, same_site
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "HTTPS://WWW.Example.COM:443/News/Story?b=2&a=1#comments",
+            "https://www.example.com/News/Story?a=1&b=2",
+        ),
+        ("http://example.com:80", "http://example.com/"),
+        ("http://example.com:8080/x", "http://example.com:8080/x"),
+        ("https://example.com/a?utm_source=rss&utm_medium=feed&id=7", "https://example.com/a?id=7"),
+        ("https://example.com/a?fbclid=abc&gclid=def&mc_cid=1&mc_eid=2", "https://example.com/a"),
+        ("https://example.com/a?UTM_Campaign=x&page=2", "https://example.com/a?page=2"),
+        ("https://example.com/a?q=&z=1", "https://example.com/a?q=&z=1"),
+        ("https://example.com/a%20b", "https://example.com/a%20b"),
+        ("http://[::1]:8080/feed", "http://[::1]:8080/feed"),
+    ],
+)
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+def test_canonical_url_is_idempotent() -> None:
+    url = "https://Example.com/path?b=1&utm_source=x&a=2#frag"
+    assert canonical_url(canonical_url(url)) == canonical_url(url)
+
+
+def test_page_canonical_wins_on_same_site_only() -> None:
+    landed = "https://www.example.com/news/123?ref=home"
+    assert (
+        choose_canonical(landed, "https://example.com/news/123-slug") == "https://example.com/news/123-slug"
+    )
+    assert choose_canonical(landed, "/news/123-slug") == "https://www.example.com/news/123-slug"
+    assert (
+        choose_canonical(landed, "https://aggregator.example.org/x")
+        == "https://www.example.com/news/123?ref=home"
+    )
+    assert choose_canonical(landed, "javascript:void(0)") == "https://www.example.com/news/123?ref=home"
+    assert choose_canonical(landed, None) == "https://www.example.com/news/123?ref=home"
+
+
+def test_same_site() -> None:
+    assert same_site("https://www.bbc.co.uk/a", "https://bbc.co.uk/b")
+    assert not same_site("https://bbc.co.uk/a", "https://other.co.uk/b")
+    assert same_site("https://m.example.com/a", "https://amp.example.com/b")
+    assert not same_site("http://127.0.0.1/a", "http://127.0.0.2/a")
+
+
+def test_content_hash_folds_case_and_whitespace() -> None:
+    assert content_hash("Hello   World\n\nSecond") == content_hash("hello world second")
+    assert content_hash("Hello World") != content_hash("Hello Word")
+    assert len(content_hash("")) == 64

@@ -1,0 +1,178 @@
+"""The whole path against a real HTTP server on 127.0.0.1 and a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from newssite import NewsServer, add_outlets, article_text, write_config
+
+from monitor.cli import cli
+
+
+def monitor(config: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def six_outlets(server: NewsServer, tmp_path: Path) -> tuple[NewsServer, Path, Path]:
+    sources = add_outlets(server, outlets=6, articles=20)
+    config, archive = tmp_path / "config.yaml", tmp_path / "archive" / "monitor.db"
+    write_config(config, sources, archive=archive)
+    return server, config, archive
+
+
+def page_hits(server: NewsServer) -> dict[str, int]:
+    return {path: n for path, n in server.hits.items() if "/news/" in path}
+
+
+def test_six_outlets_archived_once(six_outlets: tuple[NewsServer, Path, Path]) -> None:
+    server, config, archive = six_outlets
+    code, _, err = monitor(config, "run", "--once")
+    assert code == 0, err
+    assert "polled 6 sources: 120 new articles, 0 sources failed" in err
+
+    db = sqlite3.connect(archive)
+    db.row_factory = sqlite3.Row
+    rows = db.execute("SELECT * FROM articles ORDER BY source, id").fetchall()
+    assert len(rows) == 120
+    for row in rows:
+        outlet, index = int(row["source"].removeprefix("outlet")), int(row["guid"].split("-")[1])
+        assert row["extraction"] == "page"
+        assert row["text"].split("\n\n") == article_text(outlet, index)  # the whole body, nothing else
+        assert row["title"] == f"Outlet {outlet} story {index}: " + row["title"].split(": ", 1)[1]
+        assert json.loads(row["authors"]) == [f"Reporter {outlet}-{index % 3}"]
+        assert row["url"] == f"{server.base_url}/outlet{outlet}/news/" + row["url"].rsplit("/", 1)[1]
+        assert "utm_" not in row["url"]
+        assert row["published_at"].endswith("Z") and row["fetched_at"].endswith("Z")
+        assert row["language"] == "en"
+        assert row["image"].endswith(f"/images/{outlet}/{index}.jpg")
+        assert len(row["content_hash"]) == 64
+    assert all(n == 1 for n in page_hits(server).values()) and len(page_hits(server)) == 120
+    # every URL the article is known by: the feed link (canonicalised) and the final URL
+    assert db.execute("SELECT count(DISTINCT article_id) FROM article_urls").fetchone()[0] == 120
+    fetches = db.execute("SELECT kind, count(*), sum(error IS NULL) FROM fetches GROUP BY kind").fetchall()
+    assert {tuple(r) for r in fetches} == {("feed", 6, 6), ("page", 120, 120)}
+    sources = db.execute("SELECT id, last_polled_at, last_error FROM sources").fetchall()
+    assert len(sources) == 6 and all(r["last_polled_at"] and r["last_error"] is None for r in sources)
+    db.close()
+
+    server.hits.clear()
+    code, _, err = monitor(config, "run", "--once")
+    assert code == 0 and "0 new articles" in err
+    assert page_hits(server) == {}  # no article page fetched again
+    assert sum(server.hits.values()) == 6  # just the feeds
+    with sqlite3.connect(archive) as again:
+        assert again.execute("SELECT count(*) FROM articles").fetchone()[0] == 120
+
+
+def test_search_in_every_format(six_outlets: tuple[NewsServer, Path, Path]) -> None:
+    _, config, _ = six_outlets
+    assert monitor(config, "run", "--once")[0] == 0
+
+    code, out, _ = monitor(config, "search", "OUT3ART7", "--format", "json")
+    assert code == 0
+    hits = json.loads(out)
+    assert len(hits) == 1
+    assert set(hits[0]) == {"id", "url", "source", "title", "authors", "published_at", "language", "snippet"}
+    assert hits[0]["source"] == "outlet3" and "OUT3ART7" in hits[0]["snippet"]
+
+    code, out, _ = monitor(config, "search", "talks", "--format", "jsonl", "--limit", "200")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 120
+    dates = [line["published_at"] for line in lines]
+    assert dates == sorted(dates, reverse=True)  # newest first
+
+    code, out, _ = monitor(config, "search", "talks", "--source", "outlet2", "--format", "csv", "--limit", "50")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(table) == 20 and {row["source"] for row in table} == {"outlet2"}
+
+    code, out, _ = monitor(config, "search", "OUT5ART2")
+    assert code == 0 and "Outlet 5 story 2" in out
+
+    code, out, _ = monitor(config, "search", "talks", "--since", "2024-05-26", "--until", "2024-05-27",
+                           "--format", "json")  # fmt: skip
+    assert code == 0 and all("2024-05-26" <= hit["published_at"] < "2024-05-27" for hit in json.loads(out))
+    assert json.loads(out)
+
+    code, out, err = monitor(config, "search", "talks AND (", "--format", "json")
+    assert code == 2 and "not a valid FTS5 query" in err and out == ""
+
+
+def test_show_and_sources(six_outlets: tuple[NewsServer, Path, Path]) -> None:
+    server, config, _ = six_outlets
+    assert monitor(config, "run", "--once", "--source", "outlet1")[0] == 0
+    code, out, _ = monitor(config, "show", "1", "--format", "json")
+    article = json.loads(out)
+    assert code == 0 and article["id"] == 1 and article["text"]
+    feed_link = article["url"] + "?utm_source=rss&utm_medium=feed"
+    code, out, _ = monitor(config, "show", feed_link)
+    assert code == 0 and article["title"] in out and article["text"].split("\n\n")[0] in out
+    assert monitor(config, "show", "99999")[0] == 1
+
+    code, out, _ = monitor(config, "sources", "--format", "json")
+    states = {row["id"]: row for row in json.loads(out)}
+    assert states["outlet1"]["articles"] == 20 and states["outlet1"]["last_polled_at"]
+    assert states["outlet2"]["articles"] == 0 and states["outlet2"]["last_polled_at"] is None
+    code, out, _ = monitor(config, "sources")
+    assert code == 0 and "never polled" in out
+
+
+def test_failures_are_recorded_and_others_still_polled(server: NewsServer, tmp_path: Path) -> None:
+    sources = add_outlets(server, outlets=2, articles=3)
+    server.add("/broken/feed.xml", "<html><body>Not a feed</body></html>")
+    server.add("/missing-page/feed.xml", """<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+        <item><title>Gone</title><link>/gone/1</link><guid>g1</guid><description>Teaser text of the story.</description></item>
+        <item><title>Binary</title><link>/bin/2</link><guid>g2</guid><description>Second teaser.</description></item>
+        </channel></rss>""", content_type="application/rss+xml")  # fmt: skip
+    server.add("/bin/2", b"\x89PNG....", content_type="image/png")
+    sources += [
+        {"id": "broken", "feed": server.url("/broken/feed.xml")},
+        {"id": "dead", "feed": server.url("/nothing-here.xml")},
+        {"id": "pageless", "feed": server.url("/missing-page/feed.xml")},
+    ]
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, sources, archive=archive)
+    code, _, err = monitor(config, "run", "--once")
+    assert code == 0
+    assert "2 sources failed" in err
+    db = sqlite3.connect(archive)
+    errors = dict(db.execute("SELECT id, last_error FROM sources").fetchall())
+    assert "not a" in errors["broken"] and "feed" in errors["broken"]
+    assert "HTTP 404" in errors["dead"]
+    assert errors["outlet1"] is None and errors["pageless"] is None
+    assert db.execute("SELECT count(*) FROM articles WHERE source LIKE 'outlet%'").fetchone()[0] == 6
+    kept = dict(db.execute("SELECT title, extraction || ':' || text FROM articles WHERE source = 'pageless'"))
+    assert kept == {"Gone": "feed:Teaser text of the story.", "Binary": "feed:Second teaser."}
+    logged = dict(db.execute("SELECT url, error FROM fetches WHERE source = 'pageless' AND kind = 'page'"))
+    assert "HTTP 404" in logged[server.url("/gone/1")]
+    assert "not an HTML page" in logged[server.url("/bin/2")]
+    assert db.execute("SELECT error FROM fetches WHERE source = 'dead'").fetchone()[0].startswith("fetcher: HTTP 404")
+    db.close()
+    sources_out = monitor(config, "sources")[1]
+    assert "HTTP 404" in sources_out and "error" in sources_out
+
+
+def test_same_url_in_two_sources_is_fetched_and_stored_once(server: NewsServer, tmp_path: Path) -> None:
+    sources = add_outlets(server, outlets=1, articles=4)
+    sources.append({"id": "mirror", "feed": sources[0]["feed"]})
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, sources, archive=archive)
+    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor(config, "run", "--once")[0] == 0
+    assert all(n == 1 for n in page_hits(server).values()) and len(page_hits(server)) == 4
+    with sqlite3.connect(archive) as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
+        assert db.execute("SELECT count(*) FROM entry_guids WHERE source = 'mirror'").fetchone()[0] == 4
+
+
+def test_unknown_source_is_a_usage_error(six_outlets: tuple[NewsServer, Path, Path]) -> None:
+    _, config, _ = six_outlets
+    code, _, err = monitor(config, "run", "--once", "--source", "nope")
+    assert code == 2 and "unknown source nope" in err and "outlet1" in err
