@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from newssite import NewsServer  # noqa: E402
+from newssite import NewsServer
 
 DATA = Path(__file__).parent / "data"
 

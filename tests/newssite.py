@@ -69,7 +69,8 @@ class NewsServer:
                     time.sleep(response.delay_s)
                 body = response.body
                 headers = {"Content-Type": response.content_type, **response.headers}
-                if "gzip" in self.headers.get("Accept-Encoding", "") and len(body) > 512:
+                compress = "gzip" in self.headers.get("Accept-Encoding", "") and len(body) > 512
+                if compress and "Content-Encoding" not in headers:
                     body = gzip.compress(body)
                     headers["Content-Encoding"] = "gzip"
                 self.send_response(response.status)
@@ -156,8 +157,11 @@ def article_text(outlet: int, index: int) -> list[str]:
             f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}." for _ in range(3)
         ]
         paragraphs.append(" ".join(sentences))
-    paragraphs.insert(0, f"Story {index} from outlet {outlet} concerns the {_TOPICS[index % len(_TOPICS)]} "
-                         f"dispute, reference code OUT{outlet}ART{index}.")  # fmt: skip
+    paragraphs.insert(
+        0,
+        f"Story {index} from outlet {outlet} concerns the {_TOPICS[index % len(_TOPICS)]} "
+        f"dispute, reference code OUT{outlet}ART{index}.",
+    )
     return paragraphs
 
 
@@ -211,8 +215,13 @@ def atom_feed(items: list[dict[str, str]], *, title: str, link: str) -> str:
 <link href="{link}"/><id>{link}</id><updated>2024-01-01T00:00:00Z</updated>{entries}</feed>"""
 
 
-def add_outlets(server: NewsServer, *, outlets: int = 6, articles: int = 20,
-                start: datetime = datetime(2024, 5, 1, tzinfo=UTC)) -> list[dict[str, object]]:  # fmt: skip
+def add_outlets(
+    server: NewsServer,
+    *,
+    outlets: int = 6,
+    articles: int = 20,
+    start: datetime = datetime(2024, 5, 1, tzinfo=UTC),
+) -> list[dict[str, object]]:
     """Serve ``outlets`` sites of ``articles`` articles each (even outlets RSS, odd Atom); returns the
     config entries for them. Feed links carry tracking parameters, as real feeds do."""
     sources = []
@@ -222,25 +231,35 @@ def add_outlets(server: NewsServer, *, outlets: int = 6, articles: int = 20,
             published = start + timedelta(hours=outlet * 100 + index)
             path = f"/outlet{outlet}/news/{index}-{_TOPICS[index % len(_TOPICS)]}-story"
             title = f"Outlet {outlet} story {index}: {_TOPICS[index % len(_TOPICS)]} talks continue"
-            server.add(path, article_page(outlet, index, title=title, published=published,
-                                          canonical=server.url(path)))  # fmt: skip
-            items.append({
-                "title": title,
-                "link": server.url(path) + "?utm_source=rss&utm_medium=feed",
-                "guid": f"outlet{outlet}-{index}",
-                "rfc822": format_datetime(published),
-                "iso": published.isoformat().replace("+00:00", "Z"),
-                "summary": article_text(outlet, index)[0],
-            })  # fmt: skip
+            server.add(
+                path,
+                article_page(outlet, index, title=title, published=published, canonical=server.url(path)),
+            )
+            items.append(
+                {
+                    "title": title,
+                    "link": server.url(path) + "?utm_source=rss&utm_medium=feed",
+                    "guid": f"outlet{outlet}-{index}",
+                    "rfc822": format_datetime(published),
+                    "iso": published.isoformat().replace("+00:00", "Z"),
+                    "summary": article_text(outlet, index)[0],
+                }
+            )
         home = server.url(f"/outlet{outlet}/")
         if outlet % 2:
             feed_path = f"/outlet{outlet}/atom.xml"
-            server.add(feed_path, atom_feed(items, title=f"Outlet {outlet}", link=home),
-                       content_type="application/atom+xml")  # fmt: skip
+            server.add(
+                feed_path,
+                atom_feed(items, title=f"Outlet {outlet}", link=home),
+                content_type="application/atom+xml",
+            )
         else:
             feed_path = f"/outlet{outlet}/rss.xml"
-            server.add(feed_path, rss_feed(items, title=f"Outlet {outlet}", link=home),
-                       content_type="application/rss+xml")  # fmt: skip
+            server.add(
+                feed_path,
+                rss_feed(items, title=f"Outlet {outlet}", link=home),
+                content_type="application/rss+xml",
+            )
         sources.append(
             {"id": f"outlet{outlet}", "name": f"Outlet {outlet} News", "feed": server.url(feed_path)}
         )

@@ -37,9 +37,18 @@ def test_durations(text: object, seconds: float) -> None:
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("500KB", 500_000), ("10MB", 10_000_000), ("1GB", 10**9), ("1KiB", 1024), ("2MiB", 2 * 2**20),
-     ("1GiB", 2**30), (4096, 4096), ("123", 123), ("10 mb", 10_000_000)],
-)  # fmt: skip
+    [
+        ("500KB", 500_000),
+        ("10MB", 10_000_000),
+        ("1GB", 10**9),
+        ("1KiB", 1024),
+        ("2MiB", 2 * 2**20),
+        ("1GiB", 2**30),
+        (4096, 4096),
+        ("123", 123),
+        ("10 mb", 10_000_000),
+    ],
+)
 def test_sizes(text: object, size: int) -> None:
     assert parse_size(text) == size
 
@@ -50,16 +59,29 @@ def test_defaults_apply_to_sources() -> None:
             "defaults": {"interval": "30m", "fetch_articles": False},
             "sources": [
                 {"id": "a", "feed": "https://a.example/rss"},
-                {"id": "b-2", "name": "B", "feed": "https://b.example/rss", "interval": "5m",
-                 "fetch_articles": True, "tags": ["x"], "language": "ar", "enabled": False},
+                {
+                    "id": "b-2",
+                    "name": "B",
+                    "feed": "https://b.example/rss",
+                    "interval": "5m",
+                    "fetch_articles": True,
+                    "tags": ["x"],
+                    "language": "ar",
+                    "enabled": False,
+                },
             ],
         }
-    )  # fmt: skip
+    )
     a, b = settings.resolved_sources()
     assert (a.name, a.interval_s, a.fetch_articles, a.enabled) == ("a", 1800, False, True)
     assert (b.name, b.interval_s, b.fetch_articles, b.enabled, b.tags, b.language) == (
-        "B", 300, True, False, ("x",), "ar"
-    )  # fmt: skip
+        "B",
+        300,
+        True,
+        False,
+        ("x",),
+        "ar",
+    )
     assert settings.http.timeout == 20 and settings.http.max_bytes == 10_000_000
     assert settings.http.allow_private_networks is False
     assert str(settings.archive) == "data/monitor.db"
@@ -128,8 +150,10 @@ def test_broken_config_exits_2_without_traceback(tmp_path: Path) -> None:
     path.write_text("sources:\n  - id: a\n    feed: https://a.example/rss\n    interval: 10 minutes\n")
     done = subprocess.run(
         [sys.executable, "-m", "monitor", "-c", str(path), "run", "--once"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert 'sources[0].interval: "10 minutes" is not a duration like 10m, 2h' in done.stderr
     assert "Traceback" not in done.stderr

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from newssite import NewsServer, add_outlets, article_text, write_config
 
 from monitor.cli import cli
+from newssite import NewsServer, add_outlets, article_text, write_config
 
 
 def monitor(config: Path, *args: str) -> tuple[int, str, str]:
@@ -52,7 +52,7 @@ def test_six_outlets_archived_once(six_outlets: tuple[NewsServer, Path, Path]) -
         assert "utm_" not in row["url"]
         assert row["published_at"].endswith("Z") and row["fetched_at"].endswith("Z")
         assert row["language"] == "en"
-        assert row["image"].endswith(f"/images/{outlet}/{index}.jpg")
+        assert row["image"] == f"{server.base_url}/images/{outlet}/{index}.jpg"  # made absolute
         assert len(row["content_hash"]) == 64
     assert all(n == 1 for n in page_hits(server).values()) and len(page_hits(server)) == 120
     # every URL the article is known by: the feed link (canonicalised) and the final URL
@@ -89,15 +89,18 @@ def test_search_in_every_format(six_outlets: tuple[NewsServer, Path, Path]) -> N
     dates = [line["published_at"] for line in lines]
     assert dates == sorted(dates, reverse=True)  # newest first
 
-    code, out, _ = monitor(config, "search", "talks", "--source", "outlet2", "--format", "csv", "--limit", "50")
+    code, out, _ = monitor(
+        config, "search", "talks", "--source", "outlet2", "--format", "csv", "--limit", "50"
+    )
     table = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and len(table) == 20 and {row["source"] for row in table} == {"outlet2"}
 
     code, out, _ = monitor(config, "search", "OUT5ART2")
     assert code == 0 and "Outlet 5 story 2" in out
 
-    code, out, _ = monitor(config, "search", "talks", "--since", "2024-05-26", "--until", "2024-05-27",
-                           "--format", "json")  # fmt: skip
+    code, out, _ = monitor(
+        config, "search", "talks", "--since", "2024-05-26", "--until", "2024-05-27", "--format", "json"
+    )
     assert code == 0 and all("2024-05-26" <= hit["published_at"] < "2024-05-27" for hit in json.loads(out))
     assert json.loads(out)
 
@@ -106,7 +109,7 @@ def test_search_in_every_format(six_outlets: tuple[NewsServer, Path, Path]) -> N
 
 
 def test_show_and_sources(six_outlets: tuple[NewsServer, Path, Path]) -> None:
-    server, config, _ = six_outlets
+    _, config, _ = six_outlets
     assert monitor(config, "run", "--once", "--source", "outlet1")[0] == 0
     code, out, _ = monitor(config, "show", "1", "--format", "json")
     article = json.loads(out)
@@ -127,10 +130,14 @@ def test_show_and_sources(six_outlets: tuple[NewsServer, Path, Path]) -> None:
 def test_failures_are_recorded_and_others_still_polled(server: NewsServer, tmp_path: Path) -> None:
     sources = add_outlets(server, outlets=2, articles=3)
     server.add("/broken/feed.xml", "<html><body>Not a feed</body></html>")
-    server.add("/missing-page/feed.xml", """<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+    server.add(
+        "/missing-page/feed.xml",
+        """<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
         <item><title>Gone</title><link>/gone/1</link><guid>g1</guid><description>Teaser text of the story.</description></item>
         <item><title>Binary</title><link>/bin/2</link><guid>g2</guid><description>Second teaser.</description></item>
-        </channel></rss>""", content_type="application/rss+xml")  # fmt: skip
+        </channel></rss>""",
+        content_type="application/rss+xml",
+    )
     server.add("/bin/2", b"\x89PNG....", content_type="image/png")
     sources += [
         {"id": "broken", "feed": server.url("/broken/feed.xml")},
@@ -153,7 +160,11 @@ def test_failures_are_recorded_and_others_still_polled(server: NewsServer, tmp_p
     logged = dict(db.execute("SELECT url, error FROM fetches WHERE source = 'pageless' AND kind = 'page'"))
     assert "HTTP 404" in logged[server.url("/gone/1")]
     assert "not an HTML page" in logged[server.url("/bin/2")]
-    assert db.execute("SELECT error FROM fetches WHERE source = 'dead'").fetchone()[0].startswith("fetcher: HTTP 404")
+    assert (
+        db.execute("SELECT error FROM fetches WHERE source = 'dead'")
+        .fetchone()[0]
+        .startswith("fetcher: HTTP 404")
+    )
     db.close()
     sources_out = monitor(config, "sources")[1]
     assert "HTTP 404" in sources_out and "error" in sources_out

@@ -19,6 +19,13 @@ def entry_url(entry: FeedEntry, *, feed_url: str) -> str | None:
     return canonical_url(absolute)
 
 
+def _absolute(base: str, url: str | None) -> str | None:
+    if not url:
+        return None
+    absolute = urljoin(base, url.strip())
+    return absolute if absolute.startswith(("http://", "https://")) else None
+
+
 def build_article(
     *,
     source: Source,
@@ -52,7 +59,7 @@ def build_article(
         text=text,
         summary=(page.summary if page else None) or entry.summary,
         language=(page.language if page else None) or entry.language or feed_language or source.language,
-        image=(page.image if page else None) or entry.image,
+        image=_absolute(final_url or link, (page.image if page else None) or entry.image),
         extraction=extraction,
         content_hash=content_hash(text),
         urls=tuple(dict.fromkeys((url, link, landed))),

@@ -243,7 +243,14 @@ def search(
 
 @cli.command()
 @click.argument("id_or_url")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for reading; json (with the full text and every known URL) for other programs.",
+)
 @click.pass_context
 def show(ctx: click.Context, id_or_url: str, fmt: str) -> None:
     """Print one archived article, by id or by any URL it is known under.

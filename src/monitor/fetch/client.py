@@ -133,7 +133,8 @@ class Fetcher:
                     retry_after=retry_after,
                 )
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > cap and "content-encoding" not in response.headers:
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if declared.isdigit() and int(declared) > cap and encoding == "identity":
                 raise TooLargeError(
                     f"fetcher: body of {int(declared)} bytes is over http.max_bytes ({cap})",
                     url=url,

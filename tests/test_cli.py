@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import cli
+
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_teaches_with_an_example(name: str) -> None:
+    command = cli.commands[name]
+    assert command.help and len(command.help) > 40
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+    examples = result.output.split("Example", 1)[1]
+    assert any(line.strip().startswith("monitor ") and name in line for line in examples.splitlines())
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"monitor {name} --{param.name} has no help text"
+
+
+def test_top_level_help_and_version() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0 and "monitor run --once" in result.output
+    assert "0.1.0" in CliRunner().invoke(cli, ["--version"]).output
+
+
+def test_python_dash_m_works() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "search" in done.stdout
+
+
+def test_missing_config_is_clear(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["-c", str(tmp_path / "nope.yaml"), "sources"])
+    assert result.exit_code == 2 and "file not found" in result.stderr
+
+
+def test_readers_need_an_archive(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("archive: a.db\nsources: []\n")
+    result = CliRunner().invoke(cli, ["-c", str(config), "search", "x"])
+    assert result.exit_code == 1 and "no archive" in result.stderr and "monitor run" in result.stderr
+
+
+def test_validate_prints_resolved_sources(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("sources:\n  - {id: a, feed: 'https://a.example/rss', interval: 2h}\n")
+    result = CliRunner().invoke(cli, ["-c", str(config), "validate"])
+    assert result.exit_code == 0 and "a: every 7200s https://a.example/rss" in result.output
+
+
+def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "env.yaml"
+    config.write_text("sources:\n  - {id: from-env, feed: 'https://a.example/rss'}\n")
+    monkeypatch.setenv("MONITOR_CONFIG", str(config))
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 0 and "from-env" in result.output

@@ -1,0 +1,100 @@
+"""The daemon with the real APScheduler: first polls at start, re-polls on the interval, clean stops."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.config import load_config
+from monitor.daemon import run_forever
+from monitor.models import Source
+from monitor.schedule import first_poll_at
+from monitor.workers import InlineExtractor
+from newssite import NewsServer, add_outlets, write_config
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SOURCE = Source(id="s", name="s", feed="http://x/", interval_s=600)
+
+
+def count(archive: Path, sql: str = "SELECT count(*) FROM articles") -> int:
+    if not archive.exists():
+        return 0
+    with sqlite3.connect(archive) as db:
+        try:
+            return int(db.execute(sql).fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def test_first_poll_times() -> None:
+    assert first_poll_at(SOURCE, last_polled_at=None, now=NOW) == NOW
+    recent = NOW - timedelta(minutes=4)
+    assert first_poll_at(SOURCE, last_polled_at=recent, now=NOW) == recent + timedelta(minutes=10)
+    overdue = NOW - timedelta(hours=3)
+    assert first_poll_at(SOURCE, last_polled_at=overdue, now=NOW, spread=0.0) == NOW
+    assert first_poll_at(SOURCE, last_polled_at=overdue, now=NOW, spread=0.5) == NOW + timedelta(seconds=30)
+
+
+def test_run_forever_polls_at_start_then_on_interval(server: NewsServer, tmp_path: Path) -> None:
+    sources = add_outlets(server, outlets=2, articles=3)
+    sources[0]["interval"] = "1s"
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, sources, archive=archive)
+    settings = load_config(config)
+    feed0, feed1 = (str(s["feed"]).removeprefix(server.base_url) for s in sources)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        daemon = asyncio.create_task(run_forever(settings, extractor=InlineExtractor(), stop=stop))
+        deadline = time.monotonic() + 30
+        while server.hits[feed0] < 3 and time.monotonic() < deadline:  # noqa: ASYNC110 (polling a counter in another thread)
+            await asyncio.sleep(0.1)
+        stop.set()
+        await asyncio.wait_for(daemon, timeout=20)
+
+    asyncio.run(scenario())
+    assert server.hits[feed0] >= 3  # re-polled every second
+    assert server.hits[feed1] == 1  # 15 minutes default interval: polled once, at start
+    assert count(archive) == 6
+    assert all(n == 1 for path, n in server.hits.items() if "/news/" in path)
+
+
+def test_sigterm_stops_cleanly_and_restart_resumes(server: NewsServer, tmp_path: Path) -> None:
+    sources = add_outlets(server, outlets=3, articles=5)
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, sources, archive=archive)
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "-c", str(config), "run"],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+
+    daemon = start()
+    deadline = time.monotonic() + 60
+    while count(archive) < 15 and time.monotonic() < deadline and daemon.poll() is None:
+        time.sleep(0.2)
+    daemon.send_signal(signal.SIGTERM)
+    _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err
+    assert "daemon: stopped" in err and "Traceback" not in err
+    assert count(archive) == 15
+    polled = count(archive, "SELECT count(*) FROM sources WHERE last_polled_at IS NOT NULL")
+    assert polled == 3
+
+    # A restart within the interval polls nothing: the last poll times live in the archive.
+    server.hits.clear()
+    daemon = start()
+    time.sleep(3)
+    daemon.send_signal(signal.SIGINT)
+    _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err
+    assert server.hits == {}

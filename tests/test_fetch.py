@@ -1,0 +1,176 @@
+"""The fetcher against a real local server: policy, limits and error translation."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import pytest
+
+from monitor.config import HttpSettings
+from monitor.errors import BlockedAddressError, FetchError, TooLargeError
+from monitor.fetch import AddressGuard, Fetcher
+from monitor.fetch.client import parse_retry_after
+from monitor.fetch.guard import is_public_address
+from newssite import NewsServer
+
+
+def fetch(url: str, **settings: Any) -> Any:
+    async def go() -> Any:
+        options = {"allow_private_networks": True, "timeout": 2, **settings}
+        async with Fetcher(HttpSettings(**options)) as fetcher:
+            return await fetcher.get(url)
+
+    return asyncio.run(go())
+
+
+def test_get_sends_user_agent_and_decodes_gzip(server: NewsServer) -> None:
+    server.add("/big", "<p>" + "word " * 2000 + "</p>")
+    result = fetch(server.url("/big"), user_agent="monitor-test/1.0")
+    assert result.status == 200 and result.content.startswith(b"<p>word") and len(result.content) > 10_000
+    assert server.requests[0][1]["user-agent"] == "monitor-test/1.0"
+    assert "gzip" in server.requests[0][1]["accept-encoding"]
+    assert result.charset == "utf-8" and result.content_type == "text/html"
+
+
+def test_http_error_carries_status_and_retry_after(server: NewsServer) -> None:
+    server.add("/busy", "slow down", status=429, headers={"Retry-After": "120"})
+    with pytest.raises(FetchError) as caught:
+        fetch(server.url("/busy"))
+    assert caught.value.status == 429 and caught.value.retry_after == 120
+    assert caught.value.url == server.url("/busy") and "HTTP 429" in str(caught.value)
+
+
+def test_retry_after_as_date() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("Thu, 01 Jan 2026 12:01:00 GMT", now=now) == 60
+    assert parse_retry_after("soon", now=now) is None
+
+
+def test_redirects_followed_up_to_five(server: NewsServer) -> None:
+    for i in range(7):
+        server.add(f"/r{i}", "", status=301, headers={"Location": f"/r{i + 1}"})
+    server.add("/r7", "done")
+    server.add("/ok-start", "", status=302, headers={"Location": "/r7"})
+    assert fetch(server.url("/ok-start")).final_url == server.url("/r7")
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        fetch(server.url("/r0"))
+
+
+def test_redirect_to_other_scheme_is_refused(server: NewsServer) -> None:
+    server.add("/to-file", "", status=302, headers={"Location": "file:///etc/passwd"})
+    with pytest.raises(FetchError, match="scheme"):
+        fetch(server.url("/to-file"))
+
+
+def test_body_cap_counts_decoded_bytes_while_streaming(server: NewsServer) -> None:
+    def endless(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        chunk = b"x" * 65536
+        try:
+            for _ in range(2000):  # would be 128 MiB; the client must stop long before
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+    server.routes["/endless"] = endless
+    with pytest.raises(TooLargeError, match="max_bytes"):
+        fetch(server.url("/endless"), max_bytes="1MB")
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    server.add("/bomb", bomb, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(TooLargeError):
+        fetch(server.url("/bomb"), max_bytes="1MB")
+    server.add("/declared", b"y" * 3_000_000, headers={"Content-Encoding": "identity"})
+    with pytest.raises(TooLargeError, match=r"over http\.max_bytes"):
+        fetch(server.url("/declared"), max_bytes="1MB")
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A server that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()
+
+
+def test_server_that_never_answers_times_out(silent_port: int) -> None:
+    with pytest.raises(FetchError, match=r"timed out|no complete response"):
+        fetch(f"http://127.0.0.1:{silent_port}/feed", timeout=0.5)
+
+
+def test_refused_connection_is_a_fetch_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(FetchError, match="ConnectError"):
+        fetch(f"http://127.0.0.1:{port}/feed")
+
+
+def test_private_addresses_are_refused_by_default(server: NewsServer) -> None:
+    server.add("/feed", "secret")
+    with pytest.raises(BlockedAddressError, match=r"non-public address 127\.0\.0\.1"):
+        fetch(server.url("/feed"), allow_private_networks=False)
+    assert server.hits == {}  # refused before any request was sent
+
+
+def test_guard_checks_every_redirect_hop(server: NewsServer) -> None:
+    async def resolver(host: str, port: int) -> list[str]:
+        return {"public.example": ["93.184.216.34"], "internal.example": ["10.0.0.5"]}[host]
+
+    async def go() -> None:
+        guard = AddressGuard(allow_private=False, resolver=resolver)
+        await guard.check("http://public.example/", "public.example", 80)
+        with pytest.raises(BlockedAddressError, match=r"10\.0\.0\.5"):
+            await guard.check("http://internal.example/", "internal.example", 80)
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.1", False),
+        ("172.16.5.4", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("2606:4700::1111", True),
+        ("0.0.0.0", False),
+        ("100.64.0.1", False),
+    ],
+)
+def test_public_addresses(address: str, public: bool) -> None:
+    assert is_public_address(address) is public
