@@ -266,6 +266,25 @@ def add_outlets(
     return sources
 
 
+FIXTURES = Path(__file__).parent / "data"
+FIXTURE_PAGES = {
+    "/news/2022/06/khamenei-maduro-resistance": ("seed_article.html", "text/html; charset=iso-8859-1"),
+    "/fr/societe/greve-transports-port-marville": ("plain_article.html", "text/html"),
+    "/ar/local/rainwater-harvesting": ("arabic_article.html", "text/html; charset=utf-8"),
+}
+
+
+def add_fixture_outlet(server: NewsServer) -> dict[str, object]:
+    """Serve the golden feed and pages of ``tests/data`` (the seed article among them). The headers lie
+    about two pages' charsets, as servers do: the seed page is UTF-8 sent as latin-1, the Arabic page is
+    windows-1256 sent as UTF-8."""
+    feed = (FIXTURES / "feeds" / "rss2.xml").read_text(encoding="utf-8").replace("{base}", server.base_url)
+    server.add("/digest/rss.xml", feed, content_type="application/rss+xml; charset=utf-8")
+    for path, (name, content_type) in FIXTURE_PAGES.items():
+        server.add(path, (FIXTURES / "pages" / name).read_bytes(), content_type=content_type)
+    return {"id": "digest", "name": "Regional Digest", "feed": server.url("/digest/rss.xml")}
+
+
 def write_config(path: Path, sources: list[dict[str, object]], *, archive: Path) -> None:
     import yaml
 
@@ -288,7 +307,7 @@ def main() -> None:
     parser.add_argument("--archive", type=Path, default=Path("data/demo.db"))
     args = parser.parse_args()
     server = NewsServer(args.port)
-    sources = add_outlets(server, outlets=args.outlets, articles=args.articles)
+    sources = [add_fixture_outlet(server), *add_outlets(server, outlets=args.outlets, articles=args.articles)]
     write_config(args.config, sources, archive=args.archive)
     print(f"serving {args.outlets} outlets at {server.base_url}; config written to {args.config}")
     server.httpd.serve_forever()

@@ -65,3 +65,11 @@ def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("MONITOR_CONFIG", str(config))
     result = CliRunner().invoke(cli, ["validate"])
     assert result.exit_code == 0 and "from-env" in result.output
+
+
+def test_archive_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("archive: a.db\nsources: []\n")
+    monkeypatch.setenv("MONITOR_ARCHIVE", str(tmp_path / "elsewhere.db"))
+    result = CliRunner().invoke(cli, ["-c", str(config), "validate"])
+    assert result.exit_code == 0 and f"archive: {tmp_path / 'elsewhere.db'}" in result.output

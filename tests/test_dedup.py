@@ -17,6 +17,8 @@ from monitor.dedup import canonical_url, choose_canonical, content_hash, same_si
         ("https://example.com/a?utm_source=rss&utm_medium=feed&id=7", "https://example.com/a?id=7"),
         ("https://example.com/a?fbclid=abc&gclid=def&mc_cid=1&mc_eid=2", "https://example.com/a"),
         ("https://example.com/a?UTM_Campaign=x&page=2", "https://example.com/a?page=2"),
+        ("https://example.fr/a?xtor=RSS-12&at_medium=x", "https://example.fr/a"),
+        ("https://example.co.uk/a?ns_mchannel=rss&ns_source=PublicRSS20-sa", "https://example.co.uk/a"),
         ("https://example.com/a?q=&z=1", "https://example.com/a?q=&z=1"),
         ("https://example.com/a%20b", "https://example.com/a%20b"),
         ("http://[::1]:8080/feed", "http://[::1]:8080/feed"),

@@ -12,7 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from newssite import NewsServer, add_outlets, article_text, write_config
+from newssite import (
+    FIXTURE_PAGES,
+    FIXTURES,
+    NewsServer,
+    add_fixture_outlet,
+    add_outlets,
+    article_text,
+    write_config,
+)
 
 
 def monitor(config: Path, *args: str) -> tuple[int, str, str]:
@@ -187,3 +195,35 @@ def test_unknown_source_is_a_usage_error(six_outlets: tuple[NewsServer, Path, Pa
     _, config, _ = six_outlets
     code, _, err = monitor(config, "run", "--once", "--source", "nope")
     assert code == 2 and "unknown source nope" in err and "outlet1" in err
+
+
+def test_golden_pages_through_the_whole_path(server: NewsServer, tmp_path: Path) -> None:
+    """The seed article and two other outlets' pages, served with lying charsets, land with their metadata."""
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, [add_fixture_outlet(server)], archive=archive)
+    code, _, err = monitor(config, "run", "--once")
+    assert code == 0 and "3 new articles" in err
+    db = sqlite3.connect(archive)
+    db.row_factory = sqlite3.Row
+    for path, (name, _) in FIXTURE_PAGES.items():
+        want = json.loads(
+            (FIXTURES / "pages" / name.replace(".html", ".expected.json")).read_text(encoding="utf-8")
+        )
+        row = db.execute("SELECT * FROM articles WHERE url = ?", [server.url(path)]).fetchone()
+        assert row is not None, path  # the tracking parameters of the feed link are gone
+        assert row["extraction"] == "page"
+        assert row["title"] == want["title"]
+        assert json.loads(row["authors"]) == want["authors"]
+        assert row["published_at"] == want["published_at"]
+        assert row["language"] == want["language"]
+        for fragment in want["text_must_contain"]:
+            assert fragment in row["text"]
+        for fragment in want["text_must_not_contain"]:
+            assert fragment not in row["text"]
+    seed = db.execute("SELECT text FROM articles WHERE text LIKE '%Khamenei%'").fetchone()[0]
+    assert seed.endswith("Source » almayadeen")
+    db.close()
+    code, out, _ = monitor(config, "search", "almayadeen", "--format", "json")
+    assert code == 0 and [hit["title"] for hit in json.loads(out)] == [
+        "Khamenei to Maduro: Resistance is the only way to face US pressure"
+    ]

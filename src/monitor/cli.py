@@ -35,13 +35,16 @@ class UsageProblem(click.ClickException):
 def _load(ctx: click.Context) -> Settings:
     path = Path(ctx.obj["config"])
     try:
-        return load_config(path)
+        settings = load_config(path)
     except ConfigError as exc:
         lines = [f"monitor: invalid configuration in {exc.path or path}:"]
         lines += [f"  {problem}" for problem in exc.problems]
         click.echo("\n".join(lines), err=True)
         ctx.exit(2)
         raise AssertionError("unreachable") from None
+    if ctx.obj.get("archive"):
+        settings = settings.model_copy(update={"archive": Path(ctx.obj["archive"])})
+    return settings
 
 
 def _archive(settings: Settings) -> SQLiteArchive:
@@ -98,11 +101,17 @@ format_option = click.option(
     type=click.Path(dir_okay=False),
     help="Config file (or set MONITOR_CONFIG).",
 )
+@click.option(
+    "--archive",
+    envvar="MONITOR_ARCHIVE",
+    type=click.Path(dir_okay=False),
+    help="Archive file, overriding the config's `archive` (or set MONITOR_ARCHIVE).",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv includes HTTP library logs).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
 @click.version_option(__version__, prog_name="monitor")
 @click.pass_context
-def cli(ctx: click.Context, config: str, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, config: str, archive: str | None, verbose: int, quiet: bool) -> None:
     """Watch what news outlets publish: poll their feeds, archive every article in SQLite, search it.
 
     \b
@@ -114,6 +123,7 @@ def cli(ctx: click.Context, config: str, verbose: int, quiet: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
+    ctx.obj["archive"] = archive
     _setup_logging(verbose, quiet)
 
 

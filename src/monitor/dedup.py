@@ -30,6 +30,21 @@ TRACKING_PARAMS = frozenset(
         "vero_id",
         "wt.mc_id",
         "__twitter_impression",
+        "xtor",
+        "at_medium",
+        "at_campaign",
+        "at_source",
+        "at_platform",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+        "ito",
+        "ocid",
+        "cmpid",
+        "smid",
+        "sr_share",
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_campaign", "pk_kwd", "pk_source", "pk_medium")

@@ -1,0 +1,21 @@
+# syntax=docker/dockerfile:1
+# monitor: `docker run -v ./config.yaml:/config/config.yaml:ro -v monitor-data:/data IMAGE`
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml constraints.txt README.md ./
+COPY src ./src
+RUN python -m venv /opt/monitor \
+    && /opt/monitor/bin/pip install --no-cache-dir -c constraints.txt .
+
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --home-dir /data monitor \
+    && mkdir -p /data /config && chown monitor /data
+COPY --from=build /opt/monitor /opt/monitor
+ENV PATH="/opt/monitor/bin:$PATH" \
+    MONITOR_CONFIG=/config/config.yaml \
+    MONITOR_ARCHIVE=/data/monitor.db \
+    PYTHONUNBUFFERED=1
+USER monitor
+WORKDIR /data
+VOLUME ["/data"]
+CMD ["monitor", "run"]
