@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import html
 import random
 import threading
@@ -35,13 +36,23 @@ class Response:
     delay_s: float = 0.0
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # clients that hang up mid-body (the size-cap tests) are expected here
+
+
 class NewsServer:
     """Serve fixed responses (or custom handlers) by path; ``hits`` counts requests per path."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Response | Handler] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.active = 0
+        self.peak_active = 0
+        self.starts: list[float] = []
         self._lock = threading.Lock()
         server = self
 
@@ -56,17 +67,31 @@ class NewsServer:
                 with server._lock:
                     server.hits[path] += 1
                     server.requests.append((path, {k.lower(): v for k, v in self.headers.items()}))
-                route = server.routes.get(path) or server.routes.get(urlsplit(path).path)
-                if route is None:
-                    self._send(Response(b"not found", status=404, content_type="text/plain"))
-                elif isinstance(route, Response):
-                    self._send(route)
-                else:
-                    route(self)
+                    server.starts.append(time.monotonic())
+                    server.active += 1
+                    server.peak_active = max(server.peak_active, server.active)
+                try:
+                    route = server.routes.get(path) or server.routes.get(urlsplit(path).path)
+                    if route is None:
+                        self._send(Response(b"not found", status=404, content_type="text/plain"))
+                    elif isinstance(route, Response):
+                        self._send(route)
+                    else:
+                        route(self)
+                finally:
+                    with server._lock:
+                        server.active -= 1
 
             def _send(self, response: Response) -> None:
                 if response.delay_s:
                     time.sleep(response.delay_s)
+                etag = response.headers.get("ETag")
+                if etag and self.headers.get("If-None-Match") == etag and response.status == 200:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = response.body
                 headers = {"Content-Type": response.content_type, **response.headers}
                 compress = "gzip" in self.headers.get("Accept-Encoding", "") and len(body) > 512
@@ -80,9 +105,9 @@ class NewsServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)
+        self.httpd = _QuietServer((host, port), RequestHandler)
         self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.base_url = f"http://{host}:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> NewsServer:
@@ -215,6 +240,10 @@ def atom_feed(items: list[dict[str, str]], *, title: str, link: str) -> str:
 <link href="{link}"/><id>{link}</id><updated>2024-01-01T00:00:00Z</updated>{entries}</feed>"""
 
 
+def _etag(body: str) -> str:
+    return '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:16] + '"'
+
+
 def add_outlets(
     server: NewsServer,
     *,
@@ -247,19 +276,12 @@ def add_outlets(
             )
         home = server.url(f"/outlet{outlet}/")
         if outlet % 2:
-            feed_path = f"/outlet{outlet}/atom.xml"
-            server.add(
-                feed_path,
-                atom_feed(items, title=f"Outlet {outlet}", link=home),
-                content_type="application/atom+xml",
-            )
+            feed_path, content_type = f"/outlet{outlet}/atom.xml", "application/atom+xml"
+            body = atom_feed(items, title=f"Outlet {outlet}", link=home)
         else:
-            feed_path = f"/outlet{outlet}/rss.xml"
-            server.add(
-                feed_path,
-                rss_feed(items, title=f"Outlet {outlet}", link=home),
-                content_type="application/rss+xml",
-            )
+            feed_path, content_type = f"/outlet{outlet}/rss.xml", "application/rss+xml"
+            body = rss_feed(items, title=f"Outlet {outlet}", link=home)
+        server.add(feed_path, body, content_type=content_type, headers={"ETag": _etag(body)})
         sources.append(
             {"id": f"outlet{outlet}", "name": f"Outlet {outlet} News", "feed": server.url(feed_path)}
         )
@@ -290,7 +312,8 @@ def write_config(path: Path, sources: list[dict[str, object]], *, archive: Path)
 
     config = {
         "archive": str(archive),
-        "http": {"allow_private_networks": True, "timeout": "5s"},
+        # Every outlet here is one host (127.0.0.1): polite defaults would serialise the whole suite.
+        "http": {"allow_private_networks": True, "timeout": "5s", "per_host": 8, "per_host_delay": 0},
         "sources": sources,
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

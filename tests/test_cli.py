@@ -56,7 +56,7 @@ def test_validate_prints_resolved_sources(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("sources:\n  - {id: a, feed: 'https://a.example/rss', interval: 2h}\n")
     result = CliRunner().invoke(cli, ["-c", str(config), "validate"])
-    assert result.exit_code == 0 and "a: every 7200s https://a.example/rss" in result.output
+    assert result.exit_code == 0 and "a: feed every 7200s https://a.example/rss" in result.output
 
 
 def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -113,7 +113,8 @@ def test_every_problem_is_reported_at_once() -> None:
     assert 'sources[0].feed: "ftp://x.example/feed" is not an http(s) URL' in found
     assert any(p.startswith("sources[1].intervall: unknown key") for p in found)
     assert any(p.startswith('sources[1].language: "English"') for p in found)
-    assert "sources[2].id: is required" in found and "sources[2].feed: is required" in found
+    assert "sources[2].id: is required" in found
+    assert any(p.startswith("sources[2].feed: is required") for p in found)
 
 
 def test_duplicate_ids() -> None:
@@ -157,3 +158,67 @@ def test_broken_config_exits_2_without_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert 'sources[0].interval: "10 minutes" is not a duration like 10m, 2h' in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_source_kinds_need_their_address() -> None:
+    found = problems(
+        {
+            "defaults": {"min_interval": "2h", "max_interval": "1h"},
+            "sources": [
+                {"id": "a", "kind": "sitemap", "feed": "https://a.example/sitemap.xml"},
+                {"id": "b", "kind": "html", "url": "https://b.example/world/"},
+                {"id": "c", "kind": "podcast", "url": "https://c.example/"},
+                {
+                    "id": "d",
+                    "feed": "https://d.example/rss",
+                    "links": "h3 a",
+                    "min_interval": "1d",
+                    "max_interval": "1h",
+                },
+            ],
+        }
+    )
+    assert "defaults.min_interval: 7200s is more than max_interval (3600s)" in found
+    assert "sources[0].url: is required for kind sitemap" in found
+    assert "sources[0].feed: is for kind feed; a sitemap source takes `url:`" in found
+    assert any(p.startswith("sources[1].links: is required for kind html") for p in found)
+    assert any(p.startswith('sources[2].kind: "podcast"') for p in found)
+    assert "sources[3].links: only applies to kind html" in found
+    assert "sources[3].min_interval: 86400s is more than max_interval (3600s)" in found
+
+
+def test_adaptive_and_pinned_sources() -> None:
+    settings = validate_config(
+        {
+            "defaults": {"interval": "1m", "min_interval": "5m", "max_interval": "2h"},
+            "http": {"per_host": 4, "per_host_delay": 0, "max_connections": 64, "respect_robots": False},
+            "sources": [
+                {"id": "adaptive", "feed": "https://a.example/rss"},
+                {"id": "pinned", "feed": "https://b.example/rss", "interval": "1m"},
+                {
+                    "id": "map",
+                    "kind": "sitemap",
+                    "url": "https://c.example/news.xml",
+                    "max_age": "1d",
+                    "conditional": False,
+                },
+                {"id": "section", "kind": "html", "url": "https://d.example/world/", "links": "h3 a"},
+            ],
+        }
+    )
+    adaptive, pinned, sitemap, section = settings.resolved_sources()
+    assert (adaptive.pinned, adaptive.interval_s, adaptive.min_interval_s, adaptive.max_interval_s) == (
+        False,
+        300,
+        300,
+        7200,
+    )
+    assert (pinned.pinned, pinned.interval_s) == (True, 60)
+    assert (sitemap.kind, sitemap.url, sitemap.max_age_s, sitemap.conditional) == (
+        "sitemap",
+        "https://c.example/news.xml",
+        86400,
+        False,
+    )
+    assert (section.kind, section.links, section.dead_after) == ("html", "h3 a", 10)
+    assert (settings.http.per_host, settings.http.per_host_delay, settings.http.max_connections) == (4, 0, 64)

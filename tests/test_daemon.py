@@ -8,18 +8,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.config import load_config
 from monitor.daemon import run_forever
-from monitor.models import Source
-from monitor.schedule import first_poll_at
 from monitor.workers import InlineExtractor
 from newssite import NewsServer, add_outlets, write_config
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-SOURCE = Source(id="s", name="s", feed="http://x/", interval_s=600)
 
 
 def count(archive: Path, sql: str = "SELECT count(*) FROM articles") -> int:
@@ -30,15 +24,6 @@ def count(archive: Path, sql: str = "SELECT count(*) FROM articles") -> int:
             return int(db.execute(sql).fetchone()[0])
         except sqlite3.OperationalError:
             return 0
-
-
-def test_first_poll_times() -> None:
-    assert first_poll_at(SOURCE, last_polled_at=None, now=NOW) == NOW
-    recent = NOW - timedelta(minutes=4)
-    assert first_poll_at(SOURCE, last_polled_at=recent, now=NOW) == recent + timedelta(minutes=10)
-    overdue = NOW - timedelta(hours=3)
-    assert first_poll_at(SOURCE, last_polled_at=overdue, now=NOW, spread=0.0) == NOW
-    assert first_poll_at(SOURCE, last_polled_at=overdue, now=NOW, spread=0.5) == NOW + timedelta(seconds=30)
 
 
 def test_run_forever_polls_at_start_then_on_interval(server: NewsServer, tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         format="%(asctime)s %(levelname)-7s %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%S",
         stream=sys.stderr,
+        force=True,
     )
     for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
@@ -128,7 +129,8 @@ def cli(ctx: click.Context, config: str, archive: str | None, verbose: int, quie
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="Poll each source once and exit (burst mode).")
+@click.option("--once", is_flag=True, help="Poll each source once, whatever its schedule, and exit.")
+@click.option("--due", is_flag=True, help="Poll only the sources that are due now, and exit (for cron).")
 @click.option(
     "--source",
     "only",
@@ -137,16 +139,18 @@ def cli(ctx: click.Context, config: str, archive: str | None, verbose: int, quie
     help="Only this source (repeatable). Named sources are polled even when disabled.",
 )
 @click.pass_context
-def run(ctx: click.Context, once: bool, only: tuple[str, ...]) -> None:
+def run(ctx: click.Context, once: bool, due: bool, only: tuple[str, ...]) -> None:
     """Poll the configured sources and archive every new article.
 
-    Without --once, runs until SIGINT/SIGTERM: sources never polled are polled right away, then every
-    `interval`. A failing source is logged and recorded (see `monitor sources`); it never stops the others.
+    Without --once or --due, runs until SIGINT/SIGTERM: sources never polled are polled right away, then
+    each on its own schedule (adaptive between min_interval and max_interval, or its pinned `interval`).
+    A failing source is logged, recorded and backed off (see `monitor sources`); it never stops the others.
 
     \b
     Examples:
       monitor run
       monitor run --once
+      monitor run --due             # from cron: only what is due
       monitor -c /etc/monitor/config.yaml run --once --source almayadeen --source bbc-world
     """
     from monitor.daemon import run_forever, run_once, select_sources
@@ -158,8 +162,10 @@ def run(ctx: click.Context, once: bool, only: tuple[str, ...]) -> None:
         known = ", ".join(s.id for s in settings.resolved_sources()) or "(none)"
         raise UsageProblem(f"unknown source {exc.args[0]}; configured: {known}") from None
     try:
-        if once:
-            reports = asyncio.run(run_once(settings, only))
+        if once and due:
+            raise UsageProblem("--once polls everything; --due polls what is due: choose one")
+        if once or due:
+            reports = asyncio.run(run_once(settings, only, due_only=due))
             failed = [r for r in reports if r.error]
             new = sum(r.new for r in reports)
             click.echo(
@@ -305,49 +311,126 @@ def show(ctx: click.Context, id_or_url: str, fmt: str) -> None:
     click.echo(article["text"] or article["summary"] or "(no text)")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @format_option
 @click.pass_context
 def sources(ctx: click.Context, fmt: str) -> None:
-    """Each configured source with its article count, last poll and last error.
+    """Each configured source: kind, state, schedule, errors, traffic saved, recent articles.
+
+    State is ok, erroring (the last poll failed; it is retried with backoff), dead (404/410 over and over;
+    retried daily), disabled, or never polled. NOT_MODIFIED is the share of polls answered 304 or with an
+    unchanged body.
 
     \b
     Examples:
       monitor sources
-      monitor sources --format json | jq '.[] | select(.last_error != null) | .id'
+      monitor sources --format json | jq '.[] | select(.state != "ok") | .id'
+      monitor sources discover https://www.example-news.com/
     """
+    if ctx.invoked_subcommand is not None:
+        return
     settings = _load(ctx)
     archive = _archive(settings)
     try:
-        statuses = archive.source_statuses()
+        statuses = archive.source_statuses(datetime.now(UTC))
     finally:
         archive.close()
     rows = [asdict(status) for status in statuses]
     if fmt == "table":
         for row in rows:
-            row["state"] = (
-                "disabled"
-                if not row["enabled"]
-                else "error"
-                if row["last_error"]
-                else ("ok" if row["last_polled_at"] else "never polled")
+            row["interval"] = _human_seconds(row["interval_s"])
+            row["next_poll"] = (row["next_poll_at"] or "now")[:16].replace("T", " ")
+            row["304"] = f"{row['not_modified_share']:.0%}" if row["not_modified_share"] is not None else ""
+            row["errors"] = row["error_count"] or ""
+            row["last_error"] = row["last_error"] or (
+                f"moved from {row['moved_from']}" if row["moved_from"] else ""
             )
-        columns = ["id", "articles", "last_polled_at", "state", "last_error"]
+        columns = [
+            "id",
+            "kind",
+            "state",
+            "next_poll",
+            "interval",
+            "errors",
+            "304",
+            "articles_24h",
+            "articles",
+            "last_error",
+        ]
         click.echo(render(rows, columns, fmt) or "no sources configured\n", nl=False)
         return
     columns = [
         "id",
         "name",
-        "feed",
+        "kind",
+        "url",
         "enabled",
+        "state",
         "articles",
+        "articles_24h",
         "last_polled_at",
+        "next_poll_at",
         "last_success_at",
+        "interval_s",
         "last_status",
         "last_error",
         "error_count",
+        "polls",
+        "not_modified_share",
+        "moved_from",
     ]
     click.echo(render(rows, columns, fmt), nl=False)
+
+
+def _human_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            value = seconds / size
+            return f"{value:.0f}{unit}" if value >= 10 or value.is_integer() else f"{value:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+@sources.command()
+@click.argument("url")
+@click.option(
+    "--probe/--no-probe",
+    default=True,
+    show_default=True,
+    help="Also try the common feed paths (/feed, /rss, /rss.xml, ...).",
+)
+@click.pass_context
+def discover(ctx: click.Context, url: str, probe: bool) -> None:
+    """Find the feeds a site offers, ready to paste into config.yaml.
+
+    Reads the homepage's <link rel="alternate"> feeds, then tries the common paths (/feed, /rss, /rss.xml,
+    /atom.xml, /sitemap_news.xml, ...) and keeps those that answer with a feed or a news sitemap.
+    Obeys http.allow_private_networks and the User-Agent of the config.
+
+    \b
+    Examples:
+      monitor sources discover https://www.example-news.com/
+      monitor sources discover https://www.example-news.com/ --no-probe >> config.yaml
+    """
+    from monitor.discovery import discover_feeds
+
+    settings = _load(ctx)
+    try:
+        found = asyncio.run(discover_feeds(settings.http, url, probe=probe))
+    except MonitorError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not found:
+        click.echo(f"no feeds found at {url}", err=True)
+        ctx.exit(1)
+    click.echo("sources:")
+    for candidate in found:
+        comment = f"  # {candidate.title}" if candidate.title else ""
+        click.echo(f"  - id: {candidate.suggested_id}{comment}")
+        if candidate.kind == "feed":
+            click.echo(f"    feed: {candidate.url}")
+        else:
+            click.echo(f"    kind: {candidate.kind}\n    url: {candidate.url}")
 
 
 @cli.command()
@@ -364,7 +447,14 @@ def validate(ctx: click.Context) -> None:
     click.echo(f"archive: {settings.archive}")
     for source in settings.resolved_sources():
         state = "" if source.enabled else " (disabled)"
-        click.echo(f"  {source.id}: every {source.interval_s:g}s {source.feed}{state}")
+        how = (
+            f"every {source.interval_s:g}s"
+            if source.pinned
+            else (
+                f"adaptive {source.min_interval_s:g}s..{source.max_interval_s:g}s from {source.interval_s:g}s"
+            )
+        )
+        click.echo(f"  {source.id}: {source.kind} {how} {source.url}{state}")
 
 
 def main() -> None:

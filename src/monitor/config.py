@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -75,7 +75,15 @@ def parse_size(value: object) -> int:
     return int(size)
 
 
+def parse_duration_or_zero(value: object) -> float:
+    """Like :func:`parse_duration`, but 0 is allowed (no delay)."""
+    if value in (0, "0", "0s"):
+        return 0.0
+    return parse_duration(value)
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration0 = Annotated[float, BeforeValidator(parse_duration_or_zero)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 
 
@@ -88,24 +96,44 @@ class HttpSettings(_Section):
     timeout: Duration = 20.0
     max_bytes: Size = 10_000_000
     allow_private_networks: bool = False
-    concurrency: int = Field(default=16, ge=1, le=1000)
+    max_connections: int = Field(default=32, ge=1, le=1000)
     """Global cap on simultaneous requests."""
+    per_host: int = Field(default=2, ge=1, le=100)
+    """Simultaneous requests to one host, feeds and articles of every source together."""
+    per_host_delay: Duration0 = 1.0
+    """Minimum time between the starts of two requests to one host."""
+    respect_robots: bool = True
 
 
 class DefaultSettings(_Section):
     interval: Duration = 900.0
     fetch_articles: bool = True
+    min_interval: Duration = 300.0
+    max_interval: Duration = 21600.0
+    dead_after: int = Field(default=10, ge=1)
+    conditional: bool = True
+    max_age: Duration = 259200.0
+
+
+SOURCE_KINDS = ("feed", "sitemap", "html")
 
 
 class SourceSettings(_Section):
     id: str
     name: str | None = None
-    feed: str
+    kind: Literal["feed", "sitemap", "html"] = "feed"
+    feed: str | None = None
+    url: str | None = None
+    links: str | None = None
     interval: Duration | None = None
+    min_interval: Duration | None = None
+    max_interval: Duration | None = None
+    max_age: Duration | None = None
     tags: list[str] = Field(default_factory=list)
     language: str | None = None
     enabled: bool = True
     fetch_articles: bool | None = None
+    conditional: bool | None = None
 
     @field_validator("id")
     @classmethod
@@ -114,9 +142,11 @@ class SourceSettings(_Section):
             raise ValueError("is not a source id: use lowercase letters, digits, '_' and '-'")
         return value
 
-    @field_validator("feed")
+    @field_validator("feed", "url")
     @classmethod
-    def _check_feed(cls, value: str) -> str:
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("is not an http(s) URL")
@@ -138,21 +168,35 @@ class Settings(_Section):
 
     def resolved_sources(self) -> list[Source]:
         """The sources with ``defaults`` applied, in config order."""
-        return [
-            Source(
-                id=s.id,
-                name=s.name or s.id,
-                feed=s.feed,
-                interval_s=s.interval if s.interval is not None else self.defaults.interval,
-                tags=tuple(s.tags),
-                language=s.language,
-                enabled=s.enabled,
-                fetch_articles=(
-                    s.fetch_articles if s.fetch_articles is not None else self.defaults.fetch_articles
-                ),
+        d = self.defaults
+        resolved = []
+        for s in self.sources:
+            min_interval = s.min_interval if s.min_interval is not None else d.min_interval
+            max_interval = s.max_interval if s.max_interval is not None else d.max_interval
+            start = s.interval if s.interval is not None else d.interval
+            resolved.append(
+                Source(
+                    id=s.id,
+                    name=s.name or s.id,
+                    url=s.feed or s.url or "",
+                    kind=s.kind,
+                    interval_s=start
+                    if s.interval is not None
+                    else min(max(start, min_interval), max_interval),
+                    pinned=s.interval is not None,
+                    min_interval_s=min_interval,
+                    max_interval_s=max_interval,
+                    tags=tuple(s.tags),
+                    language=s.language,
+                    enabled=s.enabled,
+                    fetch_articles=s.fetch_articles if s.fetch_articles is not None else d.fetch_articles,
+                    conditional=s.conditional if s.conditional is not None else d.conditional,
+                    max_age_s=s.max_age if s.max_age is not None else d.max_age,
+                    links=s.links,
+                    dead_after=d.dead_after,
+                )
             )
-            for s in self.sources
-        ]
+        return resolved
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -185,24 +229,70 @@ def _describe(error: Any) -> str:
     return f"{path}: {_show(value)}: {error['msg'][:1].lower()}{error['msg'][1:]}"
 
 
+def _cross_checks(data: dict[str, Any]) -> list[str]:
+    """Checks that span fields, done on the raw data so they are reported with the per-field ones."""
+    problems: list[str] = []
+    raw_defaults = data.get("defaults")
+    defaults: dict[str, Any] = raw_defaults if isinstance(raw_defaults, dict) else {}
+
+    def seconds(value: object, fallback: float) -> float | None:
+        try:
+            return parse_duration(value) if value is not None else fallback
+        except ValueError:
+            return None  # reported by the field's own check
+
+    default_low = seconds(defaults.get("min_interval"), 300.0)
+    default_high = seconds(defaults.get("max_interval"), 21600.0)
+    if default_low is not None and default_high is not None and default_low > default_high:
+        problems.append(
+            f"defaults.min_interval: {default_low:g}s is more than max_interval ({default_high:g}s)"
+        )
+    sources = data.get("sources")
+    seen: dict[object, int] = {}
+    for index, source in enumerate(sources if isinstance(sources, list) else []):
+        if not isinstance(source, dict):
+            continue
+        where = f"sources[{index}]"
+        kind = source.get("kind", "feed")
+        if kind == "feed":
+            if source.get("feed") is None:
+                problems.append(f"{where}.feed: is required (the feed's URL)")
+            if source.get("url") is not None:
+                problems.append(f"{where}.url: is for kind sitemap or html; a feed source takes `feed:`")
+        elif kind in SOURCE_KINDS:
+            if source.get("url") is None:
+                problems.append(f"{where}.url: is required for kind {kind}")
+            if source.get("feed") is not None:
+                problems.append(f"{where}.feed: is for kind feed; a {kind} source takes `url:`")
+        if kind == "html" and not source.get("links"):
+            problems.append(f'{where}.links: is required for kind html (a CSS selector such as "h3 a")')
+        if source.get("links") is not None and kind != "html":
+            problems.append(f"{where}.links: only applies to kind html")
+        low = seconds(source.get("min_interval"), default_low or 300.0)
+        high = seconds(source.get("max_interval"), default_high or 21600.0)
+        if low is not None and high is not None and low > high:
+            problems.append(f"{where}.min_interval: {low:g}s is more than max_interval ({high:g}s)")
+        source_id = source.get("id")
+        if isinstance(source_id, str):
+            if source_id in seen:
+                problems.append(
+                    f"{where}.id: {_show(source_id)} is already used by sources[{seen[source_id]}]"
+                )
+            seen.setdefault(source_id, index)
+    return problems
+
+
 def validate_config(data: object, *, base_dir: Path | None = None) -> Settings:
     """Validate already-loaded YAML data; relative ``archive`` paths are taken from ``base_dir``."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([f"(top level): expected a mapping of keys, got {type(data).__name__}"])
+    problems = _cross_checks(data)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_describe(error) for error in exc.errors()]) from None
-    problems: list[str] = []
-    seen: dict[str, int] = {}
-    for index, source in enumerate(settings.sources):
-        if source.id in seen:
-            problems.append(
-                f"sources[{index}].id: {_show(source.id)} is already used by sources[{seen[source.id]}]"
-            )
-        seen.setdefault(source.id, index)
+        raise ConfigError([_describe(error) for error in exc.errors()] + problems) from None
     if problems:
         raise ConfigError(problems)
     if base_dir is not None and not settings.archive.is_absolute():

@@ -1,19 +1,20 @@
-"""The daemon: wires the pipeline to APScheduler (the only module that imports it), handles signals.
+"""The daemon: APScheduler (the only module that imports it) ticks; the archive says what is due.
 
-``run_once`` polls each source once and returns (``monitor run --once``); ``run_forever`` keeps polling on
-each source's interval until SIGINT/SIGTERM, then lets in-flight polls finish (or cancels them after a grace
-period; a cancelled poll writes nothing, since each poll is one transaction).
+Scheduling state lives in the archive (``sources.next_poll_at``), as in miniflux: the scheduler only ticks
+and asks which sources are due, so a restart resumes where the last run stopped. ``run_once`` polls each
+source once (``monitor run --once``), ``run_due`` polls what is due and returns (``--due``), and
+``run_forever`` keeps polling until SIGINT/SIGTERM, then lets in-flight polls finish (or cancels them after
+a grace period; a cancelled poll writes nothing, since each poll is one transaction).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import random
 import signal
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,13 +23,14 @@ from monitor.config import Settings
 from monitor.fetch import Fetcher
 from monitor.models import Source
 from monitor.pipeline import Pipeline, PollReport, utcnow
-from monitor.schedule import first_poll_at, jitter_seconds
+from monitor.schedule import restart_plan
 from monitor.store import SQLiteArchive
 from monitor.workers import Extractor, ProcessPoolExtractor
 
 log = logging.getLogger("monitor.daemon")
 
 SHUTDOWN_GRACE_S = 10.0
+TICK_S = 1.0
 
 
 @contextlib.asynccontextmanager
@@ -58,64 +60,55 @@ def select_sources(settings: Settings, only: Sequence[str] = ()) -> list[Source]
 
 
 async def run_once(
-    settings: Settings, only: Sequence[str] = (), *, extractor: Extractor | None = None
+    settings: Settings,
+    only: Sequence[str] = (),
+    *,
+    extractor: Extractor | None = None,
+    due_only: bool = False,
 ) -> list[PollReport]:
+    """Poll each selected source once, regardless of schedule (or, with ``due_only``, only those due)."""
     sources = select_sources(settings, only)
     async with open_pipeline(settings, extractor=extractor) as pipeline:
+        if due_only:
+            due = set(pipeline.store.due_sources(utcnow()))
+            sources = [source for source in sources if source.id in due]
         return list(await asyncio.gather(*(pipeline.poll(source) for source in sources)))
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 async def run_forever(
-    settings: Settings,
-    *,
-    extractor: Extractor | None = None,
-    stop: asyncio.Event | None = None,
-    grace_s: float = SHUTDOWN_GRACE_S,
-) -> None:
+    settings: Settings, *, extractor: Extractor | None = None, stop: asyncio.Event | None = None,
+    grace_s: float = SHUTDOWN_GRACE_S, tick_s: float = TICK_S,
+) -> None:  # fmt: skip
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    running: set[asyncio.Task[object]] = set()
+    running: dict[str, asyncio.Task[PollReport]] = {}
 
     async with open_pipeline(settings, extractor=extractor) as pipeline:
+        sources = {source.id: source for source in select_sources(settings)}
+        plan = restart_plan(list(sources.values()), pipeline.store.poll_states(), now=utcnow())
+        if plan:
+            pipeline.store.reschedule(plan)
+            log.info("daemon: %d overdue sources spread over the next few minutes", len(plan))
 
-        async def poll_job(source: Source) -> None:
-            task = asyncio.current_task()
-            if task is not None:
-                running.add(task)
-            try:
-                await pipeline.poll(source)
-            finally:
-                if task is not None:
-                    running.discard(task)
+        def forget(source_id: str, _task: asyncio.Task[PollReport]) -> None:
+            running.pop(source_id, None)
+
+        async def tick() -> None:
+            for source_id in pipeline.store.due_sources(utcnow()):
+                source = sources.get(source_id)
+                if source is not None and source_id not in running:
+                    task = asyncio.create_task(pipeline.poll(source), name=f"poll {source_id}")
+                    running[source_id] = task
+                    task.add_done_callback(functools.partial(forget, source_id))
 
         scheduler = AsyncIOScheduler(timezone="UTC")
-        last_polled = pipeline.store.last_polled()
-        now = utcnow()
-        sources = select_sources(settings)
-        for source in sources:
-            scheduler.add_job(
-                poll_job,
-                IntervalTrigger(seconds=source.interval_s, jitter=jitter_seconds(source), timezone="UTC"),
-                args=[source],
-                id=source.id,
-                name=f"poll {source.id}",
-                next_run_time=first_poll_at(
-                    source,
-                    last_polled_at=_parse_time(last_polled.get(source.id)),
-                    now=now,
-                    spread=random.random(),
-                ),
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=None,
-            )
+        scheduler.add_job(
+            tick, IntervalTrigger(seconds=tick_s, timezone="UTC"), id="tick", next_run_time=utcnow(),
+            coalesce=True, max_instances=1, misfire_grace_time=None,
+        )  # fmt: skip
         scheduler.start()
         log.info("daemon: started sources=%d archive=%s", len(sources), settings.archive)
         try:
@@ -124,7 +117,7 @@ async def run_forever(
             log.info("daemon: stopping; waiting up to %.0fs for %d running polls", grace_s, len(running))
             scheduler.shutdown(wait=False)
             if running:
-                _, pending = await asyncio.wait(set(running), timeout=grace_s)
+                _, pending = await asyncio.wait(set(running.values()), timeout=grace_s)
                 for task in pending:
                     task.cancel()
                 if pending:

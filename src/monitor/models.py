@@ -12,12 +12,22 @@ class Source:
 
     id: str
     name: str
-    feed: str
+    url: str
+    """The address polled: the feed, the sitemap, or the section page."""
     interval_s: float
+    """Where polling starts; for a pinned source, the interval itself."""
+    kind: str = "feed"
+    pinned: bool = False
+    min_interval_s: float = 300.0
+    max_interval_s: float = 21600.0
     tags: tuple[str, ...] = ()
     language: str | None = None
     enabled: bool = True
     fetch_articles: bool = True
+    conditional: bool = True
+    max_age_s: float = 259200.0
+    links: str | None = None
+    dead_after: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +40,12 @@ class FetchResult:
     headers: dict[str, str]
     content: bytes
     duration_ms: int
+    moved_to: str | None = None
+    """Where a permanent redirect (301/308) from ``url`` points: the new address of the resource."""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
     @property
     def content_type(self) -> str:
@@ -68,6 +84,8 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     problem: str | None = None
     """Why the document is malformed, when the parser still recovered entries from it."""
+    hint_s: float | None = None
+    """The shortest polling interval the feed asks for (``<ttl>``, ``sy:updatePeriod``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +147,44 @@ class EntryAlias:
 
 
 @dataclass(frozen=True, slots=True)
+class PollState:
+    """What the archive remembers about a source between polls."""
+
+    interval_s: float | None = None
+    error_count: int = 0
+    not_found_count: int = 0
+    new_per_poll: float | None = None
+    last_polled_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    url: str | None = None
+    dead: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NextPoll:
+    """The schedule decided after a poll."""
+
+    next_poll_at: datetime
+    interval_s: float
+    error_count: int = 0
+    not_found_count: int = 0
+    new_per_poll: float | None = None
+    dead: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What identifies the last feed body: HTTP validators and our own hash of the body."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PollOutcome:
     """Everything one poll of one source wants written; the store applies it in one transaction."""
 
@@ -139,6 +195,12 @@ class PollOutcome:
     fetches: tuple[FetchRecord, ...] = ()
     status: int | None = None
     error: str | None = None
+    schedule: NextPoll | None = None
+    validators: Validators | None = None
+    """New validators to keep; None keeps the stored ones (a 304, an unchanged body, an error)."""
+    not_modified: bool = False
+    moved_to: str | None = None
+    """The feed's new address after a permanent redirect."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +229,20 @@ class SearchHit:
 class SourceStatus:
     id: str
     name: str
-    feed: str
+    kind: str
+    url: str
     enabled: bool
+    state: str
+    """ok, erroring, dead, disabled, or never polled."""
     articles: int
+    articles_24h: int
     last_polled_at: str | None
+    next_poll_at: str | None
     last_success_at: str | None
+    interval_s: float | None
     last_status: int | None
     last_error: str | None
     error_count: int
+    polls: int
+    not_modified_share: float | None
+    moved_from: str | None

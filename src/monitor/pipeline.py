@@ -1,17 +1,19 @@
 """Poll one source: fetch -> parse -> dedup -> fetch pages -> extract -> store.
 
-The only module that knows the order. Each poll ends in one :class:`PollOutcome` that the store applies in a
-single transaction, so an interrupted poll leaves nothing half-written. A failure of the source is
-recorded on it (``sources.last_error``, ``fetches.error``) and never raised to the daemon.
+The only module that knows the order. Each poll ends in one :class:`PollOutcome` (articles, fetch log,
+validators, the next schedule) that the store applies in a single transaction, so an interrupted poll
+leaves nothing half-written. A failure of the source is recorded on it (``sources.last_error``,
+``fetches.error``), backed off, and never raised to the daemon.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from monitor.articles import build_article, entry_url
@@ -23,17 +25,25 @@ from monitor.models import (
     ExtractedPage,
     FeedEntry,
     FetchRecord,
+    FetchResult,
     ParsedFeed,
     PollOutcome,
+    PollState,
     Source,
+    Validators,
 )
 from monitor.parse import parse_feed
+from monitor.parse.section import parse_section
+from monitor.parse.sitemap import parse_sitemap
+from monitor.schedule import after_error, after_success, http_hint_seconds
 from monitor.store import Archive
 from monitor.workers import Extractor
 
 log = logging.getLogger("monitor.pipeline")
 
 HTML_TYPES = ("", "text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
+MAX_NESTED_SITEMAPS = 20
 
 
 def utcnow() -> datetime:
@@ -47,8 +57,47 @@ class PollReport:
     entries: int = 0
     new: int = 0
     pages_failed: int = 0
+    not_modified: bool = False
     error: str | None = None
     duration_s: float = 0.0
+    next_poll_at: datetime | None = None
+
+
+@dataclass
+class _Poll:
+    """What one poll has gathered so far."""
+
+    source: Source
+    state: PollState
+    polled_at: datetime
+    url: str
+    fetches: list[FetchRecord] = field(default_factory=list)
+    retry_after_s: float | None = None
+
+    def log_fetch(
+        self,
+        url: str,
+        kind: str,
+        at: datetime,
+        result: FetchResult | None = None,
+        error: Exception | None = None,
+        note: str | None = None,
+    ) -> None:
+        if result is not None:
+            record = FetchRecord(
+                self.source.id,
+                url,
+                kind,
+                at,
+                status=result.status,
+                bytes=len(result.content),
+                duration_ms=result.duration_ms,
+                error=note,
+            )
+        else:
+            status = error.status if isinstance(error, FetchError) else None
+            record = FetchRecord(self.source.id, url, kind, at, status=status, error=note or str(error))
+        self.fetches.append(record)
 
 
 class Pipeline:
@@ -71,94 +120,168 @@ class Pipeline:
     async def poll(self, source: Source) -> PollReport:
         """Poll one source. Never raises for the source's own failures; those are recorded and reported."""
         started = time.monotonic()
+        poll = _Poll(source, self.store.poll_state(source.id), self.clock(), source.url)
+        poll.url = poll.state.url or source.url
         try:
-            report = await self._poll(source, started)
+            report = await self._poll(poll, started)
         except SourceError as exc:
-            report = self._record_failure(source, str(exc), started, status=getattr(exc, "status", None))
+            report = self._record_failure(poll, exc, started)
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:
-            log.exception("pipeline: unexpected error source=%s url=%s", source.id, source.feed)
-            report = self._record_failure(source, f"internal error: {type(exc).__name__}: {exc}", started)
+            log.exception("pipeline: unexpected error source=%s url=%s", source.id, poll.url)
+            report = self._record_failure(
+                poll, exc, started, message=f"internal error: {type(exc).__name__}: {exc}"
+            )
         if report.error:
             log.warning(
-                "pipeline: poll failed source=%s url=%s error=%s", source.id, source.feed, report.error
+                "pipeline: poll failed source=%s url=%s error=%s next_poll_at=%s",
+                source.id,
+                poll.url,
+                report.error,
+                _fmt(report.next_poll_at),
             )
         else:
             log.info(
-                "pipeline: polled source=%s url=%s entries=%d new=%d pages_failed=%d duration=%.2fs",
+                "pipeline: polled source=%s url=%s entries=%d new=%d pages_failed=%d%s duration=%.2fs "
+                "next_poll_at=%s",
                 source.id,
-                source.feed,
+                poll.url,
                 report.entries,
                 report.new,
                 report.pages_failed,
+                " not_modified=1" if report.not_modified else "",
                 report.duration_s,
+                _fmt(report.next_poll_at),
             )
         return report
 
     def _record_failure(
-        self,
-        source: Source,
-        error: str,
-        started: float,
-        *,
-        status: int | None = None,
-        fetches: tuple[FetchRecord, ...] = (),
+        self, poll: _Poll, exc: Exception, started: float, *, message: str | None = None
     ) -> PollReport:
-        outcome = PollOutcome(
-            source=source.id, polled_at=self.clock(), fetches=fetches, status=status, error=error
+        status = exc.status if isinstance(exc, FetchError) else None
+        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        plan = after_error(
+            poll.source, poll.state, now=self.clock(), status=status, retry_after_s=retry_after
         )
-        self.store.commit_poll(outcome)
-        return PollReport(source.id, source.feed, error=error, duration_s=time.monotonic() - started)
-
-    async def _poll(self, source: Source, started: float) -> PollReport:
-        polled_at = self.clock()
-        try:
-            result = await self.fetcher.get(source.feed, accept=FEED_ACCEPT)
-        except FetchError as exc:
-            record = FetchRecord(source.id, source.feed, "feed", polled_at, status=exc.status, error=str(exc))
-            return self._record_failure(source, str(exc), started, status=exc.status, fetches=(record,))
-        fetches = [
-            FetchRecord(
-                source.id,
-                source.feed,
-                "feed",
-                polled_at,
-                status=result.status,
-                bytes=len(result.content),
-                duration_ms=result.duration_ms,
+        error = message or str(exc)
+        self.store.commit_poll(
+            PollOutcome(
+                source=poll.source.id,
+                polled_at=poll.polled_at,
+                fetches=tuple(poll.fetches),
+                status=status,
+                error=error,
+                schedule=plan,
             )
-        ]
-        try:
-            feed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
-        except ParseError as exc:
-            return self._record_failure(
-                source, str(exc), started, status=result.status, fetches=tuple(fetches)
-            )
-        if feed.problem:
+        )
+        if plan.dead and not poll.state.dead:
             log.warning(
-                "parser: malformed feed, %d entries recovered source=%s url=%s problem=%s",
-                len(feed.entries),
+                "pipeline: source is dead (HTTP %s %d times); retried daily source=%s url=%s",
+                status,
+                plan.not_found_count,
+                poll.source.id,
+                poll.url,
+            )
+        return PollReport(
+            poll.source.id,
+            poll.url,
+            error=error,
+            duration_s=time.monotonic() - started,
+            next_poll_at=plan.next_poll_at,
+        )
+
+    async def _poll(self, poll: _Poll, started: float) -> PollReport:
+        source, state = poll.source, poll.state
+        conditional = source.conditional
+        accept = (
+            FEED_ACCEPT
+            if source.kind == "feed"
+            else SITEMAP_ACCEPT
+            if source.kind == "sitemap"
+            else PAGE_ACCEPT
+        )
+        try:
+            result = await self.fetcher.get(
+                poll.url,
+                accept=accept,
+                etag=state.etag if conditional else None,
+                last_modified=state.last_modified if conditional else None,
+            )
+        except FetchError as exc:
+            poll.log_fetch(poll.url, source.kind, poll.polled_at, error=exc)
+            raise
+        poll.log_fetch(poll.url, source.kind, poll.polled_at, result)
+        if result.moved_to and result.moved_to != poll.url:
+            log.warning(
+                "fetcher: moved permanently; now polling the new address (update config.yaml) "
+                "source=%s url=%s moved_to=%s",
                 source.id,
-                source.feed,
-                feed.problem,
+                poll.url,
+                result.moved_to,
+            )
+        hint = http_hint_seconds(result.headers, now=poll.polled_at)
+        body_hash = hashlib.sha256(result.content).hexdigest() if not result.not_modified else None
+        if result.not_modified or (body_hash is not None and body_hash == state.body_hash):
+            plan = after_success(source, state, now=poll.polled_at, new_items=None, hint_s=hint)
+            self.store.commit_poll(
+                PollOutcome(
+                    source=source.id,
+                    polled_at=poll.polled_at,
+                    fetches=tuple(poll.fetches),
+                    status=result.status,
+                    schedule=plan,
+                    not_modified=True,
+                    moved_to=result.moved_to,
+                )
+            )
+            return PollReport(
+                source.id,
+                poll.url,
+                not_modified=True,
+                duration_s=time.monotonic() - started,
+                next_poll_at=plan.next_poll_at,
             )
 
-        new, aliases = self._new_entries(source, feed, result.final_url)
+        feed = await self._parse(poll, result)
+        new, aliases, deferred = self._new_entries(source, feed, result.final_url)
         claimed = [link for link, _ in new]
         self._inflight.update(claimed)
         try:
-            articles = await asyncio.gather(
-                *(self._article(source, link, entry, feed, fetches) for link, entry in new)
+            articles = await asyncio.gather(*(self._article(poll, link, entry, feed) for link, entry in new))
+            published = [entry.published_at for entry in feed.entries if entry.published_at is not None]
+            hints = [h for h in (hint, feed.hint_s) if h]
+            plan = after_success(
+                source,
+                state,
+                now=self.clock(),
+                published=published,
+                new_items=len(new),
+                hint_s=max(hints) if hints else None,
+                retry_after_s=poll.retry_after_s,
+            )
+            # Entries left to another source's poll must be looked at again next time: keep no validators,
+            # so the next poll gets the whole body and parses it.
+            validators = (
+                Validators()
+                if deferred
+                else Validators(
+                    etag=result.headers.get("etag"),
+                    last_modified=result.headers.get("last-modified"),
+                    body_hash=body_hash,
+                )
             )
             inserted = self.store.commit_poll(
                 PollOutcome(
                     source=source.id,
-                    polled_at=polled_at,
+                    polled_at=poll.polled_at,
                     articles=tuple(articles),
                     aliases=tuple(aliases),
-                    fetches=tuple(fetches),
+                    fetches=tuple(poll.fetches),
                     status=result.status,
+                    schedule=plan,
+                    validators=validators,
+                    moved_to=result.moved_to,
                 )
             )
         finally:
@@ -166,17 +289,62 @@ class Pipeline:
         failed = sum(1 for article in articles if article.extraction == "feed" and source.fetch_articles)
         return PollReport(
             source.id,
-            source.feed,
+            poll.url,
             entries=len(feed.entries),
             new=len(inserted),
             pages_failed=failed,
             duration_s=time.monotonic() - started,
+            next_poll_at=plan.next_poll_at,
         )
+
+    async def _parse(self, poll: _Poll, result: FetchResult) -> ParsedFeed:
+        source = poll.source
+        if source.kind == "html":
+            if not source.links:  # config validation requires it; a guard for sources built in code
+                raise ParseError("parser: an html source needs a `links` CSS selector", url=poll.url)
+            return parse_section(result.content, url=result.final_url, selector=source.links)
+        if source.kind == "sitemap":
+            return await self._parse_sitemap(poll, result)
+        feed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
+        if feed.problem:
+            log.warning(
+                "parser: malformed feed, %d entries recovered source=%s url=%s problem=%s",
+                len(feed.entries),
+                source.id,
+                poll.url,
+                feed.problem,
+            )
+        return feed
+
+    async def _parse_sitemap(self, poll: _Poll, result: FetchResult) -> ParsedFeed:
+        """A sitemap, or an index whose recent child sitemaps are fetched (one level, bounded) and merged."""
+        source = poll.source
+        sitemap = parse_sitemap(
+            result.content, url=result.final_url, now=poll.polled_at, max_age_s=source.max_age_s
+        )
+        entries = list(sitemap.entries)
+        for child_url in sitemap.sitemaps[:MAX_NESTED_SITEMAPS]:
+            at = self.clock()
+            try:
+                child = await self.fetcher.get(child_url, accept=SITEMAP_ACCEPT)
+                poll.log_fetch(child_url, "sitemap", at, child)
+                nested = parse_sitemap(
+                    child.content, url=child.final_url, now=poll.polled_at, max_age_s=source.max_age_s
+                )
+            except (FetchError, ParseError) as exc:
+                poll.log_fetch(child_url, "sitemap", at, error=exc)
+                log.warning(
+                    "parser: nested sitemap failed source=%s url=%s error=%s", source.id, child_url, exc
+                )
+                continue
+            entries.extend(nested.entries)
+        return ParsedFeed(title=None, link=result.final_url, language=None, entries=tuple(entries))
 
     def _new_entries(
         self, source: Source, feed: ParsedFeed, feed_url: str
-    ) -> tuple[list[tuple[str, FeedEntry]], list[EntryAlias]]:
-        """Entries not yet archived (by this source's GUID, or by any known URL), first of each link."""
+    ) -> tuple[list[tuple[str, FeedEntry]], list[EntryAlias], int]:
+        """Entries not yet archived (by this source's GUID, or by any known URL), first of each link; the
+        aliases of known ones; how many were left to a poll of another source that has them in flight."""
         candidates: dict[str, FeedEntry] = {}
         for entry in feed.entries:
             link = entry_url(entry, feed_url=feed_url)
@@ -184,7 +352,7 @@ class Pipeline:
                 log.warning(
                     "parser: entry without an http(s) link skipped source=%s url=%s guid=%s",
                     source.id,
-                    source.feed,
+                    source.url,
                     entry.guid,
                 )
                 continue
@@ -193,24 +361,25 @@ class Pipeline:
         known_guids, known_urls = self.store.known_entries(source.id, guids, candidates)
         new: list[tuple[str, FeedEntry]] = []
         aliases: list[EntryAlias] = []
+        deferred = 0
         for link, entry in candidates.items():
             if entry.guid and entry.guid in known_guids:
                 continue
             if link in known_urls:
                 aliases.append(EntryAlias(source.id, entry.guid, link))
-            elif link not in self._inflight:
+            elif link in self._inflight:
+                deferred += 1
+            else:
                 new.append((link, entry))
-        return new, aliases
+        return new, aliases, deferred
 
-    async def _article(
-        self, source: Source, link: str, entry: FeedEntry, feed: ParsedFeed, fetches: list[FetchRecord]
-    ) -> Article:
+    async def _article(self, poll: _Poll, link: str, entry: FeedEntry, feed: ParsedFeed) -> Article:
         page: ExtractedPage | None = None
         final_url: str | None = None
-        if source.fetch_articles:
-            page, final_url = await self._fetch_page(source, link, fetches)
+        if poll.source.fetch_articles:
+            page, final_url = await self._fetch_page(poll, link)
         return build_article(
-            source=source,
+            source=poll.source,
             entry=entry,
             link=link,
             fetched_at=self.clock(),
@@ -219,14 +388,20 @@ class Pipeline:
             feed_language=feed.language,
         )
 
-    async def _fetch_page(
-        self, source: Source, link: str, fetches: list[FetchRecord]
-    ) -> tuple[ExtractedPage | None, str | None]:
+    async def _fetch_page(self, poll: _Poll, link: str) -> tuple[ExtractedPage | None, str | None]:
+        source = poll.source
         at = self.clock()
+        if not await self.fetcher.allowed_by_robots(link):
+            note = "robots: disallowed by robots.txt; kept the feed's text"
+            poll.log_fetch(link, "page", at, note=note, error=None)
+            log.info("%s source=%s url=%s", note, source.id, link)
+            return None, None
         try:
             result = await self.fetcher.get(link, accept=PAGE_ACCEPT)
         except FetchError as exc:
-            fetches.append(FetchRecord(source.id, link, "page", at, status=exc.status, error=str(exc)))
+            poll.log_fetch(link, "page", at, error=exc)
+            if exc.status == 429 and exc.retry_after:
+                poll.retry_after_s = max(poll.retry_after_s or 0.0, exc.retry_after)
             log.warning("fetcher: article page failed source=%s url=%s error=%s", source.id, link, exc)
             return None, None
         error = None
@@ -246,16 +421,9 @@ class Pipeline:
                     error = "extract: no article text found on the page; kept the feed's text"
         if error:
             log.warning("%s source=%s url=%s", error, source.id, link)
-        fetches.append(
-            FetchRecord(
-                source.id,
-                link,
-                "page",
-                at,
-                status=result.status,
-                bytes=len(result.content),
-                duration_ms=result.duration_ms,
-                error=error,
-            )
-        )
+        poll.log_fetch(link, "page", at, result, note=error)
         return page, result.final_url
+
+
+def _fmt(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else "-"

@@ -1,14 +1,16 @@
 """HTTP client: one shared ``httpx.AsyncClient`` with monitor's policy on top.
 
-Policy: configured User-Agent, timeouts, at most 5 redirects, a global concurrency cap, the address guard
-on every hop, and a body cap on *decoded* bytes enforced while streaming. Every httpx error is translated
-here into :class:`monitor.errors.FetchError` (or a subclass) carrying the URL and status.
+Policy: configured User-Agent, timeouts, at most 5 redirects, a global connection cap, per-host politeness
+(concurrency cap and delay, slowed by 429s), the address guard on every hop, conditional requests, and a
+body cap on *decoded* bytes enforced while streaming. Every httpx error is translated here into
+:class:`monitor.errors.FetchError` (or a subclass) carrying the URL and status.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import itertools
 import time
 from datetime import UTC, datetime
 
@@ -17,9 +19,13 @@ import httpx
 from monitor.config import HttpSettings
 from monitor.errors import FetchError, TooLargeError
 from monitor.fetch.guard import AddressGuard
+from monitor.fetch.politeness import HostGate
+from monitor.fetch.robots import RobotsCache
 from monitor.models import FetchResult
 
 MAX_REDIRECTS = 5
+ROBOTS_MAX_BYTES = 500_000
+PERMANENT_REDIRECTS = (301, 308)
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
@@ -43,6 +49,17 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def permanent_target(response: httpx.Response) -> str | None:
+    """Where the leading run of permanent redirects (301/308) of this response's chain points."""
+    hops = [*response.history, response]
+    target = None
+    for hop, following in itertools.pairwise(hops):
+        if hop.status_code not in PERMANENT_REDIRECTS:
+            break
+        target = str(following.request.url)
+    return target
+
+
 class Fetcher:
     """Fetch URLs under monitor's policy. Use as an async context manager, or call :meth:`aclose`."""
 
@@ -55,15 +72,17 @@ class Fetcher:
     ) -> None:
         self.settings = settings
         self.guard = guard or AddressGuard(allow_private=settings.allow_private_networks)
-        self._limit = asyncio.Semaphore(settings.concurrency)
-        timeout = httpx.Timeout(settings.timeout)
+        self.hosts = HostGate(per_host=settings.per_host, delay_s=settings.per_host_delay)
+        self.robots = RobotsCache(self._load_robots, user_agent=settings.user_agent)
+        self._limit = asyncio.Semaphore(settings.max_connections)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": settings.user_agent},
-            timeout=timeout,
+            timeout=httpx.Timeout(settings.timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             limits=httpx.Limits(
-                max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+                max_connections=settings.max_connections,
+                max_keepalive_connections=settings.max_connections,
             ),
             event_hooks={"request": [self._check_request]},
             transport=transport,
@@ -84,41 +103,82 @@ class Fetcher:
             raise FetchError(
                 f"fetcher: refusing non-HTTP URL scheme {request.url.scheme!r}", url=str(request.url)
             )
-        await self.guard.check(
-            str(request.url),
-            request.url.host,
-            request.url.port or (443 if request.url.scheme == "https" else 80),
-        )
+        port = request.url.port or (443 if request.url.scheme == "https" else 80)
+        await self.guard.check(str(request.url), request.url.host, port)
 
-    async def get(self, url: str, *, accept: str = "*/*") -> FetchResult:
-        """GET ``url``; a non-2xx status, a network failure or an oversized body raises ``FetchError``."""
-        started = time.monotonic()
+    async def allowed_by_robots(self, url: str) -> bool:
+        """Whether robots.txt lets monitor's User-Agent fetch ``url`` (always true if not respected)."""
+        if not self.settings.respect_robots:
+            return True
+        return await self.robots.allowed(url)
+
+    async def _load_robots(self, url: str) -> tuple[int, bytes]:
+        try:
+            result = await self.get(url, accept="text/plain", max_bytes=ROBOTS_MAX_BYTES)
+        except FetchError as exc:
+            return exc.status or 0, b""
+        return result.status, result.content
+
+    async def get(
+        self,
+        url: str,
+        *,
+        accept: str = "*/*",
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchResult:
+        """GET ``url``. A 304 (when ``etag``/``last_modified`` were given) is returned with an empty body;
+        any other non-2xx status, a network failure or an oversized body raises ``FetchError``."""
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
         # httpx timeouts are per operation; a server that drips bytes forever needs a whole-request deadline.
         deadline = self.settings.timeout * 3
-        async with self._limit:
-            try:
+        try:
+            async with self.hosts.slot(host), self._limit:
+                started = time.monotonic()
                 async with asyncio.timeout(deadline):
-                    return await self._get(url, accept=accept, started=started)
-            except TimeoutError:
-                raise FetchError(f"fetcher: no complete response within {deadline:g}s", url=url) from None
-            except httpx.TimeoutException as exc:
-                raise FetchError(f"fetcher: timed out ({type(exc).__name__})", url=url) from None
-            except httpx.TooManyRedirects:
-                raise FetchError(f"fetcher: more than {MAX_REDIRECTS} redirects", url=url) from None
-            except httpx.UnsupportedProtocol as exc:
-                raise FetchError(f"fetcher: unsupported URL scheme ({exc})", url=url) from None
-            except httpx.InvalidURL as exc:
-                raise FetchError(f"fetcher: invalid URL ({exc})", url=url) from None
-            except httpx.DecodingError as exc:
-                raise FetchError(f"fetcher: cannot decode the response body ({exc})", url=url) from None
-            except httpx.HTTPError as exc:
-                message = str(exc) or type(exc).__name__
-                raise FetchError(f"fetcher: {type(exc).__name__}: {message}", url=url) from None
+                    result = await self._get(url, headers, started, max_bytes or self.settings.max_bytes)
+        except TimeoutError:
+            raise FetchError(f"fetcher: no complete response within {deadline:g}s", url=url) from None
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"fetcher: timed out ({type(exc).__name__})", url=url) from None
+        except httpx.TooManyRedirects:
+            raise FetchError(f"fetcher: more than {MAX_REDIRECTS} redirects", url=url) from None
+        except httpx.UnsupportedProtocol as exc:
+            raise FetchError(f"fetcher: unsupported URL scheme ({exc})", url=url) from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"fetcher: invalid URL ({exc})", url=url) from None
+        except httpx.DecodingError as exc:
+            raise FetchError(f"fetcher: cannot decode the response body ({exc})", url=url) from None
+        except httpx.HTTPError as exc:
+            message = str(exc) or type(exc).__name__
+            raise FetchError(f"fetcher: {type(exc).__name__}: {message}", url=url) from None
+        except FetchError as exc:
+            if exc.status == 429:
+                self.hosts.slow_down(host)
+            raise
+        self.hosts.recover(host)
+        return result
 
-    async def _get(self, url: str, *, accept: str, started: float) -> FetchResult:
-        cap = self.settings.max_bytes
-        async with self._client.stream("GET", url, headers={"Accept": accept}) as response:
+    async def _get(self, url: str, headers: dict[str, str], started: float, cap: int) -> FetchResult:
+        async with self._client.stream("GET", url, headers=headers) as response:
             final_url = str(response.url)
+            moved_to = permanent_target(response)
+            if response.status_code == 304:
+                return FetchResult(
+                    url=url,
+                    final_url=final_url,
+                    status=304,
+                    headers={key.lower(): value for key, value in response.headers.items()},
+                    content=b"",
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    moved_to=moved_to,
+                )
             if not 200 <= response.status_code < 300:
                 retry_after = None
                 if response.status_code in (429, 503):
@@ -158,4 +218,5 @@ class Fetcher:
                 headers={key.lower(): value for key, value in response.headers.items()},
                 content=b"".join(chunks),
                 duration_ms=int((time.monotonic() - started) * 1000),
+                moved_to=moved_to,
             )

@@ -90,6 +90,22 @@ def _xml_image(entry: Any) -> str | None:
     return None
 
 
+_UPDATE_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}
+
+
+def feed_hint_seconds(
+    *, ttl: str | None = None, update_period: str | None = None, update_frequency: str | None = None
+) -> float | None:
+    """The shortest interval a feed asks for: ``<ttl>`` (minutes) and ``sy:updatePeriod``/``Frequency``."""
+    hints = []
+    if ttl and ttl.strip().isdigit():
+        hints.append(int(ttl.strip()) * 60.0)
+    if update_period and update_period.strip().lower() in _UPDATE_PERIODS:
+        frequency = int(update_frequency) if update_frequency and update_frequency.strip().isdigit() else 1
+        hints.append(_UPDATE_PERIODS[update_period.strip().lower()] / max(frequency, 1))
+    return max(hints) if hints else None
+
+
 def _parse_xml_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
     headers = {"content-location": url}
     if content_type:
@@ -136,6 +152,11 @@ def _parse_xml_feed(content: bytes, *, url: str, content_type: str) -> ParsedFee
         language=_language(feed.get("language")),
         entries=tuple(entries),
         problem=problem,
+        hint_s=feed_hint_seconds(
+            ttl=_clean(feed.get("ttl")),
+            update_period=_clean(feed.get("sy_updateperiod")),
+            update_frequency=_clean(feed.get("sy_updatefrequency")),
+        ),
     )
 
 

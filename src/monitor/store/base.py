@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
-from monitor.models import PollOutcome, SearchHit, SearchQuery, Source, SourceStatus
+from monitor.models import PollOutcome, PollState, SearchHit, SearchQuery, Source, SourceStatus
 
 
 class Archive(Protocol):
     def sync_sources(self, sources: Sequence[Source]) -> None:
         """Make the ``sources`` table list exactly the configured sources, keeping their poll state."""
 
-    def last_polled(self) -> dict[str, str | None]:
-        """Source id -> ISO time of its last poll (None if never polled)."""
+    def poll_states(self) -> dict[str, PollState]:
+        """Source id -> what is remembered between polls (validators, interval, errors, next poll)."""
+
+    def poll_state(self, source: str) -> PollState: ...
+
+    def reschedule(self, next_polls: Mapping[str, datetime]) -> None:
+        """Set ``next_poll_at`` of these sources (the daemon's restart plan)."""
+
+    def due_sources(self, now: datetime) -> list[str]:
+        """Ids of enabled, configured sources whose next poll is due at ``now`` (never polled first)."""
 
     def known_entries(
         self, source: str, guids: Iterable[str], urls: Iterable[str]
@@ -27,6 +36,6 @@ class Archive(Protocol):
 
     def get_article(self, id_or_url: str) -> dict[str, Any]: ...
 
-    def source_statuses(self) -> list[SourceStatus]: ...
+    def source_statuses(self, now: datetime | None = None) -> list[SourceStatus]: ...
 
     def close(self) -> None: ...

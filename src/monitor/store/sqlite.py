@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlite_utils.migrations import Migrations
 
 from monitor.dedup import canonical_url
 from monitor.errors import NotFoundError, QueryError, StoreError
-from monitor.models import Article, PollOutcome, SearchHit, SearchQuery, Source, SourceStatus
+from monitor.models import Article, PollOutcome, PollState, SearchHit, SearchQuery, Source, SourceStatus
 
 MIGRATIONS = Migrations("monitor")
 BUSY_TIMEOUT_MS = 10_000
@@ -101,6 +101,32 @@ def _initial_schema(db: Database) -> None:
     db.table("articles").enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True)
 
 
+@MIGRATIONS(name="0002_poll_state")
+def _poll_state(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE sources ADD COLUMN kind TEXT NOT NULL DEFAULT 'feed';
+        ALTER TABLE sources ADD COLUMN config_url TEXT;
+        ALTER TABLE sources ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN next_poll_at TEXT;
+        ALTER TABLE sources ADD COLUMN etag TEXT;
+        ALTER TABLE sources ADD COLUMN last_modified TEXT;
+        ALTER TABLE sources ADD COLUMN body_hash TEXT;
+        ALTER TABLE sources ADD COLUMN new_per_poll REAL;
+        ALTER TABLE sources ADD COLUMN not_found_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN dead INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN poll_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN not_modified_count INTEGER NOT NULL DEFAULT 0;
+        UPDATE sources SET config_url = feed;
+        CREATE INDEX articles_fetched_at ON articles (fetched_at);
+        """
+    )
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 class SQLiteArchive:
     """The archive in one SQLite file. One instance per thread; not shared across processes."""
 
@@ -136,33 +162,89 @@ class SQLiteArchive:
     # -- sources -----------------------------------------------------------------------------------
 
     def sync_sources(self, sources: Sequence[Source]) -> None:
+        """Keep poll state across restarts; a source whose configured address changed starts afresh."""
         with self.db.atomic():
             self.db.execute("UPDATE sources SET in_config = 0")
             for source in sources:
                 self.db.execute(
                     """
-                    INSERT INTO sources (id, name, feed, tags, language, enabled, interval_s, in_config)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+                    INSERT INTO sources (id, name, kind, feed, config_url, tags, language, enabled, pinned,
+                                         interval_s, in_config)
+                    VALUES (:id, :name, :kind, :url, :url, :tags, :language, :enabled, :pinned, :interval, 1)
                     ON CONFLICT (id) DO UPDATE SET
-                        name = excluded.name, feed = excluded.feed, tags = excluded.tags,
-                        language = excluded.language, enabled = excluded.enabled,
-                        interval_s = excluded.interval_s, in_config = 1
+                        name = excluded.name, kind = excluded.kind, tags = excluded.tags,
+                        language = excluded.language, enabled = excluded.enabled, pinned = excluded.pinned,
+                        in_config = 1,
+                        interval_s = CASE WHEN excluded.pinned OR sources.pinned THEN excluded.interval_s
+                                          ELSE sources.interval_s END,
+                        -- a changed pinned interval takes effect now, not after the old one runs out
+                        next_poll_at = CASE
+                            WHEN sources.pinned != excluded.pinned THEN NULL
+                            WHEN excluded.pinned AND sources.interval_s != excluded.interval_s THEN NULL
+                            ELSE sources.next_poll_at END
                     """,
-                    [
-                        source.id,
-                        source.name,
-                        source.feed,
-                        json.dumps(list(source.tags)),
-                        source.language,
-                        int(source.enabled),
-                        source.interval_s,
-                    ],
+                    {
+                        "id": source.id,
+                        "name": source.name,
+                        "kind": source.kind,
+                        "url": source.url,
+                        "tags": json.dumps(list(source.tags)),
+                        "language": source.language,
+                        "enabled": int(source.enabled),
+                        "pinned": int(source.pinned),
+                        "interval": source.interval_s,
+                    },
+                )
+                # A new address in the config is a new feed: forget what was learnt about the old one.
+                self.db.execute(
+                    """
+                    UPDATE sources SET feed = :url, config_url = :url, etag = NULL, last_modified = NULL,
+                                       body_hash = NULL, dead = 0, not_found_count = 0, next_poll_at = NULL
+                    WHERE id = :id AND config_url IS NOT :url
+                    """,
+                    {"id": source.id, "url": source.url},
                 )
 
-    def last_polled(self) -> dict[str, str | None]:
+    def poll_states(self) -> dict[str, PollState]:
+        rows = self.db.execute(
+            """
+            SELECT id, interval_s, error_count, not_found_count, new_per_poll, last_polled_at, next_poll_at,
+                   etag, last_modified, body_hash, feed, dead
+            FROM sources WHERE in_config = 1
+            """
+        ).fetchall()
         return {
-            row[0]: row[1] for row in self.db.execute("SELECT id, last_polled_at FROM sources").fetchall()
+            row[0]: PollState(
+                interval_s=row[1],
+                error_count=row[2],
+                not_found_count=row[3],
+                new_per_poll=row[4],
+                last_polled_at=_time(row[5]),
+                next_poll_at=_time(row[6]),
+                etag=row[7],
+                last_modified=row[8],
+                body_hash=row[9],
+                url=row[10],
+                dead=bool(row[11]),
+            )
+            for row in rows
         }
+
+    def poll_state(self, source: str) -> PollState:
+        return self.poll_states().get(source) or PollState()
+
+    def reschedule(self, next_polls: Mapping[str, datetime]) -> None:
+        with self.db.atomic():
+            for source, when in next_polls.items():
+                self.db.execute("UPDATE sources SET next_poll_at = ? WHERE id = ?", [iso(when), source])
+
+    def due_sources(self, now: datetime) -> list[str]:
+        rows = self.db.execute(
+            "SELECT id FROM sources WHERE in_config = 1 AND enabled = 1 "
+            "AND (next_poll_at IS NULL OR next_poll_at <= ?) ORDER BY next_poll_at IS NOT NULL, next_poll_at",
+            [iso(now)],
+        )
+        return [row[0] for row in rows]
 
     # -- dedup lookups -----------------------------------------------------------------------------
 
@@ -272,21 +354,55 @@ class SQLiteArchive:
                             iso(fetch.at),
                         ],
                     )
-                if outcome.error is None:
-                    self.db.execute(
-                        "UPDATE sources SET last_polled_at = ?, last_success_at = ?, last_status = ?, "
-                        "last_error = NULL, error_count = 0 WHERE id = ?",
-                        [at, at, outcome.status, outcome.source],
-                    )
-                else:
-                    self.db.execute(
-                        "UPDATE sources SET last_polled_at = ?, last_status = ?, last_error = ?, "
-                        "error_count = error_count + 1 WHERE id = ?",
-                        [at, outcome.status, outcome.error, outcome.source],
-                    )
+                self._update_source(outcome, at)
         except sqlite3.Error as exc:
             raise StoreError(f"store: cannot record poll of {outcome.source}: {exc}") from exc
         return inserted
+
+    def _update_source(self, outcome: PollOutcome, at: str | None) -> None:
+        ok = outcome.error is None
+        plan = outcome.schedule
+        self.db.execute(
+            """
+            UPDATE sources SET
+                last_polled_at = :at,
+                last_success_at = CASE WHEN :ok THEN :at ELSE last_success_at END,
+                last_status = :status,
+                last_error = :error,
+                error_count = coalesce(:error_count, CASE WHEN :ok THEN 0 ELSE error_count + 1 END),
+                not_found_count = coalesce(:not_found_count, not_found_count),
+                dead = coalesce(:dead, dead),
+                next_poll_at = coalesce(:next_poll_at, next_poll_at),
+                interval_s = coalesce(:interval_s, interval_s),
+                new_per_poll = coalesce(:new_per_poll, new_per_poll),
+                poll_count = poll_count + 1,
+                not_modified_count = not_modified_count + :not_modified,
+                etag = CASE WHEN :keep THEN etag ELSE :etag END,
+                last_modified = CASE WHEN :keep THEN last_modified ELSE :last_modified END,
+                body_hash = CASE WHEN :keep THEN body_hash ELSE :body_hash END,
+                feed = coalesce(:moved_to, feed)
+            WHERE id = :source
+            """,
+            {
+                "at": at,
+                "ok": ok,
+                "status": outcome.status,
+                "error": outcome.error,
+                "error_count": plan.error_count if plan else None,
+                "not_found_count": plan.not_found_count if plan else None,
+                "dead": int(plan.dead) if plan else None,
+                "next_poll_at": iso(plan.next_poll_at) if plan else None,
+                "interval_s": plan.interval_s if plan else None,
+                "new_per_poll": plan.new_per_poll if plan else None,
+                "not_modified": int(outcome.not_modified),
+                "keep": outcome.validators is None,
+                "etag": outcome.validators.etag if outcome.validators else None,
+                "last_modified": outcome.validators.last_modified if outcome.validators else None,
+                "body_hash": outcome.validators.body_hash if outcome.validators else None,
+                "moved_to": outcome.moved_to,
+                "source": outcome.source,
+            },
+        )
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -357,27 +473,53 @@ class SQLiteArchive:
         ]
         return article
 
-    def source_statuses(self) -> list[SourceStatus]:
+    def source_statuses(self, now: datetime | None = None) -> list[SourceStatus]:
+        since = iso((now or datetime.now(UTC)) - timedelta(hours=24))
         rows = self.db.execute(
             """
-            SELECT s.id, s.name, s.feed, s.enabled,
+            SELECT s.id, s.name, s.kind, s.feed, s.enabled,
                    (SELECT count(*) FROM articles AS a WHERE a.source = s.id),
-                   s.last_polled_at, s.last_success_at, s.last_status, s.last_error, s.error_count
+                   (SELECT count(*) FROM articles AS a WHERE a.source = s.id AND a.fetched_at >= :since),
+                   s.last_polled_at, s.next_poll_at, s.last_success_at, s.interval_s, s.last_status,
+                   s.last_error, s.error_count, s.poll_count, s.not_modified_count, s.dead, s.config_url
             FROM sources AS s WHERE s.in_config = 1 ORDER BY s.rowid
-            """
+            """,
+            {"since": since},
         ).fetchall()
-        return [
-            SourceStatus(
-                id=r[0],
-                name=r[1],
-                feed=r[2],
-                enabled=bool(r[3]),
-                articles=r[4],
-                last_polled_at=r[5],
-                last_success_at=r[6],
-                last_status=r[7],
-                last_error=r[8],
-                error_count=r[9],
+        statuses = []
+        for r in rows:
+            enabled, dead, last_polled, error = bool(r[4]), bool(r[16]), r[7], r[12]
+            state = (
+                "disabled"
+                if not enabled
+                else "dead"
+                if dead
+                else "erroring"
+                if error
+                else "ok"
+                if last_polled
+                else "never polled"
             )
-            for r in rows
-        ]
+            statuses.append(
+                SourceStatus(
+                    id=r[0],
+                    name=r[1],
+                    kind=r[2],
+                    url=r[3],
+                    enabled=enabled,
+                    state=state,
+                    articles=r[5],
+                    articles_24h=r[6],
+                    last_polled_at=last_polled,
+                    next_poll_at=r[8],
+                    last_success_at=r[9],
+                    interval_s=r[10],
+                    last_status=r[11],
+                    last_error=error,
+                    error_count=r[13],
+                    polls=r[14],
+                    not_modified_share=round(r[15] / r[14], 3) if r[14] else None,
+                    moved_from=r[17] if r[17] != r[3] else None,
+                )
+            )
+        return statuses
