@@ -174,3 +174,61 @@ def test_guard_checks_every_redirect_hop(server: NewsServer) -> None:
 )
 def test_public_addresses(address: str, public: bool) -> None:
     assert is_public_address(address) is public
+
+
+def test_host_gate_caps_spaces_and_slows_down() -> None:
+    from monitor.fetch.politeness import MAX_HOST_DELAY_S, HostGate
+
+    clock = [0.0]
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    async def go() -> None:
+        gate = HostGate(per_host=2, delay_s=1.0, clock=lambda: clock[0], sleep=fake_sleep)
+        for _ in range(3):
+            async with gate.slot("a.example"):
+                pass
+        assert slept == [1.0, 1.0]  # starts one second apart
+        async with gate.slot("b.example"):
+            pass
+        assert slept == [1.0, 1.0]  # another host does not wait for this one
+        for _ in range(10):
+            gate.slow_down("a.example")
+        assert gate.delay_of("a.example") == MAX_HOST_DELAY_S
+        for _ in range(10):
+            gate.recover("a.example")
+        assert gate.delay_of("a.example") == 1.0
+
+    asyncio.run(go())
+
+
+def test_429_slows_the_whole_host(server: NewsServer) -> None:
+    server.add("/limited", "", status=429, headers={"Retry-After": "5"})
+
+    async def go() -> float:
+        async with Fetcher(HttpSettings(allow_private_networks=True, per_host_delay=0)) as fetcher:
+            with pytest.raises(FetchError):
+                await fetcher.get(server.url("/limited"))
+            return fetcher.hosts.delay_of("127.0.0.1")
+
+    assert asyncio.run(go()) == 1.0  # from no delay at all to one second between request starts
+
+
+def test_robots_txt_fetched_once_and_failures_allow(server: NewsServer) -> None:
+    server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+
+    async def go() -> list[bool]:
+        async with Fetcher(HttpSettings(allow_private_networks=True, per_host_delay=0)) as fetcher:
+            return [
+                await fetcher.allowed_by_robots(server.url("/news/1")),
+                await fetcher.allowed_by_robots(server.url("/private/2")),
+                await fetcher.allowed_by_robots(server.url("/news/3")),
+            ]
+
+    assert asyncio.run(go()) == [True, False, True]
+    assert server.hits["/robots.txt"] == 1
+    server.routes["/robots.txt"] = server.routes["/robots.txt"].__class__(b"oops", status=500)
+    assert asyncio.run(go()) == [True, True, True]  # a robots.txt that fails to load allows all
