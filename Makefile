@@ -28,9 +28,12 @@ test: $(VENV)/.dev-installed  ## set up and run every check: lint, types, tests
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
+bench: $(VENV)/.dev-installed  ## benchmarks: figures as ratios against the anchors measured in the same run
+	$(BIN)/python benchmarks/extraction.py
+
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy

@@ -232,3 +232,70 @@ def test_robots_txt_fetched_once_and_failures_allow(server: NewsServer) -> None:
     assert server.hits["/robots.txt"] == 1
     server.routes["/robots.txt"] = server.routes["/robots.txt"].__class__(b"oops", status=500)
     assert asyncio.run(go()) == [True, True, True]  # a robots.txt that fails to load allows all
+
+
+def _bomb(encoding: str, inflated: int = 512 * 2**20) -> bytes:
+    """``inflated`` zero bytes compressed, built a megabyte at a time (never held whole)."""
+    import zlib
+
+    import brotli
+
+    block = b"\0" * 2**20
+    if encoding == "br":
+        compressor = brotli.Compressor(quality=5)
+        parts = [compressor.process(block) for _ in range(inflated // len(block))]
+        return b"".join(parts) + compressor.finish()
+    wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+    deflater = zlib.compressobj(1, zlib.DEFLATED, wbits)
+    return b"".join(deflater.compress(block) for _ in range(inflated // len(block))) + deflater.flush()
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip", "deflate"])
+def test_compression_bombs_stop_at_the_cap_without_inflating_whole(server: NewsServer, encoding: str) -> None:
+    import tracemalloc
+
+    server.add("/bomb", _bomb(encoding), headers={"Content-Encoding": encoding})
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLargeError):
+            fetch(server.url("/bomb"), max_bytes="1MB")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20  # 512 MiB inflated would show here; the cap is 1 MB
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip", "deflate"])
+def test_compressed_bodies_decode(server: NewsServer, encoding: str) -> None:
+    import zlib
+
+    import brotli
+
+    text = ("Ünïcode news " * 5000).encode("utf-8")
+    body = {"br": brotli.compress, "gzip": gzip.compress, "deflate": zlib.compress}[encoding](text)
+    server.add("/c", body, headers={"Content-Encoding": encoding})
+    assert fetch(server.url("/c")).content == text
+    server.add("/raw-deflate", zlib.compress(text)[2:-4], headers={"Content-Encoding": "deflate"})
+    assert fetch(server.url("/raw-deflate")).content == text
+    server.add(
+        "/two-members",
+        gzip.compress(text[:100]) + gzip.compress(text[100:]),
+        headers={"Content-Encoding": "gzip"},
+    )
+    assert fetch(server.url("/two-members")).content == text
+
+
+def test_broken_encoding_and_unknown_encoding_are_fetch_errors(server: NewsServer) -> None:
+    server.add("/broken", b"definitely not gzip" * 100, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="cannot decode"):
+        fetch(server.url("/broken"))
+    server.add("/weird", b"x" * 600, headers={"Content-Encoding": "snappy"})
+    with pytest.raises(FetchError, match="unsupported Content-Encoding"):
+        fetch(server.url("/weird"))
+
+
+def test_overlong_host_label_is_a_fetch_error() -> None:
+    with pytest.raises(FetchError, match="invalid URL|cannot resolve"):
+        fetch("http://" + "a" * 64 + ".example.com/feed", allow_private_networks=False)
+    with pytest.raises(FetchError):
+        fetch("http://[oops/feed")

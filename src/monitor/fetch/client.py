@@ -18,6 +18,7 @@ import httpx
 
 from monitor.config import HttpSettings
 from monitor.errors import FetchError, TooLargeError
+from monitor.fetch.decoding import ACCEPT_ENCODING, BoundedDecoder, DecodingError
 from monitor.fetch.guard import AddressGuard
 from monitor.fetch.politeness import HostGate
 from monitor.fetch.robots import RobotsCache
@@ -130,12 +131,15 @@ class Fetcher:
     ) -> FetchResult:
         """GET ``url``. A 304 (when ``etag``/``last_modified`` were given) is returned with an empty body;
         any other non-2xx status, a network failure or an oversized body raises ``FetchError``."""
-        headers = {"Accept": accept}
+        headers = {"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
+        try:
+            host = httpx.URL(url).host
+        except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+            raise FetchError(f"fetcher: invalid URL ({exc})", url=url) from None
         # httpx timeouts are per operation; a server that drips bytes forever needs a whole-request deadline.
         deadline = self.settings.timeout * 3
         try:
@@ -158,6 +162,8 @@ class Fetcher:
         except httpx.HTTPError as exc:
             message = str(exc) or type(exc).__name__
             raise FetchError(f"fetcher: {type(exc).__name__}: {message}", url=url) from None
+        except (UnicodeError, ValueError) as exc:  # e.g. a host name label over 63 characters
+            raise FetchError(f"fetcher: invalid URL ({type(exc).__name__}: {exc})", url=url) from None
         except FetchError as exc:
             if exc.status == 429:
                 self.hosts.slow_down(host)
@@ -200,17 +206,29 @@ class Fetcher:
                     url=url,
                     status=response.status_code,
                 )
+            try:
+                decoder = BoundedDecoder(encoding)
+            except DecodingError as exc:
+                raise FetchError(f"fetcher: {exc}", url=url, status=response.status_code) from None
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise TooLargeError(
-                        f"fetcher: body passed http.max_bytes ({cap} decoded bytes); stopped reading",
+            async for raw in response.aiter_raw():
+                try:
+                    for piece in decoder.pieces(raw):
+                        size += len(piece)
+                        if size > cap:
+                            raise TooLargeError(
+                                f"fetcher: body passed http.max_bytes ({cap} decoded bytes); stopped reading",
+                                url=url,
+                                status=response.status_code,
+                            )
+                        chunks.append(piece)
+                except DecodingError as exc:
+                    raise FetchError(
+                        f"fetcher: cannot decode the {encoding} body ({exc})",
                         url=url,
                         status=response.status_code,
-                    )
-                chunks.append(chunk)
+                    ) from None
             return FetchResult(
                 url=url,
                 final_url=final_url,

@@ -43,7 +43,7 @@ class AddressGuard:
         except ValueError:
             try:
                 addresses = list(await self._resolve(host, port))
-            except OSError as exc:
+            except (OSError, UnicodeError, ValueError) as exc:
                 raise FetchError(f"fetcher: cannot resolve {host}: {exc}", url=url) from None
         for address in addresses:
             if not is_public_address(address):
