@@ -22,6 +22,12 @@ from monitor.dedup import canonical_url, choose_canonical, content_hash, same_si
         ("https://example.com/a?q=&z=1", "https://example.com/a?q=&z=1"),
         ("https://example.com/a%20b", "https://example.com/a%20b"),
         ("http://[::1]:8080/feed", "http://[::1]:8080/feed"),
+        ("https://example.com/story.php?12345", "https://example.com/story.php?12345"),
+        ("https://example.com/s?q=%E9t%E9&utm_source=x", "https://example.com/s?q=%E9t%E9"),
+        ("https://example.com/s?id=5;lang=fr", "https://example.com/s?id=5;lang=fr"),
+        ("https://example.com/s?b=2&&a=1&", "https://example.com/s?a=1&b=2"),
+        ("http://[oops/feed", "http://[oops/feed"),
+        ("http://example.com:99999/x", "http://example.com:99999/x"),
     ],
 )
 def test_canonical_url(url: str, expected: str) -> None:
@@ -45,6 +51,10 @@ def test_page_canonical_wins_on_same_site_only() -> None:
     )
     assert choose_canonical(landed, "javascript:void(0)") == "https://www.example.com/news/123?ref=home"
     assert choose_canonical(landed, None) == "https://www.example.com/news/123?ref=home"
+    # a template canonical pointing every article at the home page is ignored
+    assert choose_canonical(landed, "https://www.example.com/") == "https://www.example.com/news/123?ref=home"
+    assert choose_canonical("https://example.com/", "https://example.com/") == "https://example.com/"
+    assert choose_canonical(landed, "http://[oops/") == "https://www.example.com/news/123?ref=home"
 
 
 def test_same_site() -> None:

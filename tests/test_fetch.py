@@ -295,7 +295,7 @@ def test_broken_encoding_and_unknown_encoding_are_fetch_errors(server: NewsServe
 
 
 def test_overlong_host_label_is_a_fetch_error() -> None:
-    with pytest.raises(FetchError, match="invalid URL|cannot resolve"):
+    with pytest.raises(FetchError, match=r"invalid URL|cannot resolve"):
         fetch("http://" + "a" * 64 + ".example.com/feed", allow_private_networks=False)
     with pytest.raises(FetchError):
         fetch("http://[oops/feed")

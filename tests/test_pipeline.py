@@ -229,3 +229,41 @@ def test_golden_pages_through_the_whole_path(server: NewsServer, tmp_path: Path)
     assert code == 0 and [hit["title"] for hit in json.loads(out)] == [
         "Khamenei to Maduro: Resistance is the only way to face US pressure"
     ]
+
+
+def test_hostile_links_and_shared_urls_lose_no_article(server: NewsServer, tmp_path: Path) -> None:
+    """Malformed URLs in a feed or a page, a consent wall every article redirects to, and a template
+    canonical pointing at the home page: each article is still stored, once, under its own URL."""
+    items = "".join(
+        f"<item><title>Story {i}</title><link>{server.url(f'/s/{i}')}</link><guid>g{i}</guid>"
+        f"<description>Teaser {i}.</description></item>"
+        for i in range(1, 5)
+    )
+    bad = "<item><title>Broken</title><link>http://[oops/x</link><guid>bad</guid></item>"
+    server.add("/feed.xml", f"<rss version='2.0'><channel><title>T</title>{items}{bad}</channel></rss>",
+               content_type="application/rss+xml")  # fmt: skip
+    for i in (1, 2):  # a consent wall: both land on one URL, with one text
+        server.add(f"/s/{i}", "", status=302, headers={"Location": "/consent"})
+    wall = "We and our partners use cookies to store and access information on your device. " * 10
+    server.add("/consent", f"<html><body><article><h1>Your privacy</h1><p>{wall}</p></article></body></html>")
+    for i in (3, 4):  # template canonical to the home page, and a malformed og:image
+        server.add(f"/s/{i}", f"<html><head><link rel=canonical href='/'><meta property='og:image' "
+                   f"content='http://[x'></head><body><article><h1>Story {i}</h1>"
+                   f"<p>{' '.join(['Distinct body of story', str(i)] * 20)}</p></article></body></html>")  # fmt: skip
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, [{"id": "hostile", "feed": server.url("/feed.xml")}], archive=archive)
+    code, _, err = monitor(config, "run", "--once")
+    assert code == 0 and "4 new articles" in err and "0 sources failed" in err
+    with sqlite3.connect(archive) as db:
+        rows = db.execute("SELECT url, title, image FROM articles ORDER BY url").fetchall()
+        assert db.execute("SELECT last_error FROM sources").fetchone()[0] is None
+    assert len(rows) == 4 and all(r[2] is None for r in rows)
+    assert sorted(r[0] for r in rows) == sorted(
+        [server.url("/consent"), *(server.url(f"/s/{i}") for i in (2, 3, 4))]
+    )
+    with sqlite3.connect(archive) as db:  # every feed link leads to its own article
+        owners = [db.execute("SELECT article_id FROM article_urls WHERE url = ?", [server.url(f"/s/{i}")]).fetchone()
+                  for i in range(1, 5)]  # fmt: skip
+    assert len({owner[0] for owner in owners if owner}) == 4
+    code, _, err = monitor(config, "run", "--once")
+    assert "0 new articles" in err

@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-from monitor.dedup import canonical_url, choose_canonical, content_hash
+from monitor.dedup import canonical_url, choose_canonical, content_hash, without_fragment
 from monitor.models import Article, ExtractedPage, FeedEntry, Source
 
 
-def entry_url(entry: FeedEntry, *, feed_url: str) -> str | None:
-    """The entry's link made absolute and canonical; None when it has no http(s) link."""
+def entry_link(entry: FeedEntry, *, feed_url: str) -> str | None:
+    """The entry's link made absolute, as published (fragment dropped): the URL to request. None when it
+    has no usable http(s) link."""
     if not entry.link:
         return None
-    absolute = urljoin(feed_url, entry.link)
-    if not absolute.startswith(("http://", "https://")):
+    try:
+        absolute = without_fragment(urljoin(feed_url, entry.link.strip()))
+        parts = urlsplit(absolute)
+        _ = parts.port
+    except ValueError:
         return None
-    return canonical_url(absolute)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return absolute
 
 
 def _absolute(base: str, url: str | None) -> str | None:
     if not url:
         return None
-    absolute = urljoin(base, url.strip())
+    try:
+        absolute = urljoin(base, url.strip())
+        urlsplit(absolute).port  # noqa: B018 (raises on a malformed port or IPv6 literal)
+    except ValueError:
+        return None
     return absolute if absolute.startswith(("http://", "https://")) else None
 
 
@@ -38,14 +48,15 @@ def build_article(
 ) -> Article:
     """The page wins for every field it has; the feed entry fills the rest.
 
-    ``extraction`` is ``'page'`` when the page gave body text, else ``'feed'`` (the entry's own content or
-    summary stands in for the body).
+    ``link`` is the entry's URL (canonicalised here). ``extraction`` is ``'page'`` when the page gave body
+    text, else ``'feed'`` (the entry's own content or summary stands in for the body).
     """
     page_text = page.text if page is not None else ""
     if page_text:
         text, extraction = page_text, "page"
     else:
         text, extraction = entry.content or entry.summary or "", "feed"
+    link = canonical_url(link)
     landed = canonical_url(final_url) if final_url else link
     url = choose_canonical(final_url or link, page.canonical_url) if page is not None else landed
     return Article(
@@ -63,4 +74,6 @@ def build_article(
         extraction=extraction,
         content_hash=content_hash(text),
         urls=tuple(dict.fromkeys((url, link, landed))),
+        link=link,
+        feed_title=entry.title,
     )

@@ -121,6 +121,10 @@ class Article:
     extraction: str
     content_hash: str
     urls: tuple[str, ...] = field(default=())
+    link: str = ""
+    """The canonical form of the feed entry's own link (``url`` may come from the page instead)."""
+    feed_title: str | None = None
+    """The headline as the feed gave it (``title`` prefers the page's)."""
 
 
 @dataclass(frozen=True, slots=True)

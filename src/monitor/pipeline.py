@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from monitor.articles import build_article, entry_url
+from monitor.articles import build_article, entry_link
+from monitor.dedup import canonical_url
 from monitor.errors import FetchError, ParseError, SourceError
 from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
 from monitor.models import (
@@ -61,6 +62,15 @@ class PollReport:
     error: str | None = None
     duration_s: float = 0.0
     next_poll_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _NewEntry:
+    key: str
+    """The canonical URL: what dedup compares."""
+    fetch_url: str
+    """The link as published: what is requested."""
+    entry: FeedEntry
 
 
 @dataclass
@@ -245,10 +255,12 @@ class Pipeline:
 
         feed = await self._parse(poll, result)
         new, aliases, deferred = self._new_entries(source, feed, result.final_url)
-        claimed = [link for link, _ in new]
+        claimed = [item.key for item in new]
         self._inflight.update(claimed)
         try:
-            articles = await asyncio.gather(*(self._article(poll, link, entry, feed) for link, entry in new))
+            built = await asyncio.gather(*(self._article(poll, item, feed) for item in new))
+            articles = [article for article in built if article is not None]
+            deferred += len(built) - len(articles)
             published = [entry.published_at for entry in feed.entries if entry.published_at is not None]
             hints = [h for h in (hint, feed.hint_s) if h]
             plan = after_success(
@@ -342,51 +354,57 @@ class Pipeline:
 
     def _new_entries(
         self, source: Source, feed: ParsedFeed, feed_url: str
-    ) -> tuple[list[tuple[str, FeedEntry]], list[EntryAlias], int]:
+    ) -> tuple[list[_NewEntry], list[EntryAlias], int]:
         """Entries not yet archived (by this source's GUID, or by any known URL), first of each link; the
         aliases of known ones; how many were left to a poll of another source that has them in flight."""
-        candidates: dict[str, FeedEntry] = {}
+        candidates: dict[str, _NewEntry] = {}
         for entry in feed.entries:
-            link = entry_url(entry, feed_url=feed_url)
-            if link is None:
+            fetch_url = entry_link(entry, feed_url=feed_url)
+            if fetch_url is None:
                 log.warning(
-                    "parser: entry without an http(s) link skipped source=%s url=%s guid=%s",
-                    source.id,
-                    source.url,
-                    entry.guid,
-                )
+                    "parser: entry without a usable http(s) link skipped source=%s url=%s guid=%s link=%r",
+                    source.id, source.url, entry.guid, entry.link,
+                )  # fmt: skip
                 continue
-            candidates.setdefault(link, entry)
-        guids = [entry.guid for entry in candidates.values() if entry.guid]
+            key = canonical_url(fetch_url)
+            candidates.setdefault(key, _NewEntry(key, fetch_url, entry))
+        guids = [item.entry.guid for item in candidates.values() if item.entry.guid]
         known_guids, known_urls = self.store.known_entries(source.id, guids, candidates)
-        new: list[tuple[str, FeedEntry]] = []
+        new: list[_NewEntry] = []
         aliases: list[EntryAlias] = []
         deferred = 0
-        for link, entry in candidates.items():
-            if entry.guid and entry.guid in known_guids:
+        for key, item in candidates.items():
+            if item.entry.guid and item.entry.guid in known_guids:
                 continue
-            if link in known_urls:
-                aliases.append(EntryAlias(source.id, entry.guid, link))
-            elif link in self._inflight:
+            if key in known_urls:
+                aliases.append(EntryAlias(source.id, item.entry.guid, key))
+            elif key in self._inflight:
                 deferred += 1
             else:
-                new.append((link, entry))
+                new.append(item)
         return new, aliases, deferred
 
-    async def _article(self, poll: _Poll, link: str, entry: FeedEntry, feed: ParsedFeed) -> Article:
-        page: ExtractedPage | None = None
-        final_url: str | None = None
-        if poll.source.fetch_articles:
-            page, final_url = await self._fetch_page(poll, link)
-        return build_article(
-            source=poll.source,
-            entry=entry,
-            link=link,
-            fetched_at=self.clock(),
-            page=page,
-            final_url=final_url,
-            feed_language=feed.language,
-        )
+    async def _article(self, poll: _Poll, item: _NewEntry, feed: ParsedFeed) -> Article | None:
+        """One entry's article; an entry that fails in a way nobody foresaw is logged and skipped (it is
+        tried again next poll), never allowed to sink the rest of the poll."""
+        try:
+            page: ExtractedPage | None = None
+            final_url: str | None = None
+            if poll.source.fetch_articles:
+                page, final_url = await self._fetch_page(poll, item.fetch_url)
+            return build_article(
+                source=poll.source, entry=item.entry, link=item.key, fetched_at=self.clock(), page=page,
+                final_url=final_url, feed_language=feed.language,
+            )  # fmt: skip
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception:
+            log.exception(
+                "pipeline: entry failed, skipped until the next poll source=%s url=%s",
+                poll.source.id,
+                item.fetch_url,
+            )
+            return None
 
     async def _fetch_page(self, poll: _Poll, link: str) -> tuple[ExtractedPage | None, str | None]:
         source = poll.source

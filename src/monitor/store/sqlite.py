@@ -18,7 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from monitor.dedup import canonical_url
+from monitor.dedup import canonical_url, fold_text
 from monitor.errors import NotFoundError, QueryError, StoreError
 from monitor.models import Article, PollOutcome, PollState, SearchHit, SearchQuery, Source, SourceStatus
 
@@ -121,6 +121,11 @@ def _poll_state(db: Database) -> None:
         CREATE INDEX articles_fetched_at ON articles (fetched_at);
         """
     )
+
+
+@MIGRATIONS(name="0003_feed_title")
+def _feed_title(db: Database) -> None:
+    db.execute("ALTER TABLE articles ADD COLUMN feed_title TEXT")
 
 
 def _time(value: str | None) -> datetime | None:
@@ -293,17 +298,49 @@ class SQLiteArchive:
                 [source, guid, article_id],
             )
 
-    def _insert_article(self, article: Article) -> int | None:
+    def _place(self, article: Article) -> tuple[int, bool]:
+        """The id this article is stored under, and whether it is new.
+
+        An article found under its own feed link is the same article. One found only under a URL the page
+        gave (final URL after redirects, ``rel=canonical``) is the same article only if the text and the
+        feed's headline match: consent walls, paywalls and template canonicals point many articles at one
+        URL (often with one text), and merging on them would lose every article but the first. A mismatch is
+        stored on its own, under its feed link.
+        """
+        if article.link and (found := self._article_id_for([article.link])) is not None:
+            return found, False
+        derived = [url for url in (article.url, *article.urls) if url and url != article.link]
+        found = self._article_id_for(derived)
+        if found is not None:
+            row = self.db.execute(
+                "SELECT content_hash, feed_title FROM articles WHERE id = ?", [found]
+            ).fetchone()
+            same_text = row is not None and row[0] == article.content_hash
+            same_headline = row is not None and (
+                not row[1] or not article.feed_title or fold_text(row[1]) == fold_text(article.feed_title)
+            )
+            if same_text and same_headline:
+                return found, False
+        new_id = self._insert_article(
+            article, url=article.url if found is None else article.link or article.url
+        )
+        if new_id is None:  # the URL is taken by a different text: keep this one under its feed link
+            new_id = self._insert_article(article, url=article.link)
+        if new_id is None:
+            raise StoreError(f"store: cannot place article {article.link or article.url}: every URL is taken")
+        return new_id, True
+
+    def _insert_article(self, article: Article, *, url: str) -> int | None:
         row = self.db.execute(
             """
             INSERT INTO articles (url, source, guid, title, authors, published_at, fetched_at, text, summary,
-                                  language, image, extraction, content_hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  language, image, extraction, content_hash, feed_title)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (url) DO NOTHING
             RETURNING id
             """,
             [
-                article.url,
+                url,
                 article.source,
                 article.guid,
                 article.title,
@@ -316,6 +353,7 @@ class SQLiteArchive:
                 article.image,
                 article.extraction,
                 article.content_hash,
+                article.feed_title,
             ],
         ).fetchone()
         return int(row[0]) if row is not None else None
@@ -326,19 +364,14 @@ class SQLiteArchive:
         try:
             with self.db.atomic():
                 for article in outcome.articles:
-                    urls = list(dict.fromkeys((article.url, *article.urls)))
-                    article_id = self._article_id_for(urls)
-                    if article_id is None:
-                        article_id = self._insert_article(article)
-                        if article_id is None:  # the canonical URL exists, under no alias yet
-                            article_id = self._article_id_for([article.url])
-                        else:
-                            inserted.append(article_id)
-                    if article_id is not None:
-                        self._remember(article_id, article.source, article.guid, urls, at or "")
+                    article_id, is_new = self._place(article)
+                    if is_new:
+                        inserted.append(article_id)
+                    urls = list(dict.fromkeys((article.url, article.link, *article.urls)))
+                    self._remember(article_id, article.source, article.guid, [u for u in urls if u], at or "")
                 for alias in outcome.aliases:
-                    if (article_id := self._article_id_for([alias.url])) is not None:
-                        self._remember(article_id, alias.source, alias.guid, [alias.url], at or "")
+                    if (alias_id := self._article_id_for([alias.url])) is not None:
+                        self._remember(alias_id, alias.source, alias.guid, [alias.url], at or "")
                 for fetch in outcome.fetches:
                     self.db.execute(
                         "INSERT INTO fetches (source, url, kind, status, bytes, duration_ms, error, at) "
