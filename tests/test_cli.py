@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,58 @@ def test_archive_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("MONITOR_ARCHIVE", str(tmp_path / "elsewhere.db"))
     result = CliRunner().invoke(cli, ["-c", str(config), "validate"])
     assert result.exit_code == 0 and f"archive: {tmp_path / 'elsewhere.db'}" in result.output
+
+
+@pytest.fixture
+def archived(tmp_path: Path) -> Path:
+    """A config whose archive exists (empty), for the readers."""
+    from monitor.store import SQLiteArchive
+
+    config = tmp_path / "c.yaml"
+    config.write_text("archive: a.db\nsources:\n  - {id: a, feed: 'https://a.example/rss'}\n")
+    SQLiteArchive(tmp_path / "a.db").close()
+    return config
+
+
+@pytest.mark.parametrize("query", ['"hello', "*", "NEAR(a b, x)", "talks AND (", "title:", "a:b"])
+def test_queries_fts5_rejects_exit_2_without_traceback(archived: Path, query: str) -> None:
+    result = CliRunner().invoke(cli, ["-c", str(archived), "search", query])
+    assert result.exit_code == 2, result.output
+    assert "not a valid FTS5 query" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0d", "999999999999d", "yesterday", "2024-13-45"])
+def test_bad_dates_are_usage_errors(archived: Path, value: str) -> None:
+    result = CliRunner().invoke(cli, ["-c", str(archived), "search", "x", "--since", value])
+    assert result.exit_code == 2 and "is not a date" in result.stderr
+
+
+@pytest.mark.parametrize("ident", ["99999999999999999999", "http://[x", "42", "https://nowhere.example/a"])
+def test_show_unknown_is_exit_1(archived: Path, ident: str) -> None:
+    result = CliRunner().invoke(cli, ["-c", str(archived), "show", ident])
+    assert result.exit_code == 1 and "no article" in result.stderr
+
+
+def test_sources_lists_the_config_even_without_an_archive(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "archive: a.db\nsources:\n  - {id: a, feed: 'https://a.example/rss'}\n"
+        "  - {id: b, feed: 'https://b.example/rss', enabled: false}\n"
+    )
+    result = CliRunner().invoke(cli, ["-c", str(config), "sources", "--format", "json"])
+    assert result.exit_code == 0
+    states = {row["id"]: row["state"] for row in json.loads(result.output)}
+    assert states == {"a": "never polled", "b": "disabled"}
+    assert not (tmp_path / "a.db").exists()  # a reader never creates the archive
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("interval", ".nan"), ("interval", ".inf"), ("interval", "400d"), ("max_bytes", ".inf")],
+)
+def test_non_finite_and_absurd_config_values_exit_2(tmp_path: Path, key: str, value: str) -> None:
+    config = tmp_path / "c.yaml"
+    section = "http" if key == "max_bytes" else "defaults"
+    config.write_text(f"{section}:\n  {key}: {value}\n")
+    result = CliRunner().invoke(cli, ["-c", str(config), "validate"])
+    assert result.exit_code == 2 and f"{section}.{key}:" in result.stderr

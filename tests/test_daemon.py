@@ -83,3 +83,36 @@ def test_sigterm_stops_cleanly_and_restart_resumes(server: NewsServer, tmp_path:
     _, err = daemon.communicate(timeout=30)
     assert daemon.returncode == 0, err
     assert server.hits == {}
+
+
+def test_sigterm_during_run_once_stops_cleanly_and_leaves_no_process(
+    server: NewsServer, tmp_path: Path
+) -> None:
+    import os
+
+    sources = add_outlets(server, outlets=2, articles=6)
+    for path, route in server.routes.items():
+        if "/news/" in path:
+            route.delay_s = 1.0  # type: ignore[union-attr]
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, sources, archive=archive)
+    once = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "-c", str(config), "run", "--once"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not any("/news/" in path for path in server.hits) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    once.send_signal(signal.SIGTERM)
+    _, err = once.communicate(timeout=30)
+    assert once.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert count(archive) == 0  # the polls in flight wrote nothing
+    leftovers = True
+    deadline = time.monotonic() + 10  # exited helpers may linger a moment as zombies before being reaped
+    while leftovers and time.monotonic() < deadline:
+        try:
+            os.killpg(once.pid, 0)  # the forkserver and pool workers share the process group
+            time.sleep(0.1)
+        except ProcessLookupError:
+            leftovers = False
+    assert not leftovers

@@ -76,4 +76,6 @@ def build_article(
         urls=tuple(dict.fromkeys((url, link, landed))),
         link=link,
         feed_title=entry.title,
+        landed=landed,
+        url_from_page=page is not None and url != landed,
     )

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,9 @@ import click
 
 from monitor import __version__
 from monitor.config import Settings, load_config, parse_duration
-from monitor.errors import ConfigError, MonitorError, NotFoundError, QueryError
+from monitor.errors import ConfigError, MonitorError, QueryError, UnknownSourceError
 from monitor.formats import FORMATS, render
-from monitor.models import SearchQuery
+from monitor.models import SearchQuery, SourceStatus
 from monitor.store import SQLiteArchive
 
 DEFAULT_CONFIG = "config.yaml"
@@ -30,6 +30,18 @@ DEFAULT_CONFIG = "config.yaml"
 
 class UsageProblem(click.ClickException):
     exit_code = 2
+
+
+class MonitorGroup(click.Group):
+    """Turns library errors into clean messages and exit codes: usage problems 2, the rest 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (QueryError, UnknownSourceError) as exc:
+            raise UsageProblem(str(exc)) from None
+        except MonitorError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 def _load(ctx: click.Context) -> Settings:
@@ -48,10 +60,7 @@ def _load(ctx: click.Context) -> Settings:
 
 
 def _archive(settings: Settings) -> SQLiteArchive:
-    try:
-        return SQLiteArchive(settings.archive, readonly=True)
-    except MonitorError as exc:
-        raise click.ClickException(str(exc)) from None
+    return SQLiteArchive(settings.archive, readonly=True)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -72,12 +81,13 @@ def _when(value: str | None, *, now: datetime) -> datetime | None:
     if value is None:
         return None
     text = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?\s*[smhd]", text):
-        return now - timedelta(seconds=parse_duration(text))
+    problem = UsageProblem(f"{value!r} is not a date like 2024-06-01, 2024-06-01T12:00Z, or 7d")
     try:
+        if re.fullmatch(r"\d+(\.\d+)?\s*[smhd]", text):
+            return now - timedelta(seconds=parse_duration(text))
         moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageProblem(f"{value!r} is not a date like 2024-06-01, 2024-06-01T12:00Z, or 7d") from None
+    except (ValueError, OverflowError):
+        raise problem from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
@@ -91,7 +101,9 @@ format_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option(
     "-c",
     "--config",
@@ -156,11 +168,7 @@ def run(ctx: click.Context, once: bool, due: bool, only: tuple[str, ...]) -> Non
     from monitor.daemon import run_forever, run_once, select_sources
 
     settings = _load(ctx)
-    try:
-        select_sources(settings, only)
-    except KeyError as exc:
-        known = ", ".join(s.id for s in settings.resolved_sources()) or "(none)"
-        raise UsageProblem(f"unknown source {exc.args[0]}; configured: {known}") from None
+    select_sources(settings, only)
     try:
         if once and due:
             raise UsageProblem("--once polls everything; --due polls what is due: choose one")
@@ -174,8 +182,9 @@ def run(ctx: click.Context, once: bool, due: bool, only: tuple[str, ...]) -> Non
             )
         else:
             asyncio.run(run_forever(settings))
-    except MonitorError as exc:
-        raise click.ClickException(str(exc)) from None
+    except asyncio.CancelledError:
+        click.echo("interrupted: polls still running were not recorded; the archive is intact", err=True)
+        ctx.exit(130)
 
 
 @cli.command()
@@ -238,8 +247,6 @@ def search(
     archive = _archive(settings)
     try:
         hits = archive.search(request)
-    except QueryError as exc:
-        raise UsageProblem(str(exc)) from None
     finally:
         archive.close()
     rows = [asdict(hit) for hit in hits]
@@ -281,8 +288,6 @@ def show(ctx: click.Context, id_or_url: str, fmt: str) -> None:
     archive = _archive(settings)
     try:
         article = archive.get_article(id_or_url)
-    except NotFoundError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         archive.close()
     if fmt == "json":
@@ -330,12 +335,7 @@ def sources(ctx: click.Context, fmt: str) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = _load(ctx)
-    archive = _archive(settings)
-    try:
-        statuses = archive.source_statuses(datetime.now(UTC))
-    finally:
-        archive.close()
-    rows = [asdict(status) for status in statuses]
+    rows = [asdict(status) for status in _statuses(settings)]
     if fmt == "table":
         for row in rows:
             row["interval"] = _human_seconds(row["interval_s"])
@@ -380,6 +380,34 @@ def sources(ctx: click.Context, fmt: str) -> None:
         "moved_from",
     ]
     click.echo(render(rows, columns, fmt), nl=False)
+
+
+def _statuses(settings: Settings) -> list[SourceStatus]:
+    """What the config lists, in its order, with what the archive knows of each (if there is an archive)."""
+    known: dict[str, SourceStatus] = {}
+    if settings.archive.exists():
+        archive = _archive(settings)
+        try:
+            known = {status.id: status for status in archive.source_statuses(datetime.now(UTC))}
+        finally:
+            archive.close()
+    statuses = []
+    for source in settings.resolved_sources():
+        status = known.get(source.id)
+        if status is None:
+            status = SourceStatus(
+                id=source.id, name=source.name, kind=source.kind, url=source.url, enabled=source.enabled,
+                state="never polled" if source.enabled else "disabled", articles=0, articles_24h=0,
+                last_polled_at=None, next_poll_at=None, last_success_at=None, interval_s=source.interval_s,
+                last_status=None, last_error=None, error_count=0, polls=0, not_modified_share=None,
+                moved_from=None,
+            )  # fmt: skip
+        elif status.enabled != source.enabled:  # the config changed since the daemon last read it
+            status = replace(
+                status, enabled=source.enabled, state="disabled" if not source.enabled else status.state
+            )
+        statuses.append(status)
+    return statuses
 
 
 def _human_seconds(seconds: float | None) -> str:

@@ -7,6 +7,7 @@ offending value (``sources[3].interval: "10 minutes" is not a duration like 10m,
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,6 +22,8 @@ from monitor.models import Source
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor-news/monitor)"
 
+MAX_DURATION_S = 366 * 86400.0
+MAX_SIZE = 100 * 10**9
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _SIZE_UNITS = {
@@ -48,10 +51,12 @@ def parse_duration(value: object) -> float:
             seconds = float(text)
         elif match := _DURATION_RE.match(text.lower()):
             seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds):
         raise ValueError("is not a duration like 10m, 2h")
     if seconds <= 0:
         raise ValueError("must be a positive duration like 10m, 2h")
+    if seconds > MAX_DURATION_S:
+        raise ValueError("is more than a year")
     return seconds
 
 
@@ -68,10 +73,12 @@ def parse_size(value: object) -> int:
             size = float(text)
         elif match := _SIZE_RE.match(text):
             size = float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
-    if size is None:
+    if size is None or not math.isfinite(size):
         raise ValueError("is not a size like 500KB, 10MB")
     if size < 1:
         raise ValueError("must be a positive size like 500KB, 10MB")
+    if size > MAX_SIZE:
+        raise ValueError("is more than 100GB")
     return int(size)
 
 

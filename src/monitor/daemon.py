@@ -14,12 +14,13 @@ import contextlib
 import functools
 import logging
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Settings
+from monitor.errors import UnknownSourceError
 from monitor.fetch import Fetcher
 from monitor.models import Source
 from monitor.pipeline import Pipeline, PollReport, utcnow
@@ -48,15 +49,30 @@ async def open_pipeline(settings: Settings, *, extractor: Extractor | None = Non
 
 
 def select_sources(settings: Settings, only: Sequence[str] = ()) -> list[Source]:
-    """Enabled sources, or exactly the named ones (enabled or not); unknown names raise ``KeyError``."""
+    """Enabled sources, or exactly the named ones (enabled or not)."""
     sources = settings.resolved_sources()
     if not only:
         return [source for source in sources if source.enabled]
     by_id = {source.id: source for source in sources}
     missing = [name for name in only if name not in by_id]
     if missing:
-        raise KeyError(", ".join(missing))
+        raise UnknownSourceError(missing, list(by_id))
     return [by_id[name] for name in dict.fromkeys(only)]
+
+
+@contextlib.contextmanager
+def _signals(handler: Callable[[], object]) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, handler)
+            installed.append(signum)
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
 
 
 async def run_once(
@@ -66,13 +82,19 @@ async def run_once(
     extractor: Extractor | None = None,
     due_only: bool = False,
 ) -> list[PollReport]:
-    """Poll each selected source once, regardless of schedule (or, with ``due_only``, only those due)."""
+    """Poll each selected source once, regardless of schedule (or, with ``due_only``, only those due).
+
+    SIGINT/SIGTERM cancel the polls still running (each writes nothing, being one transaction), close the
+    extraction pool and the archive, and raise :class:`asyncio.CancelledError`.
+    """
     sources = select_sources(settings, only)
-    async with open_pipeline(settings, extractor=extractor) as pipeline:
-        if due_only:
-            due = set(pipeline.store.due_sources(utcnow()))
-            sources = [source for source in sources if source.id in due]
-        return list(await asyncio.gather(*(pipeline.poll(source) for source in sources)))
+    main = asyncio.current_task()
+    with _signals(main.cancel if main is not None else (lambda: None)):
+        async with open_pipeline(settings, extractor=extractor) as pipeline:
+            if due_only:
+                due = set(pipeline.store.due_sources(utcnow()))
+                sources = [source for source in sources if source.id in due]
+            return list(await asyncio.gather(*(pipeline.poll(source) for source in sources)))
 
 
 async def run_forever(
@@ -80,12 +102,16 @@ async def run_forever(
     grace_s: float = SHUTDOWN_GRACE_S, tick_s: float = TICK_S,
 ) -> None:  # fmt: skip
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
     running: dict[str, asyncio.Task[PollReport]] = {}
 
+    with _signals(stop.set):
+        await _serve(settings, extractor, stop, running, grace_s, tick_s)
+
+
+async def _serve(
+    settings: Settings, extractor: Extractor | None, stop: asyncio.Event,
+    running: dict[str, asyncio.Task[PollReport]], grace_s: float, tick_s: float,
+) -> None:  # fmt: skip
     async with open_pipeline(settings, extractor=extractor) as pipeline:
         sources = {source.id: source for source in select_sources(settings)}
         plan = restart_plan(list(sources.values()), pipeline.store.poll_states(), now=utcnow())
@@ -122,7 +148,4 @@ async def run_forever(
                     task.cancel()
                 if pending:
                     await asyncio.wait(pending, timeout=grace_s)
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(signum)
         log.info("daemon: stopped")

@@ -9,7 +9,8 @@
     │   └── ParseError       the response is not a feed monitor can read
     ├── StoreError           the archive cannot be opened or written
     │   └── QueryError       a search query SQLite's FTS5 rejects
-    └── NotFoundError        a looked-up article does not exist
+    ├── NotFoundError        a looked-up article does not exist
+    └── UnknownSourceError   a source id that the config does not have
 
 Third-party exceptions are translated where they enter (the fetcher, the store), with ``raise ... from``.
 """
@@ -83,3 +84,11 @@ class QueryError(StoreError):
 
 class NotFoundError(MonitorError):
     """No article matches the given id or URL."""
+
+
+class UnknownSourceError(MonitorError):
+    def __init__(self, names: list[str], known: list[str]) -> None:
+        self.names = names
+        self.known = known
+        listed = ", ".join(known) or "(none)"
+        super().__init__(f"unknown source {', '.join(names)}; configured: {listed}")

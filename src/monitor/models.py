@@ -125,6 +125,10 @@ class Article:
     """The canonical form of the feed entry's own link (``url`` may come from the page instead)."""
     feed_title: str | None = None
     """The headline as the feed gave it (``title`` prefers the page's)."""
+    landed: str = ""
+    """The canonical form of the URL the request ended on, after redirects."""
+    url_from_page: bool = False
+    """Whether ``url`` is the page's own ``rel=canonical`` (rather than where the request landed)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,13 +41,20 @@ class ProcessPoolExtractor:
 
     async def extract(self, content: bytes, *, url: str, charset: str | None, now: datetime) -> ExtractedPage:
         loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._pool, _extract, content, url, charset, now)
-        except BrokenProcessPool:
-            # A worker died (out of memory, a crash in a C library): start a fresh pool and report this page.
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            raise
+        for attempt in (1, 2):
+            pool = self._pool
+            try:
+                return await loop.run_in_executor(pool, _extract, content, url, charset, now)
+            except BrokenProcessPool:
+                # A worker died (out of memory, a crash in a C library) and took every page in flight with
+                # it. Replace the pool once (the first caller to notice does it) and try this page again;
+                # a page that breaks the fresh pool too is reported.
+                if self._pool is pool:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

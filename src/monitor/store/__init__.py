@@ -1,7 +1,7 @@
 """The archive: the only module that speaks SQL.
 
 :class:`Archive` is the small interface the rest of monitor uses; :class:`SQLiteArchive` implements it with
-sqlite-utils. A second backend (PostgreSQL) implements the same protocol.
+sqlite-utils. A second backend (PostgreSQL) can implement the same protocol.
 """
 
 from monitor.store.base import Archive

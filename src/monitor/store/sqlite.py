@@ -8,12 +8,14 @@ indexes and ``ON CONFLICT`` clauses, never by check-then-insert.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -23,6 +25,8 @@ from monitor.errors import NotFoundError, QueryError, StoreError
 from monitor.models import Article, PollOutcome, PollState, SearchHit, SearchQuery, Source, SourceStatus
 
 MIGRATIONS = Migrations("monitor")
+P = ParamSpec("P")
+R = TypeVar("R")
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -132,6 +136,19 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _translated(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn sqlite3 errors into :class:`StoreError` at the boundary."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store: {method.__name__} failed: {exc}") from exc
+
+    return wrapper
+
+
 class SQLiteArchive:
     """The archive in one SQLite file. One instance per thread; not shared across processes."""
 
@@ -164,11 +181,25 @@ class SQLiteArchive:
     def close(self) -> None:
         self.db.close()
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """A write transaction that takes the write lock at once (``BEGIN IMMEDIATE``), so it waits for
+        another writer through ``busy_timeout`` instead of failing later on a stale snapshot."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.execute("COMMIT")
+
     # -- sources -----------------------------------------------------------------------------------
 
+    @_translated
     def sync_sources(self, sources: Sequence[Source]) -> None:
         """Keep poll state across restarts; a source whose configured address changed starts afresh."""
-        with self.db.atomic():
+        with self._write():
             self.db.execute("UPDATE sources SET in_config = 0")
             for source in sources:
                 self.db.execute(
@@ -210,6 +241,7 @@ class SQLiteArchive:
                     {"id": source.id, "url": source.url},
                 )
 
+    @_translated
     def poll_states(self) -> dict[str, PollState]:
         rows = self.db.execute(
             """
@@ -238,11 +270,13 @@ class SQLiteArchive:
     def poll_state(self, source: str) -> PollState:
         return self.poll_states().get(source) or PollState()
 
+    @_translated
     def reschedule(self, next_polls: Mapping[str, datetime]) -> None:
-        with self.db.atomic():
+        with self._write():
             for source, when in next_polls.items():
                 self.db.execute("UPDATE sources SET next_poll_at = ? WHERE id = ?", [iso(when), source])
 
+    @_translated
     def due_sources(self, now: datetime) -> list[str]:
         rows = self.db.execute(
             "SELECT id FROM sources WHERE in_config = 1 AND enabled = 1 "
@@ -258,6 +292,7 @@ class SQLiteArchive:
         for start in range(0, len(values), size):
             yield values[start : start + size]
 
+    @_translated
     def known_entries(
         self, source: str, guids: Iterable[str], urls: Iterable[str]
     ) -> tuple[set[str], set[str]]:
@@ -301,34 +336,37 @@ class SQLiteArchive:
     def _place(self, article: Article) -> tuple[int, bool]:
         """The id this article is stored under, and whether it is new.
 
-        An article found under its own feed link is the same article. One found only under a URL the page
-        gave (final URL after redirects, ``rel=canonical``) is the same article only if the text and the
-        feed's headline match: consent walls, paywalls and template canonicals point many articles at one
-        URL (often with one text), and merging on them would lose every article but the first. A mismatch is
-        stored on its own, under its feed link.
+        Found under its own feed link: the same article. Found under the page's own ``rel=canonical`` with
+        the same text: the same article (another link to it). Found only under the URL a redirect landed
+        on: the same article only if the text *and* the feed's headline match, because consent walls and
+        paywalls send many articles to one URL with one text, and merging there would keep only the first.
+        Anything else is a new article, stored under its URL or, if that is taken, its feed link.
         """
         if article.link and (found := self._article_id_for([article.link])) is not None:
             return found, False
-        derived = [url for url in (article.url, *article.urls) if url and url != article.link]
-        found = self._article_id_for(derived)
-        if found is not None:
-            row = self.db.execute(
-                "SELECT content_hash, feed_title FROM articles WHERE id = ?", [found]
-            ).fetchone()
-            same_text = row is not None and row[0] == article.content_hash
-            same_headline = row is not None and (
-                not row[1] or not article.feed_title or fold_text(row[1]) == fold_text(article.feed_title)
-            )
-            if same_text and same_headline:
+        found = self._article_id_for([article.url]) if article.url_from_page else None
+        if found is not None and self._matches(found, article, headline=False):
+            return found, False
+        if article.landed and article.landed != article.link:
+            found = self._article_id_for([article.landed])
+            if found is not None and self._matches(found, article, headline=True):
                 return found, False
-        new_id = self._insert_article(
-            article, url=article.url if found is None else article.link or article.url
-        )
-        if new_id is None:  # the URL is taken by a different text: keep this one under its feed link
+        new_id = self._insert_article(article, url=article.url)
+        if new_id is None and article.link:  # the URL belongs to a different article
             new_id = self._insert_article(article, url=article.link)
         if new_id is None:
             raise StoreError(f"store: cannot place article {article.link or article.url}: every URL is taken")
         return new_id, True
+
+    def _matches(self, article_id: int, article: Article, *, headline: bool) -> bool:
+        row = self.db.execute(
+            "SELECT content_hash, feed_title FROM articles WHERE id = ?", [article_id]
+        ).fetchone()
+        if row is None or row[0] != article.content_hash:
+            return False
+        if headline and row[1] and article.feed_title:
+            return bool(fold_text(row[1]) == fold_text(article.feed_title))
+        return True
 
     def _insert_article(self, article: Article, *, url: str) -> int | None:
         row = self.db.execute(
@@ -362,7 +400,7 @@ class SQLiteArchive:
         at = iso(outcome.polled_at)
         inserted: list[int] = []
         try:
-            with self.db.atomic():
+            with self._write():
                 for article in outcome.articles:
                     article_id, is_new = self._place(article)
                     if is_new:
@@ -465,9 +503,11 @@ class SQLiteArchive:
             rows = self.db.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
             message = str(exc)
-            if "fts5" in message or "no such column" in message or "syntax error" in message:
-                raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({message})") from None
-            raise StoreError(f"store: search failed: {message}") from exc
+            if any(word in message for word in ("locked", "busy", "disk", "I/O", "readonly", "corrupt")):
+                raise StoreError(f"store: search failed: {message}") from exc
+            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({message})") from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"store: search failed: {exc}") from exc
         return [
             SearchHit(
                 id=row[0],
@@ -482,9 +522,12 @@ class SQLiteArchive:
             for row in rows
         ]
 
+    @_translated
     def get_article(self, id_or_url: str) -> dict[str, Any]:
         cursor = None
         if id_or_url.isdigit():
+            if int(id_or_url) > 2**63 - 1:
+                raise NotFoundError(f"store: no article {id_or_url!r} in the archive")
             cursor = self.db.execute("SELECT * FROM articles WHERE id = ?", [int(id_or_url)])
         else:
             cursor = self.db.execute(
@@ -506,6 +549,7 @@ class SQLiteArchive:
         ]
         return article
 
+    @_translated
     def source_statuses(self, now: datetime | None = None) -> list[SourceStatus]:
         since = iso((now or datetime.now(UTC)) - timedelta(hours=24))
         rows = self.db.execute(
@@ -515,7 +559,7 @@ class SQLiteArchive:
                    (SELECT count(*) FROM articles AS a WHERE a.source = s.id AND a.fetched_at >= :since),
                    s.last_polled_at, s.next_poll_at, s.last_success_at, s.interval_s, s.last_status,
                    s.last_error, s.error_count, s.poll_count, s.not_modified_count, s.dead, s.config_url
-            FROM sources AS s WHERE s.in_config = 1 ORDER BY s.rowid
+            FROM sources AS s ORDER BY s.rowid
             """,
             {"since": since},
         ).fetchall()
