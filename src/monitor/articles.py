@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from monitor.dedup import canonical_url, choose_canonical, content_hash, without_fragment
+from monitor.dedup import (
+    band_keys,
+    canonical_url,
+    choose_canonical,
+    content_hash,
+    fold_text,
+    without_fragment,
+)
+from monitor.extract.attribution import find_attribution
 from monitor.models import Article, ExtractedPage, FeedEntry, Source
 
 
@@ -59,6 +69,7 @@ def build_article(
     link = canonical_url(link)
     landed = canonical_url(final_url) if final_url else link
     url = choose_canonical(final_url or link, page.canonical_url) if page is not None else landed
+    attribution = find_attribution(text)
     return Article(
         url=url,
         source=source.id,
@@ -78,4 +89,32 @@ def build_article(
         feed_title=entry.title,
         landed=landed,
         url_from_page=page is not None and url != landed,
+        attribution=attribution,
+        bands=band_keys(text),
+        entry_hash=entry_fingerprint(entry),
+        modified_at=page.modified_at if page else None,
     )
+
+
+def entry_fingerprint(entry: FeedEntry) -> str:
+    """What a feed entry says about its article: a changed ``updated`` date, title or content means the
+    article may have been edited."""
+    parts = [
+        entry.updated_at.isoformat() if entry.updated_at else "",
+        fold_text(entry.title or ""),
+        content_hash(entry.content or entry.summary or ""),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def diff_stats(old: str, new: str) -> dict[str, int]:
+    """Paragraphs added, removed and kept between two versions of a text, and the change in length."""
+    before, after = old.split("\n\n"), new.split("\n\n")
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    kept = sum(block.size for block in matcher.get_matching_blocks())
+    return {
+        "paragraphs_added": len(after) - kept,
+        "paragraphs_removed": len(before) - kept,
+        "paragraphs_kept": kept,
+        "chars_delta": len(new) - len(old),
+    }

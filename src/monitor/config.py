@@ -120,6 +120,8 @@ class DefaultSettings(_Section):
     dead_after: int = Field(default=10, ge=1)
     conditional: bool = True
     max_age: Duration = 259200.0
+    recheck: Duration0 = 172800.0
+    """How long after first sight an article is re-fetched for revisions (1h, 6h, 24h, 48h); 0: never."""
 
 
 SOURCE_KINDS = ("feed", "sitemap", "html")
@@ -141,6 +143,7 @@ class SourceSettings(_Section):
     enabled: bool = True
     fetch_articles: bool | None = None
     conditional: bool | None = None
+    recheck: Duration0 | None = None
 
     @field_validator("id")
     @classmethod
@@ -199,6 +202,7 @@ class Settings(_Section):
                     fetch_articles=s.fetch_articles if s.fetch_articles is not None else d.fetch_articles,
                     conditional=s.conditional if s.conditional is not None else d.conditional,
                     max_age_s=s.max_age if s.max_age is not None else d.max_age,
+                    recheck_s=s.recheck if s.recheck is not None else d.recheck,
                     links=s.links,
                     dead_after=d.dead_after,
                 )

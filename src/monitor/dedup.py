@@ -1,12 +1,26 @@
-"""Duplicate recognition, first level: canonical URLs and content hashes (pure).
+"""Duplicate recognition (pure): canonical URLs, content hashes, and near-duplicate fingerprints.
 
-Near-duplicates and revisions build on these (issue "Duplicates").
+Near-duplicates (issue #5): a text's word 4-shingles are sketched with MinHash, and the sketch is cut into
+LSH bands. Two texts that share a band key are *candidates*; a candidate is a duplicate when the shingle
+containment of the smaller text in the larger reaches ``DUPLICATE_THRESHOLD``. Finding candidates is an
+index lookup per band, so it costs the same at ten thousand and ten million archived articles. A second,
+smaller sketch of the lead (the first ``LEAD_WORDS`` words) catches a copy truncated to its first
+paragraphs, whose Jaccard similarity to the whole original is low. Texts under ``MIN_NEAR_WORDS`` words only
+match exactly.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+import numpy as np
+from datasketch import MinHash
 
 # Query parameters that only say how a reader arrived, never which page it is.
 TRACKING_PARAMS = frozenset(
@@ -123,11 +137,110 @@ def choose_canonical(final_url: str, page_canonical: str | None) -> str:
     return canonical_url(final_url)
 
 
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """The text's words, case folded, punctuation dropped."""
+    return _WORD.findall(text.casefold())
+
+
 def fold_text(text: str) -> str:
-    """Case and whitespace folded: the form ``content_hash`` is computed over."""
-    return " ".join(text.casefold().split())
+    """Case, whitespace and punctuation folded: the form ``content_hash`` is computed over."""
+    return " ".join(words(text))
 
 
 def content_hash(text: str) -> str:
-    """SHA-256 (hex) of the text with case and whitespace folded."""
+    """SHA-256 (hex) of the text with case, whitespace and punctuation folded."""
     return hashlib.sha256(fold_text(text).encode("utf-8")).hexdigest()
+
+
+# -- near-duplicates -----------------------------------------------------------------------------------
+
+FINGERPRINT_VERSION = 1
+"""Bump when anything below changes: stored band keys of another version are recomputed."""
+SHINGLE_WORDS = 4
+MIN_NEAR_WORDS = 50
+LEAD_WORDS = 60
+FULL_BANDS, LEAD_BANDS, BAND_ROWS = 16, 8, 4
+SEED = 20261128
+SCHEME = "affine32"
+"""datasketch's permutation scheme, named so that a library upgrade cannot silently change stored keys."""
+DUPLICATE_THRESHOLD = 0.6
+"""Containment at or above which a candidate is a copy (chosen from benchmarks/dedup.py; docs/design.md)."""
+
+
+def shingles(tokens: list[str], size: int = SHINGLE_WORDS) -> set[str]:
+    if len(tokens) <= size:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+@lru_cache(maxsize=4)
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    return MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME).permutations  # type: ignore[no-any-return]
+
+
+def _band_keys(kind: str, grams: set[str], bands: int) -> list[int]:
+    num_perm = bands * BAND_ROWS
+    sketch = MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME, permutations=_permutations(num_perm))
+    sketch.update_batch([gram.encode("utf-8") for gram in grams])
+    values = [int(v) for v in sketch.hashvalues]
+    keys = []
+    for band in range(bands):
+        rows = values[band * BAND_ROWS : (band + 1) * BAND_ROWS]
+        digest = hashlib.blake2b(f"{kind}{band}:{rows}".encode(), digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "big", signed=True))
+    return keys
+
+
+def band_keys(text: str) -> tuple[int, ...]:
+    """The LSH keys under which a text is filed; () for texts too short to match other than exactly."""
+    tokens = words(text)
+    if len(tokens) < MIN_NEAR_WORDS:
+        return ()
+    full = _band_keys("f", shingles(tokens), FULL_BANDS)
+    lead = _band_keys("l", shingles(tokens[:LEAD_WORDS]), LEAD_BANDS)
+    return tuple(full + lead)
+
+
+def containment(a: str, b: str) -> float:
+    """How much of the smaller text's shingles the larger one contains (1.0: all of it)."""
+    grams_a, grams_b = shingles(words(a)), shingles(words(b))
+    if not grams_a or not grams_b:
+        return 0.0
+    return len(grams_a & grams_b) / min(len(grams_a), len(grams_b))
+
+
+def duplicate_score(a: str, b: str) -> float:
+    """1.0 for the same folded text; the containment for texts long enough to compare; else 0.0."""
+    if fold_text(a) == fold_text(b) and fold_text(a):
+        return 1.0
+    if min(len(words(a)), len(words(b))) < MIN_NEAR_WORDS:
+        return 0.0
+    return containment(a, b)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCandidate:
+    id: int
+    story_id: int
+    text: str
+    published_at: datetime | None
+
+
+def best_match(text: str, candidates: Sequence[StoryCandidate]) -> tuple[StoryCandidate, float] | None:
+    """The candidate this text is a copy of (the highest score at or above the threshold), if any."""
+    best: tuple[StoryCandidate, float] | None = None
+    for candidate in candidates:
+        score = duplicate_score(text, candidate.text)
+        if score >= DUPLICATE_THRESHOLD and (best is None or score > best[1]):
+            best = (candidate, score)
+    return best
+
+
+def is_older(published_a: datetime | None, id_a: int, published_b: datetime | None, id_b: int) -> bool:
+    """Whether article a came first: the earlier ``published_at`` (unknown counts as latest), ties going
+    to the one archived first (the lower id)."""
+    far = datetime.max.replace(tzinfo=UTC)
+    return (published_a or far, id_a) < (published_b or far, id_b)

@@ -25,6 +25,7 @@ class Source:
     enabled: bool = True
     fetch_articles: bool = True
     conditional: bool = True
+    recheck_s: float = 172800.0
     max_age_s: float = 259200.0
     links: str | None = None
     dead_after: int = 10
@@ -104,6 +105,15 @@ class ExtractedPage:
 
 
 @dataclass(frozen=True, slots=True)
+class Attribution:
+    """A credited original source: "Source » almayadeen", "(Reuters) -", "Originally published by X"."""
+
+    name: str
+    line: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """An article ready to archive. ``url`` is its canonical URL; ``urls`` every URL it is known by."""
 
@@ -129,6 +139,12 @@ class Article:
     """The canonical form of the URL the request ended on, after redirects."""
     url_from_page: bool = False
     """Whether ``url`` is the page's own ``rel=canonical`` (rather than where the request landed)."""
+    attribution: Attribution | None = None
+    bands: tuple[int, ...] = ()
+    """Near-duplicate LSH keys of ``text`` (:func:`monitor.dedup.band_keys`)."""
+    entry_hash: str | None = None
+    """What the feed entry looked like (updated date, title, content): a change means a re-fetch."""
+    modified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +200,33 @@ class NextPoll:
 
 
 @dataclass(frozen=True, slots=True)
+class Recheck:
+    """A re-fetch of an archived article: its new version, and when to look again."""
+
+    article_id: int
+    article: Article | None
+    """None when the page could not be fetched or gave no text: only the schedule moves on."""
+    reschedule: bool = True
+    """False for a re-fetch the feed prompted: the decaying schedule stays as it was."""
+    checks: int = 0
+    next_check_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    inserted: list[int]
+    """Ids of the articles this poll added."""
+    revised: list[int]
+    """Ids of the articles whose new version this poll recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownEntry:
+    article_id: int
+    entry_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Validators:
     """What identifies the last feed body: HTTP validators and our own hash of the body."""
 
@@ -209,6 +252,9 @@ class PollOutcome:
     not_modified: bool = False
     moved_to: str | None = None
     """The feed's new address after a permanent redirect."""
+    rechecks: tuple[Recheck, ...] = ()
+    recheck_s: float = 0.0
+    """How long after first sight new articles are re-fetched (their decaying re-check schedule)."""
 
 
 @dataclass(frozen=True, slots=True)

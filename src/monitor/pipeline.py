@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from monitor.articles import build_article, entry_link
+from monitor.articles import build_article, entry_fingerprint, entry_link
 from monitor.dedup import canonical_url
 from monitor.errors import FetchError, ParseError, SourceError
 from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
@@ -30,13 +30,14 @@ from monitor.models import (
     ParsedFeed,
     PollOutcome,
     PollState,
+    Recheck,
     Source,
     Validators,
 )
 from monitor.parse import parse_feed
 from monitor.parse.section import parse_section
 from monitor.parse.sitemap import parse_sitemap
-from monitor.schedule import after_error, after_success, http_hint_seconds
+from monitor.schedule import after_error, after_success, http_hint_seconds, next_recheck
 from monitor.store import Archive
 from monitor.workers import Extractor
 
@@ -45,6 +46,8 @@ log = logging.getLogger("monitor.pipeline")
 HTML_TYPES = ("", "text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
 MAX_NESTED_SITEMAPS = 20
+MAX_RECHECKS = 10
+DueRow = tuple[int, str, int, datetime | None]
 
 
 def utcnow() -> datetime:
@@ -59,6 +62,7 @@ class PollReport:
     new: int = 0
     pages_failed: int = 0
     not_modified: bool = False
+    revised: int = 0
     error: str | None = None
     duration_s: float = 0.0
     next_poll_at: datetime | None = None
@@ -234,7 +238,8 @@ class Pipeline:
         body_hash = hashlib.sha256(result.content).hexdigest() if not result.not_modified else None
         if result.not_modified or (body_hash is not None and body_hash == state.body_hash):
             plan = after_success(source, state, now=poll.polled_at, new_items=None, hint_s=hint)
-            self.store.commit_poll(
+            rechecks = await self._rechecks(poll, [], None)
+            committed = self.store.commit_poll(
                 PollOutcome(
                     source=source.id,
                     polled_at=poll.polled_at,
@@ -243,22 +248,26 @@ class Pipeline:
                     schedule=plan,
                     not_modified=True,
                     moved_to=result.moved_to,
+                    rechecks=tuple(rechecks),
                 )
             )
             return PollReport(
                 source.id,
                 poll.url,
                 not_modified=True,
+                revised=len(committed.revised),
                 duration_s=time.monotonic() - started,
                 next_poll_at=plan.next_poll_at,
             )
 
         feed = await self._parse(poll, result)
-        new, aliases, deferred = self._new_entries(source, feed, result.final_url)
+        new, aliases, deferred, changed = self._new_entries(source, feed, result.final_url)
         claimed = [item.key for item in new]
         self._inflight.update(claimed)
         try:
+            rechecking = asyncio.ensure_future(self._rechecks(poll, changed, feed))
             built = await asyncio.gather(*(self._article(poll, item, feed) for item in new))
+            rechecks = await rechecking
             articles = [article for article in built if article is not None]
             deferred += len(built) - len(articles)
             published = [entry.published_at for entry in feed.entries if entry.published_at is not None]
@@ -283,7 +292,7 @@ class Pipeline:
                     body_hash=body_hash,
                 )
             )
-            inserted = self.store.commit_poll(
+            committed = self.store.commit_poll(
                 PollOutcome(
                     source=source.id,
                     polled_at=poll.polled_at,
@@ -294,6 +303,8 @@ class Pipeline:
                     schedule=plan,
                     validators=validators,
                     moved_to=result.moved_to,
+                    rechecks=tuple(rechecks),
+                    recheck_s=source.recheck_s,
                 )
             )
         finally:
@@ -303,7 +314,8 @@ class Pipeline:
             source.id,
             poll.url,
             entries=len(feed.entries),
-            new=len(inserted),
+            new=len(committed.inserted),
+            revised=len(committed.revised),
             pages_failed=failed,
             duration_s=time.monotonic() - started,
             next_poll_at=plan.next_poll_at,
@@ -354,9 +366,10 @@ class Pipeline:
 
     def _new_entries(
         self, source: Source, feed: ParsedFeed, feed_url: str
-    ) -> tuple[list[_NewEntry], list[EntryAlias], int]:
+    ) -> tuple[list[_NewEntry], list[EntryAlias], int, list[tuple[int, _NewEntry]]]:
         """Entries not yet archived (by this source's GUID, or by any known URL), first of each link; the
-        aliases of known ones; how many were left to a poll of another source that has them in flight."""
+        aliases of known ones; how many were left to a poll of another source that has them in flight; and
+        archived ones whose feed entry changed (a likely edit: re-fetched)."""
         candidates: dict[str, _NewEntry] = {}
         for entry in feed.entries:
             fetch_url = entry_link(entry, feed_url=feed_url)
@@ -372,17 +385,65 @@ class Pipeline:
         known_guids, known_urls = self.store.known_entries(source.id, guids, candidates)
         new: list[_NewEntry] = []
         aliases: list[EntryAlias] = []
+        changed: list[tuple[int, _NewEntry]] = []
         deferred = 0
         for key, item in candidates.items():
-            if item.entry.guid and item.entry.guid in known_guids:
-                continue
-            if key in known_urls:
+            known = known_guids.get(item.entry.guid) if item.entry.guid else None
+            if known is None and key in known_urls:
+                known = known_urls[key]
                 aliases.append(EntryAlias(source.id, item.entry.guid, key))
+            if known is not None:
+                if known.entry_hash is not None and known.entry_hash != entry_fingerprint(item.entry):
+                    changed.append((known.article_id, item))
             elif key in self._inflight:
                 deferred += 1
             else:
                 new.append(item)
-        return new, aliases, deferred
+        return new, aliases, deferred, changed
+
+    async def _rechecks(
+        self, poll: _Poll, changed: list[tuple[int, _NewEntry]], feed: ParsedFeed | None
+    ) -> list[Recheck]:
+        """Re-fetch archived articles whose feed entry changed, and those due on their decaying schedule
+        (1h, 6h, 24h, 48h after first sight), to catch edits. Bounded per poll."""
+        source = poll.source
+        due = {row[0]: row for row in self.store.due_rechecks(source.id, poll.polled_at, limit=MAX_RECHECKS)}
+        jobs: dict[int, tuple[str, FeedEntry, DueRow | None]] = {}
+        for article_id, item in changed[:MAX_RECHECKS]:
+            jobs[article_id] = (item.fetch_url, item.entry, due.get(article_id))
+        for article_id, row in due.items():
+            jobs.setdefault(article_id, (row[1], FeedEntry(guid=None, link=row[1]), row))
+
+        async def recheck(
+            article_id: int, url: str, entry: FeedEntry, row: tuple[int, str, int, datetime | None] | None
+        ) -> Recheck:
+            article = None
+            try:
+                page, final_url = (
+                    (await self._fetch_page(poll, url)) if source.fetch_articles else (None, None)
+                )
+                if page is not None or not source.fetch_articles:
+                    article = build_article(
+                        source=source,
+                        entry=entry,
+                        link=canonical_url(url),
+                        fetched_at=self.clock(),
+                        page=page,
+                        final_url=final_url,
+                        feed_language=feed.language if feed else None,
+                    )
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                raise
+            except Exception:
+                log.exception("pipeline: re-check failed source=%s url=%s", source.id, url)
+            if row is None:  # an edit signalled by the feed: the schedule stays as it was
+                return Recheck(article_id, article, reschedule=False)
+            checks = row[2] + 1
+            first_seen = row[3] or poll.polled_at
+            next_check_at = next_recheck(first_seen, checks_done=checks, recheck_s=source.recheck_s)
+            return Recheck(article_id, article, reschedule=True, checks=checks, next_check_at=next_check_at)
+
+        return list(await asyncio.gather(*(recheck(i, *job) for i, job in jobs.items())))
 
     async def _article(self, poll: _Poll, item: _NewEntry, feed: ParsedFeed) -> Article | None:
         """One entry's article; an entry that fails in a way nobody foresaw is logged and skipped (it is

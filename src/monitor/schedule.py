@@ -176,3 +176,15 @@ def http_hint_seconds(headers: Mapping[str, str], *, now: datetime) -> float | N
         seconds = (when - now).total_seconds()
         return seconds if seconds > 0 else None
     return None
+
+
+RECHECK_AFTER_S = (3600.0, 6 * 3600.0, 24 * 3600.0, 48 * 3600.0)
+
+
+def next_recheck(first_seen: datetime, *, checks_done: int, recheck_s: float) -> datetime | None:
+    """When to re-fetch an archived article for edits: 1h, 6h, 24h and 48h after first sight, as far as
+    ``recheck`` reaches; None once the schedule is used up."""
+    offsets = [offset for offset in RECHECK_AFTER_S if offset <= recheck_s]
+    if checks_done >= len(offsets):
+        return None
+    return first_seen + timedelta(seconds=offsets[checks_done])

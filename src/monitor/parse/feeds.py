@@ -191,8 +191,9 @@ def _json_authors(item: dict[str, Any], feed: dict[str, Any]) -> tuple[str, ...]
 def _parse_json_feed(content: bytes, *, url: str) -> ParsedFeed:
     try:
         document = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(f"parser: not a readable JSON Feed ({exc})", url=url) from None
+    except (ValueError, RecursionError) as exc:  # bad JSON or encoding, a 5000-digit number, deep nesting
+        reason = f"{type(exc).__name__}: {exc}"[:200]
+        raise ParseError(f"parser: not a readable JSON Feed ({reason})", url=url) from None
     if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
     ):

@@ -6,7 +6,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from monitor.models import PollOutcome, PollState, SearchHit, SearchQuery, Source, SourceStatus
+from monitor.models import (
+    CommitResult,
+    KnownEntry,
+    PollOutcome,
+    PollState,
+    SearchHit,
+    SearchQuery,
+    Source,
+    SourceStatus,
+)
 
 
 class Archive(Protocol):
@@ -26,11 +35,18 @@ class Archive(Protocol):
 
     def known_entries(
         self, source: str, guids: Iterable[str], urls: Iterable[str]
-    ) -> tuple[set[str], set[str]]:
-        """Which of these GUIDs (of this source) and URLs (of any source) are already archived."""
+    ) -> tuple[dict[str, KnownEntry], dict[str, KnownEntry]]:
+        """Which of these GUIDs (of this source) and URLs (of any source) are already archived, with the
+        article each belongs to and the feed entry's fingerprint when it was last seen."""
 
-    def commit_poll(self, outcome: PollOutcome) -> list[int]:
-        """Apply one poll atomically; returns the ids of articles newly inserted."""
+    def due_rechecks(
+        self, source: str, now: datetime, *, limit: int
+    ) -> list[tuple[int, str, int, datetime | None]]:
+        """(article id, URL, checks done, first seen) of this source's articles due a re-fetch for edits."""
+
+    def commit_poll(self, outcome: PollOutcome) -> CommitResult:
+        """Apply one poll atomically: new articles (linked into stories), revisions, URL aliases, fetch
+        log, the source's state and schedule."""
 
     def search(self, query: SearchQuery) -> list[SearchHit]: ...
 

@@ -18,16 +18,30 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
-from monitor.dedup import canonical_url, fold_text
+from monitor.articles import diff_stats
+from monitor.dedup import StoryCandidate, band_keys, best_match, canonical_url, fold_text, is_older
 from monitor.errors import NotFoundError, QueryError, StoreError
-from monitor.models import Article, PollOutcome, PollState, SearchHit, SearchQuery, Source, SourceStatus
+from monitor.models import (
+    Article,
+    Attribution,
+    CommitResult,
+    KnownEntry,
+    PollOutcome,
+    PollState,
+    Recheck,
+    SearchHit,
+    SearchQuery,
+    Source,
+    SourceStatus,
+)
+from monitor.schedule import next_recheck
+from monitor.store.schema import MIGRATIONS
 
-MIGRATIONS = Migrations("monitor")
 P = ParamSpec("P")
 R = TypeVar("R")
 BUSY_TIMEOUT_MS = 10_000
+MAX_CANDIDATES = 50
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -37,99 +51,12 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-@MIGRATIONS(name="0001_initial")
-def _initial_schema(db: Database) -> None:
-    db.executescript(
-        """
-        CREATE TABLE sources (
-            id TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            feed TEXT NOT NULL,
-            tags TEXT NOT NULL DEFAULT '[]',
-            language TEXT,
-            enabled INTEGER NOT NULL DEFAULT 1,
-            interval_s REAL NOT NULL,
-            in_config INTEGER NOT NULL DEFAULT 1,
-            last_polled_at TEXT,
-            last_success_at TEXT,
-            last_status INTEGER,
-            last_error TEXT,
-            error_count INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE TABLE articles (
-            id INTEGER PRIMARY KEY,
-            url TEXT NOT NULL UNIQUE,
-            source TEXT NOT NULL,
-            guid TEXT,
-            title TEXT,
-            authors TEXT NOT NULL DEFAULT '[]',
-            published_at TEXT,
-            fetched_at TEXT NOT NULL,
-            text TEXT NOT NULL DEFAULT '',
-            summary TEXT,
-            language TEXT,
-            image TEXT,
-            extraction TEXT NOT NULL CHECK (extraction IN ('page', 'feed')),
-            content_hash TEXT NOT NULL
-        );
-        CREATE INDEX articles_published_at ON articles (published_at);
-        CREATE INDEX articles_source ON articles (source, published_at);
-        CREATE INDEX articles_content_hash ON articles (content_hash);
-        CREATE TABLE article_urls (
-            url TEXT PRIMARY KEY,
-            article_id INTEGER NOT NULL REFERENCES articles (id),
-            source TEXT,
-            first_seen_at TEXT NOT NULL
-        );
-        CREATE INDEX article_urls_article ON article_urls (article_id);
-        CREATE TABLE entry_guids (
-            source TEXT NOT NULL,
-            guid TEXT NOT NULL,
-            article_id INTEGER NOT NULL REFERENCES articles (id),
-            PRIMARY KEY (source, guid)
-        );
-        CREATE TABLE fetches (
-            id INTEGER PRIMARY KEY,
-            source TEXT,
-            url TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            status INTEGER,
-            bytes INTEGER,
-            duration_ms INTEGER,
-            error TEXT,
-            at TEXT NOT NULL
-        );
-        CREATE INDEX fetches_source_at ON fetches (source, at);
-        """
+def _attribution_json(attribution: Attribution | None) -> str | None:
+    if attribution is None:
+        return None
+    return json.dumps(
+        {"name": attribution.name, "url": attribution.url, "line": attribution.line}, ensure_ascii=False
     )
-    db.table("articles").enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True)
-
-
-@MIGRATIONS(name="0002_poll_state")
-def _poll_state(db: Database) -> None:
-    db.executescript(
-        """
-        ALTER TABLE sources ADD COLUMN kind TEXT NOT NULL DEFAULT 'feed';
-        ALTER TABLE sources ADD COLUMN config_url TEXT;
-        ALTER TABLE sources ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE sources ADD COLUMN next_poll_at TEXT;
-        ALTER TABLE sources ADD COLUMN etag TEXT;
-        ALTER TABLE sources ADD COLUMN last_modified TEXT;
-        ALTER TABLE sources ADD COLUMN body_hash TEXT;
-        ALTER TABLE sources ADD COLUMN new_per_poll REAL;
-        ALTER TABLE sources ADD COLUMN not_found_count INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE sources ADD COLUMN dead INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE sources ADD COLUMN poll_count INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE sources ADD COLUMN not_modified_count INTEGER NOT NULL DEFAULT 0;
-        UPDATE sources SET config_url = feed;
-        CREATE INDEX articles_fetched_at ON articles (fetched_at);
-        """
-    )
-
-
-@MIGRATIONS(name="0003_feed_title")
-def _feed_title(db: Database) -> None:
-    db.execute("ALTER TABLE articles ADD COLUMN feed_title TEXT")
 
 
 def _time(value: str | None) -> datetime | None:
@@ -295,20 +222,40 @@ class SQLiteArchive:
     @_translated
     def known_entries(
         self, source: str, guids: Iterable[str], urls: Iterable[str]
-    ) -> tuple[set[str], set[str]]:
-        known_guids: set[str] = set()
-        known_urls: set[str] = set()
+    ) -> tuple[dict[str, KnownEntry], dict[str, KnownEntry]]:
+        known_guids: dict[str, KnownEntry] = {}
+        known_urls: dict[str, KnownEntry] = {}
         for chunk in self._chunks(sorted(set(guids))):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
-                f"SELECT guid FROM entry_guids WHERE source = ? AND guid IN ({marks})", [source, *chunk]
+                "SELECT g.guid, a.id, a.entry_hash FROM entry_guids AS g "
+                f"JOIN articles AS a ON a.id = g.article_id WHERE g.source = ? AND g.guid IN ({marks})",
+                [source, *chunk],
             )
-            known_guids.update(row[0] for row in rows)
+            known_guids.update((row[0], KnownEntry(row[1], row[2])) for row in rows)
         for chunk in self._chunks(sorted(set(urls))):
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT url FROM article_urls WHERE url IN ({marks})", list(chunk))
-            known_urls.update(row[0] for row in rows)
+            rows = self.db.execute(
+                "SELECT u.url, a.id, a.entry_hash FROM article_urls AS u "
+                f"JOIN articles AS a ON a.id = u.article_id WHERE u.url IN ({marks})",
+                list(chunk),
+            )
+            known_urls.update((row[0], KnownEntry(row[1], row[2])) for row in rows)
         return known_guids, known_urls
+
+    @_translated
+    def due_rechecks(
+        self, source: str, now: datetime, *, limit: int
+    ) -> list[tuple[int, str, int, datetime | None]]:
+        """(article id, URL, checks done, first seen) of this source's articles due a re-fetch for edits."""
+        rows = self.db.execute(
+            "SELECT a.id, a.url, a.checks, "
+            "(SELECT min(first_seen_at) FROM article_urls WHERE article_id = a.id) FROM articles AS a "
+            "WHERE a.source = ? AND a.next_check_at IS NOT NULL AND a.next_check_at <= ? "
+            "ORDER BY a.next_check_at LIMIT ?",
+            [source, iso(now), limit],
+        )
+        return [(row[0], row[1], row[2], _time(row[3])) for row in rows]
 
     # -- writing a poll ----------------------------------------------------------------------------
 
@@ -333,7 +280,7 @@ class SQLiteArchive:
                 [source, guid, article_id],
             )
 
-    def _place(self, article: Article) -> tuple[int, bool]:
+    def _place(self, article: Article, recheck_s: float = 0.0) -> tuple[int, bool]:
         """The id this article is stored under, and whether it is new.
 
         Found under its own feed link: the same article. Found under the page's own ``rel=canonical`` with
@@ -351,12 +298,86 @@ class SQLiteArchive:
             found = self._article_id_for([article.landed])
             if found is not None and self._matches(found, article, headline=True):
                 return found, False
-        new_id = self._insert_article(article, url=article.url)
+        check_at = next_recheck(article.fetched_at, checks_done=0, recheck_s=recheck_s)
+        new_id = self._insert_article(article, url=article.url, next_check_at=check_at)
         if new_id is None and article.link:  # the URL belongs to a different article
-            new_id = self._insert_article(article, url=article.link)
+            new_id = self._insert_article(article, url=article.link, next_check_at=check_at)
         if new_id is None:
             raise StoreError(f"store: cannot place article {article.link or article.url}: every URL is taken")
+        self._file_bands(new_id, article.bands)
+        self._link_story(new_id, article)
         return new_id, True
+
+    # -- stories -----------------------------------------------------------------------------------
+
+    def _file_bands(self, article_id: int, keys: Iterable[int]) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO article_bands (key, article_id) VALUES (?, ?)",
+            [(k, article_id) for k in keys],
+        )
+
+    def _unfile_bands(self, article_id: int, keys: Iterable[int]) -> None:
+        self.db.conn.executemany(
+            "DELETE FROM article_bands WHERE key = ? AND article_id = ?", [(k, article_id) for k in keys]
+        )
+
+    def candidate_ids(self, keys: Sequence[int], *, exclude: int, limit: int = MAX_CANDIDATES) -> list[int]:
+        """Articles sharing a near-duplicate band key: one index lookup per key at any archive size."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = self.db.execute(
+            f"SELECT DISTINCT article_id FROM article_bands WHERE key IN ({marks}) AND article_id != ? "
+            "LIMIT ?",
+            [*keys, exclude, limit],
+        )
+        return [row[0] for row in rows]
+
+    def _link_story(self, article_id: int, article: Article) -> None:
+        """Join the story of the best-matching archived article, if any reaches the threshold; re-point the
+        story when this article turns out to be older than its original."""
+        exact = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM articles WHERE content_hash = ? AND id != ? AND text != '' LIMIT ?",
+                [article.content_hash, article_id, MAX_CANDIDATES],
+            )
+        ]
+        ids = list(dict.fromkeys(exact + self.candidate_ids(article.bands, exclude=article_id)))
+        if not ids or not article.text:
+            return
+        marks = ",".join("?" * len(ids))
+        candidates = [
+            StoryCandidate(id=r[0], story_id=r[1] or r[0], text=r[2], published_at=_time(r[3]))
+            for r in self.db.execute(
+                f"SELECT id, story_id, text, published_at FROM articles WHERE id IN ({marks})", ids
+            )
+        ]
+        match = best_match(article.text, candidates)
+        if match is None:
+            return
+        candidate, score = match
+        original = self.db.execute(
+            "SELECT id, published_at FROM articles WHERE id = ?", [candidate.story_id]
+        ).fetchone()
+        if original is None:
+            return
+        if is_older(article.published_at, article_id, _time(original[1]), original[0]):
+            # this copy is the oldest: it becomes the original, the rest of the story points at it
+            self.db.execute(
+                "UPDATE articles SET story_id = ?, duplicate_of = ?, "
+                "duplicate_score = coalesce(duplicate_score, ?) WHERE story_id = ?",
+                [article_id, article_id, score, original[0]],
+            )
+            self.db.execute(
+                "UPDATE articles SET story_id = ?, duplicate_of = NULL, duplicate_score = NULL WHERE id = ?",
+                [article_id, article_id],
+            )
+        else:
+            self.db.execute(
+                "UPDATE articles SET story_id = ?, duplicate_of = ?, duplicate_score = ? WHERE id = ?",
+                [original[0], original[0], score, article_id],
+            )
 
     def _matches(self, article_id: int, article: Article, *, headline: bool) -> bool:
         row = self.db.execute(
@@ -368,12 +389,15 @@ class SQLiteArchive:
             return bool(fold_text(row[1]) == fold_text(article.feed_title))
         return True
 
-    def _insert_article(self, article: Article, *, url: str) -> int | None:
+    def _insert_article(
+        self, article: Article, *, url: str, next_check_at: datetime | None = None
+    ) -> int | None:
         row = self.db.execute(
             """
             INSERT INTO articles (url, source, guid, title, authors, published_at, fetched_at, text, summary,
-                                  language, image, extraction, content_hash, feed_title)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  language, image, extraction, content_hash, feed_title, attribution,
+                                  modified_at, entry_hash, checks, next_check_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
             ON CONFLICT (url) DO NOTHING
             RETURNING id
             """,
@@ -392,21 +416,32 @@ class SQLiteArchive:
                 article.extraction,
                 article.content_hash,
                 article.feed_title,
+                _attribution_json(article.attribution),
+                iso(article.modified_at),
+                article.entry_hash,
+                iso(next_check_at),
             ],
         ).fetchone()
-        return int(row[0]) if row is not None else None
+        if row is None:
+            return None
+        self.db.execute("UPDATE articles SET story_id = id WHERE id = ?", [row[0]])
+        return int(row[0])
 
-    def commit_poll(self, outcome: PollOutcome) -> list[int]:
+    def commit_poll(self, outcome: PollOutcome) -> CommitResult:
         at = iso(outcome.polled_at)
         inserted: list[int] = []
+        revised: list[int] = []
         try:
             with self._write():
                 for article in outcome.articles:
-                    article_id, is_new = self._place(article)
+                    article_id, is_new = self._place(article, outcome.recheck_s)
                     if is_new:
                         inserted.append(article_id)
                     urls = list(dict.fromkeys((article.url, article.link, *article.urls)))
                     self._remember(article_id, article.source, article.guid, [u for u in urls if u], at or "")
+                for recheck in outcome.rechecks:
+                    if self._apply_recheck(recheck, at or ""):
+                        revised.append(recheck.article_id)
                 for alias in outcome.aliases:
                     if (alias_id := self._article_id_for([alias.url])) is not None:
                         self._remember(alias_id, alias.source, alias.guid, [alias.url], at or "")
@@ -428,7 +463,51 @@ class SQLiteArchive:
                 self._update_source(outcome, at)
         except sqlite3.Error as exc:
             raise StoreError(f"store: cannot record poll of {outcome.source}: {exc}") from exc
-        return inserted
+        return CommitResult(inserted=inserted, revised=revised)
+
+    def _apply_recheck(self, recheck: Recheck, at: str) -> bool:
+        """Store a new version of an article if its text or title changed (the old one goes to
+        ``revisions``); move its re-check schedule on either way. True when a revision was recorded."""
+        row = self.db.execute(
+            "SELECT title, text, fetched_at, content_hash, extraction FROM articles WHERE id = ?",
+            [recheck.article_id],
+        ).fetchone()
+        new = recheck.article
+        revised = False
+        if row is not None and new is not None and new.text:
+            title, text, fetched_at, old_hash, extraction = row
+            comparable = new.extraction == extraction or extraction == "feed"
+            changed = new.content_hash != old_hash or fold_text(new.title or "") != fold_text(title or "")
+            if comparable and changed:
+                self.db.execute(
+                    "INSERT INTO revisions (article_id, fetched_at, title, text, diff_stats, replaced_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [recheck.article_id, fetched_at, title, text, json.dumps(diff_stats(text, new.text)), at],
+                )
+                self.db.execute(
+                    """
+                    UPDATE articles SET title = ?, text = ?, authors = ?, summary = ?, language = ?,
+                        image = ?, content_hash = ?, fetched_at = ?, modified_at = ?, attribution = ?,
+                        extraction = ?
+                    WHERE id = ?
+                    """,
+                    [new.title, new.text, json.dumps(list(new.authors), ensure_ascii=False), new.summary,
+                     new.language, new.image, new.content_hash, iso(new.fetched_at), iso(new.modified_at),
+                     _attribution_json(new.attribution), new.extraction, recheck.article_id],
+                )  # fmt: skip
+                self._unfile_bands(recheck.article_id, band_keys(text))
+                self._file_bands(recheck.article_id, new.bands)
+                revised = True
+        if recheck.reschedule:
+            self.db.execute(
+                "UPDATE articles SET checks = ?, next_check_at = ? WHERE id = ?",
+                [recheck.checks, iso(recheck.next_check_at), recheck.article_id],
+            )
+        if new is not None and new.entry_hash and new.guid is not None:
+            self.db.execute(
+                "UPDATE articles SET entry_hash = ? WHERE id = ?", [new.entry_hash, recheck.article_id]
+            )
+        return revised
 
     def _update_source(self, outcome: PollOutcome, at: str | None) -> None:
         ok = outcome.error is None

@@ -1,0 +1,228 @@
+"""Article page -> body text (pure, CPU-bound).
+
+trafilatura finds the main content; its body tree is flattened into blocks (paragraph, heading, list, table,
+quote) that keep how much of their text is link text, then generic rules in :mod:`monitor.extract.body_rules`
+drop what is not article text: a leading repeat of the title, trailing share/newsletter/related blocks, "Read
+more:" inserts, repeated copies of the body. A JSON-LD ``articleBody`` replaces the result only when it is
+clearly more complete (it is often a truncated teaser). Every rule is generic; site-specific rules belong in the
+per-source config. Measured by ``benchmarks/extraction.py`` (issue 4).
+"""
+
+from __future__ import annotations
+
+import html as html_entities
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import trafilatura
+from trafilatura.utils import load_html
+
+from monitor.extract.body_rules import Block, clean_blocks, shingle_set, word_list
+from monitor.htmltext import html_to_text, normalise_paragraphs
+
+LEAF_KINDS = {
+    "p": "p",
+    "head": "head",
+    "h1": "head",
+    "h2": "head",
+    "h3": "head",
+    "h4": "head",
+    "h5": "head",
+    "h6": "head",
+    "quote": "quote",
+    "blockquote": "quote",
+    "code": "code",
+    "pre": "code",
+    "list": "list",
+    "ul": "list",
+    "ol": "list",
+    "table": "table",
+}
+# Elements that stay inside the paragraph around them (trafilatura's own tags and the HTML ones its
+# fallback extractors leave in place).
+INLINE_TAGS = frozenset(
+    {"ref", "a", "hi", "lb", "br", "b", "i", "em", "strong", "span", "graphic", "img", "font", "small"}
+    | {"sup", "sub", "u", "abbr", "time", "cite", "del", "ins", "mark", "s", "label"}
+)
+LINE_BREAK_TAGS = frozenset({"lb", "br"})
+NESTED_BLOCK_TAGS = frozenset({"p", "head", "item", "li", "row", "tr", "div"})
+LINK_TAGS = ("ref", "a")
+# A JSON-LD body replaces the extracted text only when it holds nearly all of it and is clearly longer.
+JSON_LD_COVERAGE = 0.9
+JSON_LD_MIN_GAIN = 1.5
+
+
+@dataclass(frozen=True)
+class PageHints:
+    """What the page says about itself: title candidates, descriptions, and JSON-LD article bodies."""
+
+    titles: tuple[str, ...] = ()
+    descriptions: tuple[str, ...] = ()
+    json_ld_bodies: tuple[str, ...] = ()
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _inline_text(element: Any) -> str:
+    """Text of an element with its line breaks kept; nested blocks start a new line."""
+    parts: list[str] = []
+
+    def walk(node: Any, top: bool) -> None:
+        if node.tag in LINE_BREAK_TAGS:
+            parts.append("\n")
+        elif node.text:
+            parts.append(node.text)
+        for child in node:
+            if isinstance(child.tag, str):
+                walk(child, False)
+            if child.tail:
+                parts.append(child.tail)
+        if not top and node.tag in NESTED_BLOCK_TAGS:
+            parts.append("\n")
+
+    walk(element, True)
+    return "\n".join(line for line in (_squash(raw) for raw in "".join(parts).split("\n")) if line)
+
+
+def _link_chars(element: Any) -> int:
+    return sum(len(_squash("".join(link.itertext()))) for link in element.iter(*LINK_TAGS))
+
+
+def _list_text(element: Any) -> str:
+    items = (" ".join(_inline_text(item).split("\n")) for item in element if item.tag in ("item", "li"))
+    return "\n".join(item for item in items if item)
+
+
+def _table_text(element: Any) -> str:
+    rows = (
+        " | ".join(_squash("".join(cell.itertext())) for cell in row if isinstance(cell.tag, str))
+        for row in element.iter("row", "tr")
+    )
+    return "\n".join(row for row in rows if row.strip(" |"))
+
+
+def _flatten(element: Any, out: list[Block]) -> None:
+    if element.text and _squash(element.text):
+        out.append(Block("p", _squash(element.text)))
+    for child in element:
+        if not isinstance(child.tag, str):  # comments, processing instructions
+            pass
+        elif child.tag in LEAF_KINDS:
+            kind = LEAF_KINDS[child.tag]
+            if kind == "list":
+                text = _list_text(child)
+            elif kind == "table":
+                text = _table_text(child)
+            else:
+                text = _inline_text(child)
+            if text:
+                out.append(Block(kind, text, _link_chars(child)))
+        elif child.tag in INLINE_TAGS:
+            text = _inline_text(child)
+            if text:
+                out.append(Block("p", text, _link_chars(child)))
+        else:  # a container left by a fallback extractor: look inside
+            _flatten(child, out)
+        if child.tail and _squash(child.tail):
+            out.append(Block("p", _squash(child.tail)))
+
+
+def blocks_from_tree(body: Any) -> list[Block]:
+    """trafilatura's body tree (or the HTML its fallbacks return) -> blocks in document order."""
+    out: list[Block] = []
+    _flatten(body, out)
+    return out
+
+
+def _json_ld_values(node: Any, key: str, out: list[str]) -> None:
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == key and isinstance(value, str):
+                out.append(value)
+            else:
+                _json_ld_values(value, key, out)
+    elif isinstance(node, list):
+        for value in node:
+            _json_ld_values(value, key, out)
+
+
+def page_hints(tree: Any) -> PageHints:
+    """Title candidates (<title>, og/twitter titles, <h1>, JSON-LD headline), descriptions and JSON-LD bodies."""
+    titles = [_squash(element.text_content()) for element in tree.iter("title", "h1")]
+    titles += [
+        _squash(value)
+        for value in tree.xpath(
+            "//meta[@property='og:title' or @name='twitter:title' or @property='twitter:title']/@content"
+        )
+    ]
+    descriptions = [
+        _squash(value)
+        for value in tree.xpath(
+            "//meta[@name='description' or @property='og:description' or @name='twitter:description']/@content"
+        )
+    ]
+    bodies: list[str] = []
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text_content(), strict=False)
+        except ValueError:
+            continue
+        _json_ld_values(data, "articleBody", bodies)
+        _json_ld_values(data, "headline", titles)
+        _json_ld_values(data, "description", descriptions)
+    return PageHints(
+        titles=tuple(t for t in titles if t),
+        descriptions=tuple(d for d in descriptions if d),
+        json_ld_bodies=tuple(b for b in bodies if b.strip()),
+    )
+
+
+def json_ld_text(article_body: str) -> str:
+    """A JSON-LD articleBody as paragraphs: some sites put HTML, even escaped HTML, in it."""
+    if "&lt;" in article_body:
+        article_body = html_entities.unescape(article_body)
+    return html_to_text(article_body)
+
+
+def choose_body(extracted: str, json_ld_bodies: tuple[str, ...]) -> str:
+    """The extracted text, unless a JSON-LD body is clearly more complete (or the extraction found nothing).
+
+    A JSON-LD body is often a teaser cut after a few hundred characters, or carries image captions and embed
+    markup, so it wins only when it contains nearly all of the extracted text and is much longer.
+    """
+    candidates = [text for text in (json_ld_text(body) for body in json_ld_bodies) if text]
+    if not candidates:
+        return extracted
+    longest = max(candidates, key=len)
+    if not word_list(extracted):
+        return longest
+    extracted_shingles = shingle_set(word_list(extracted))
+    covered = len(extracted_shingles & shingle_set(word_list(longest))) / len(extracted_shingles)
+    longer = len(word_list(longest)) >= JSON_LD_MIN_GAIN * len(word_list(extracted))
+    return longest if covered >= JSON_LD_COVERAGE and longer else extracted
+
+
+def extract_body(html: str, *, url: str | None = None) -> str:
+    """The article body as plain text, paragraphs separated by a blank line ('' when there is none)."""
+    tree = load_html(html)
+    if tree is None:
+        return ""
+    hints = page_hints(tree)  # read before trafilatura prunes the tree in place
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        include_comments=False,
+        with_metadata=False,
+        include_tables=True,
+        include_links=True,  # link text marks related-article lists; links are not kept in the output
+    )
+    body = getattr(document, "body", None)
+    blocks = (
+        clean_blocks(blocks_from_tree(body), hints.titles, hints.descriptions) if body is not None else []
+    )
+    return normalise_paragraphs(
+        choose_body("\n\n".join(block.text for block in blocks), hints.json_ld_bodies)
+    )

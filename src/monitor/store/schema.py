@@ -1,0 +1,151 @@
+"""The archive's schema, as sqlite-utils migrations applied in order at start (issue #2, D10).
+
+Each migration is a named function; ``_sqlite_migrations`` records which ran. Never edit one that has
+shipped: add the next.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from monitor.dedup import band_keys, content_hash
+
+MIGRATIONS = Migrations("monitor")
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial_schema(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            feed TEXT NOT NULL,
+            tags TEXT NOT NULL DEFAULT '[]',
+            language TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            interval_s REAL NOT NULL,
+            in_config INTEGER NOT NULL DEFAULT 1,
+            last_polled_at TEXT,
+            last_success_at TEXT,
+            last_status INTEGER,
+            last_error TEXT,
+            error_count INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            guid TEXT,
+            title TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            published_at TEXT,
+            fetched_at TEXT NOT NULL,
+            text TEXT NOT NULL DEFAULT '',
+            summary TEXT,
+            language TEXT,
+            image TEXT,
+            extraction TEXT NOT NULL CHECK (extraction IN ('page', 'feed')),
+            content_hash TEXT NOT NULL
+        );
+        CREATE INDEX articles_published_at ON articles (published_at);
+        CREATE INDEX articles_source ON articles (source, published_at);
+        CREATE INDEX articles_content_hash ON articles (content_hash);
+        CREATE TABLE article_urls (
+            url TEXT PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            source TEXT,
+            first_seen_at TEXT NOT NULL
+        );
+        CREATE INDEX article_urls_article ON article_urls (article_id);
+        CREATE TABLE entry_guids (
+            source TEXT NOT NULL,
+            guid TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            PRIMARY KEY (source, guid)
+        );
+        CREATE TABLE fetches (
+            id INTEGER PRIMARY KEY,
+            source TEXT,
+            url TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status INTEGER,
+            bytes INTEGER,
+            duration_ms INTEGER,
+            error TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX fetches_source_at ON fetches (source, at);
+        """
+    )
+    db.table("articles").enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True)
+
+
+@MIGRATIONS(name="0002_poll_state")
+def _poll_state(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE sources ADD COLUMN kind TEXT NOT NULL DEFAULT 'feed';
+        ALTER TABLE sources ADD COLUMN config_url TEXT;
+        ALTER TABLE sources ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN next_poll_at TEXT;
+        ALTER TABLE sources ADD COLUMN etag TEXT;
+        ALTER TABLE sources ADD COLUMN last_modified TEXT;
+        ALTER TABLE sources ADD COLUMN body_hash TEXT;
+        ALTER TABLE sources ADD COLUMN new_per_poll REAL;
+        ALTER TABLE sources ADD COLUMN not_found_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN dead INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN poll_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN not_modified_count INTEGER NOT NULL DEFAULT 0;
+        UPDATE sources SET config_url = feed;
+        CREATE INDEX articles_fetched_at ON articles (fetched_at);
+        """
+    )
+
+
+@MIGRATIONS(name="0003_feed_title")
+def _feed_title(db: Database) -> None:
+    db.execute("ALTER TABLE articles ADD COLUMN feed_title TEXT")
+
+
+@MIGRATIONS(name="0004_stories_and_revisions")
+def _stories_and_revisions(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN story_id INTEGER;
+        ALTER TABLE articles ADD COLUMN duplicate_of INTEGER;
+        ALTER TABLE articles ADD COLUMN duplicate_score REAL;
+        ALTER TABLE articles ADD COLUMN attribution TEXT;
+        ALTER TABLE articles ADD COLUMN modified_at TEXT;
+        ALTER TABLE articles ADD COLUMN entry_hash TEXT;
+        ALTER TABLE articles ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE articles ADD COLUMN next_check_at TEXT;
+        UPDATE articles SET story_id = id;
+        CREATE INDEX articles_story ON articles (story_id);
+        CREATE INDEX articles_next_check ON articles (source, next_check_at) WHERE next_check_at IS NOT NULL;
+        CREATE TABLE article_bands (
+            key INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (key, article_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE revisions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            fetched_at TEXT NOT NULL,
+            title TEXT,
+            text TEXT NOT NULL,
+            diff_stats TEXT,
+            replaced_at TEXT NOT NULL
+        );
+        CREATE INDEX revisions_article ON revisions (article_id, id);
+        """
+    )
+    # content_hash now folds punctuation too; older rows get the new hash and their near-duplicate keys.
+    rows = db.execute("SELECT id, text FROM articles").fetchall()
+    for article_id, text in rows:
+        db.execute("UPDATE articles SET content_hash = ? WHERE id = ?", [content_hash(text), article_id])
+        for key in band_keys(text):
+            db.execute(
+                "INSERT OR IGNORE INTO article_bands (key, article_id) VALUES (?, ?)", [key, article_id]
+            )
