@@ -46,9 +46,20 @@ def test_html_page_is_not_a_feed() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"{not json", b'{"version": "1", "items": []}', b"\x00\xff\xfe", b"<html><body>hi</body></html>"],
+    [
+        b"",
+        b"{not json",
+        b'{"version": "1", "items": []}',
+        b"\x00\xff\xfe",
+        b"<html><body>hi</body></html>",
+        b'{"version": "https://jsonfeed.org/version/1.1", "n": ' + b"9" * 5000 + b"}",
+        b"{" + b'"a":[' * 100_000,
+        b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": 5}',
+    ],
 )
 def test_garbage_raises_parse_error(body: bytes) -> None:
+    """Each is a ParseError, never another exception that would escape the parser."""
     with pytest.raises(ParseError):
         parse_feed(body, url="http://x/feed")
 

@@ -267,3 +267,40 @@ def test_hostile_links_and_shared_urls_lose_no_article(server: NewsServer, tmp_p
     assert len({owner[0] for owner in owners if owner}) == 4
     code, _, err = monitor(config, "run", "--once")
     assert "0 new articles" in err
+
+
+def test_every_url_an_article_is_known_by_recognises_it(server: NewsServer, tmp_path: Path) -> None:
+    """A feed link that redirects (a feed proxy), the page's own canonical URL, and another source listing
+    the canonical URL directly: one article, fetched once, known under all three."""
+    body = " ".join(["The one true story text, long enough to be an article body."] * 15)
+    server.add("/real/story", f"<html><head><link rel='canonical' href='/story-canonical'></head>"
+               f"<body><article><h1>The story</h1><p>{body}</p></article></body></html>")  # fmt: skip
+    server.add("/proxy/abc", "", status=302, headers={"Location": "/real/story"})
+    feed = ("<rss version='2.0'><channel><title>T</title><item><title>The story</title>"
+            "<link>{link}</link><guid isPermaLink='false'>{guid}</guid></item></channel></rss>")  # fmt: skip
+    server.add(
+        "/a.xml", feed.format(link=server.url("/proxy/abc"), guid="a1"), content_type="application/rss+xml"
+    )
+    server.add(
+        "/b.xml",
+        feed.format(link=server.url("/story-canonical"), guid="b1"),
+        content_type="application/rss+xml",
+    )
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, [{"id": "a", "feed": server.url("/a.xml")}], archive=archive)
+    assert "1 new articles" in monitor(config, "run", "--once")[2]
+    write_config(config, [{"id": "a", "feed": server.url("/a.xml")}, {"id": "b", "feed": server.url("/b.xml")}],
+                 archive=archive)  # fmt: skip
+    assert "0 new articles" in monitor(config, "run", "--once")[2]
+    assert server.hits.get("/story-canonical") is None  # b's link was known before any fetch
+    with sqlite3.connect(archive) as db:
+        (article_url,) = db.execute("SELECT url FROM articles").fetchone()
+        known = {row[0] for row in db.execute("SELECT url FROM article_urls")}
+        guids = set(db.execute("SELECT source, guid FROM entry_guids").fetchall())
+    assert article_url == server.url("/story-canonical")
+    assert known == {server.url(p) for p in ("/proxy/abc", "/real/story", "/story-canonical")}
+    assert guids == {("a", "a1"), ("b", "b1")}
+    assert (
+        json.loads(monitor(config, "show", server.url("/proxy/abc"), "--format", "json")[1])["url"]
+        == article_url
+    )

@@ -7,6 +7,7 @@ config, unknown source, a query FTS5 rejects).
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 import logging
 import re
@@ -206,6 +207,7 @@ def run(ctx: click.Context, once: bool, due: bool, only: tuple[str, ...]) -> Non
     show_default=True,
     help="Newest first, or best match first.",
 )
+@click.option("--collapse", is_flag=True, help="One row per story: the original, with its number of copies.")
 @format_option
 @click.pass_context
 def search(
@@ -216,6 +218,7 @@ def search(
     until: str | None,
     limit: int,
     sort: str,
+    collapse: bool,
     fmt: str,
 ) -> None:
     """Full-text search of titles and bodies, using SQLite FTS5 query syntax.
@@ -233,6 +236,7 @@ def search(
       monitor search 'Maduro AND (Iran OR Tehran)' --since 7d
       monitor search khamenei --source almayadeen --format jsonl | jq .url
       monitor search '"maximum pressure"' --sort rank --limit 5 --format csv > hits.csv
+      monitor search maduro --collapse      # one row per story, however many outlets ran it
     """
     settings = _load(ctx)
     now = datetime.now(UTC)
@@ -243,6 +247,7 @@ def search(
         until=_when(until, now=now),
         sort=sort,
         limit=limit,
+        collapse=collapse,
     )
     archive = _archive(settings)
     try:
@@ -256,11 +261,14 @@ def search(
             return
         for row in rows:
             date = (row["published_at"] or "")[:10] or "          "
-            click.echo(f"{row['id']:>6}  {date}  {row['source']}  {row['title'] or '(untitled)'}")
+            copies = f"  [+{row['copies']} copies]" if row.get("copies") else ""
+            click.echo(f"{row['id']:>6}  {date}  {row['source']}  {row['title'] or '(untitled)'}{copies}")
             click.echo(f"        {row['snippet']}")
             click.echo(f"        {row['url']}")
         return
     columns = ["id", "url", "source", "title", "authors", "published_at", "language", "snippet"]
+    if collapse:
+        columns.append("copies")
     click.echo(render(rows, columns, fmt), nl=False)
 
 
@@ -272,27 +280,36 @@ def search(
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="text for reading; json (with the full text and every known URL) for other programs.",
+    help="text for reading; json (with the full text, every known URL, copies, revisions) for programs.",
 )
+@click.option("--revisions", is_flag=True, help="Also print a unified diff of each revision, oldest first.")
 @click.pass_context
-def show(ctx: click.Context, id_or_url: str, fmt: str) -> None:
-    """Print one archived article, by id or by any URL it is known under.
+def show(ctx: click.Context, id_or_url: str, fmt: str, revisions: bool) -> None:
+    """Print one archived article, by id or by any URL it is known under, with the other copies of its story
+    (outlet, URL, similarity, credited source) and how many times it was edited.
 
     \b
     Examples:
       monitor show 42
       monitor show https://english.almayadeen.net/news/politics/some-story
+      monitor show 42 --revisions
       monitor show 42 --format json | jq -r .text
     """
     settings = _load(ctx)
     archive = _archive(settings)
     try:
         article = archive.get_article(id_or_url)
+        story = archive.story(article["id"])
+        versions = archive.revisions(article["id"])
     finally:
         archive.close()
+    article["attribution"] = json.loads(article["attribution"]) if article.get("attribution") else None
+    article["copies"] = [member for member in story if member["id"] != article["id"]]
+    article["revisions"] = versions
     if fmt == "json":
         click.echo(json.dumps(article, ensure_ascii=False, indent=2))
         return
+    credit = article["attribution"]
     header: list[tuple[str, Any]] = [
         ("id", article["id"]),
         ("source", article["source"]),
@@ -303,17 +320,86 @@ def show(ctx: click.Context, id_or_url: str, fmt: str) -> None:
         ("language", article["language"]),
         ("image", article["image"]),
         ("extraction", article["extraction"]),
+        ("credits", f"{credit['name']} ({credit['line']})" if credit else None),
+        (
+            "copy of",
+            f"#{article['duplicate_of']} ({article['duplicate_score']:.2f})"
+            if article["duplicate_of"]
+            else None,
+        ),
+        ("revisions", len(versions) or None),
     ]
     click.echo(article["title"] or "(untitled)")
     click.echo("=" * min(78, len(article["title"] or "(untitled)")))
     for name, value in header:
         if value:
             click.echo(f"{name + ':':<12}{value}")
-    aliases = [url for url in article["urls"] if url != article["url"]]
-    for url in aliases:
+    for url in (url for url in article["urls"] if url != article["url"]):
         click.echo(f"{'also at:':<12}{url}")
+    if article["copies"]:
+        click.echo(f"\nStory: {len(story)} copies")
+        for member in story:
+            role = "original" if member["duplicate_of"] is None else f"{member['duplicate_score'] or 0:.2f}"
+            marker = "*" if member["id"] == article["id"] else " "
+            credited = f"  credits {member['attribution']['name']}" if member["attribution"] else ""
+            click.echo(
+                f" {marker}{member['id']:>6}  {role:<8}  {member['source']:<14} {member['url']}{credited}"
+            )
     click.echo()
     click.echo(article["text"] or article["summary"] or "(no text)")
+    if revisions:
+        newer = [
+            *versions[1:],
+            {"fetched_at": article["fetched_at"], "title": article["title"], "text": article["text"]},
+        ]
+        for old, new in zip(versions, newer, strict=True):
+            click.echo(
+                f"\n--- revision {old['id']}: as fetched {old['fetched_at']}, replaced {old['replaced_at']}"
+            )
+            click.echo("".join(_unified_diff(old, new)), nl=False)
+
+
+def _unified_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    before = [f"# {old['title'] or ''}", "", *old["text"].split("\n")]
+    after = [f"# {new['title'] or ''}", "", *new["text"].split("\n")]
+    return [
+        line if line.endswith("\n") else line + "\n"
+        for line in difflib.unified_diff(before, after, old["fetched_at"], new["fetched_at"], lineterm="")
+    ]
+
+
+@cli.command()
+@click.option("--since", metavar="DATE", help="Stories last published at or after: 2024-06-01, or 7d ago.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many stories."
+)
+@format_option
+@click.pass_context
+def duplicates(ctx: click.Context, since: str | None, limit: int, fmt: str) -> None:
+    """Stories published by more than one outlet: who republished whom.
+
+    Each row is a story's original (the earliest copy) with its number of copies and the outlets that
+    carried it; `monitor show ID` lists the copies with their similarity and credited sources.
+
+    \b
+    Examples:
+      monitor duplicates --since 7d
+      monitor duplicates --format csv > syndication.csv
+    """
+    settings = _load(ctx)
+    archive = _archive(settings)
+    try:
+        rows = archive.duplicates(since=_when(since, now=datetime.now(UTC)), limit=limit)
+    finally:
+        archive.close()
+    if fmt == "table":
+        for row in rows:
+            row["outlets"] = ", ".join(row["sources"])
+        columns = ["id", "published_at", "source", "copies", "outlets", "title"]
+        click.echo(render(rows, columns, fmt) or "no stories with copies in more than one outlet\n", nl=False)
+        return
+    columns = ["id", "url", "source", "title", "published_at", "copies", "outlets", "sources", "latest"]
+    click.echo(render(rows, columns, fmt), nl=False)
 
 
 @cli.group(invoke_without_command=True)
@@ -396,12 +482,25 @@ def _statuses(settings: Settings) -> list[SourceStatus]:
         status = known.get(source.id)
         if status is None:
             status = SourceStatus(
-                id=source.id, name=source.name, kind=source.kind, url=source.url, enabled=source.enabled,
-                state="never polled" if source.enabled else "disabled", articles=0, articles_24h=0,
-                last_polled_at=None, next_poll_at=None, last_success_at=None, interval_s=source.interval_s,
-                last_status=None, last_error=None, error_count=0, polls=0, not_modified_share=None,
+                id=source.id,
+                name=source.name,
+                kind=source.kind,
+                url=source.url,
+                enabled=source.enabled,
+                state="never polled" if source.enabled else "disabled",
+                articles=0,
+                articles_24h=0,
+                last_polled_at=None,
+                next_poll_at=None,
+                last_success_at=None,
+                interval_s=source.interval_s,
+                last_status=None,
+                last_error=None,
+                error_count=0,
+                polls=0,
+                not_modified_share=None,
                 moved_from=None,
-            )  # fmt: skip
+            )
         elif status.enabled != source.enabled:  # the config changed since the daemon last read it
             status = replace(
                 status, enabled=source.enabled, state="disabled" if not source.enabled else status.state

@@ -98,9 +98,13 @@ async def run_once(
 
 
 async def run_forever(
-    settings: Settings, *, extractor: Extractor | None = None, stop: asyncio.Event | None = None,
-    grace_s: float = SHUTDOWN_GRACE_S, tick_s: float = TICK_S,
-) -> None:  # fmt: skip
+    settings: Settings,
+    *,
+    extractor: Extractor | None = None,
+    stop: asyncio.Event | None = None,
+    grace_s: float = SHUTDOWN_GRACE_S,
+    tick_s: float = TICK_S,
+) -> None:
     stop = stop or asyncio.Event()
     running: dict[str, asyncio.Task[PollReport]] = {}
 
@@ -109,9 +113,13 @@ async def run_forever(
 
 
 async def _serve(
-    settings: Settings, extractor: Extractor | None, stop: asyncio.Event,
-    running: dict[str, asyncio.Task[PollReport]], grace_s: float, tick_s: float,
-) -> None:  # fmt: skip
+    settings: Settings,
+    extractor: Extractor | None,
+    stop: asyncio.Event,
+    running: dict[str, asyncio.Task[PollReport]],
+    grace_s: float,
+    tick_s: float,
+) -> None:
     async with open_pipeline(settings, extractor=extractor) as pipeline:
         sources = {source.id: source for source in select_sources(settings)}
         plan = restart_plan(list(sources.values()), pipeline.store.poll_states(), now=utcnow())
@@ -132,9 +140,14 @@ async def _serve(
 
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
-            tick, IntervalTrigger(seconds=tick_s, timezone="UTC"), id="tick", next_run_time=utcnow(),
-            coalesce=True, max_instances=1, misfire_grace_time=None,
-        )  # fmt: skip
+            tick,
+            IntervalTrigger(seconds=tick_s, timezone="UTC"),
+            id="tick",
+            next_run_time=utcnow(),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
         scheduler.start()
         log.info("daemon: started sources=%d archive=%s", len(sources), settings.archive)
         try:

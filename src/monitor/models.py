@@ -265,6 +265,8 @@ class SearchQuery:
     until: datetime | None = None
     sort: str = "date"
     limit: int = 20
+    collapse: bool = False
+    """One hit per story (the original, with its number of copies)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +279,8 @@ class SearchHit:
     published_at: str | None
     language: str | None
     snippet: str
+    copies: int | None = None
+    """With ``collapse``: how many other copies the story has."""
 
 
 @dataclass(frozen=True, slots=True)

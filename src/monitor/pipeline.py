@@ -157,7 +157,7 @@ class Pipeline:
             )
         else:
             log.info(
-                "pipeline: polled source=%s url=%s entries=%d new=%d pages_failed=%d%s duration=%.2fs "
+                "pipeline: polled source=%s url=%s entries=%d new=%d pages_failed=%d%s%s duration=%.2fs "
                 "next_poll_at=%s",
                 source.id,
                 poll.url,
@@ -165,6 +165,7 @@ class Pipeline:
                 report.new,
                 report.pages_failed,
                 " not_modified=1" if report.not_modified else "",
+                f" revised={report.revised}" if report.revised else "",
                 report.duration_s,
                 _fmt(report.next_poll_at),
             )
@@ -376,8 +377,11 @@ class Pipeline:
             if fetch_url is None:
                 log.warning(
                     "parser: entry without a usable http(s) link skipped source=%s url=%s guid=%s link=%r",
-                    source.id, source.url, entry.guid, entry.link,
-                )  # fmt: skip
+                    source.id,
+                    source.url,
+                    entry.guid,
+                    entry.link,
+                )
                 continue
             key = canonical_url(fetch_url)
             candidates.setdefault(key, _NewEntry(key, fetch_url, entry))
@@ -454,9 +458,14 @@ class Pipeline:
             if poll.source.fetch_articles:
                 page, final_url = await self._fetch_page(poll, item.fetch_url)
             return build_article(
-                source=poll.source, entry=item.entry, link=item.key, fetched_at=self.clock(), page=page,
-                final_url=final_url, feed_language=feed.language,
-            )  # fmt: skip
+                source=poll.source,
+                entry=item.entry,
+                link=item.key,
+                fetched_at=self.clock(),
+                page=page,
+                final_url=final_url,
+                feed_language=feed.language,
+            )
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception:

@@ -491,10 +491,21 @@ class SQLiteArchive:
                         extraction = ?
                     WHERE id = ?
                     """,
-                    [new.title, new.text, json.dumps(list(new.authors), ensure_ascii=False), new.summary,
-                     new.language, new.image, new.content_hash, iso(new.fetched_at), iso(new.modified_at),
-                     _attribution_json(new.attribution), new.extraction, recheck.article_id],
-                )  # fmt: skip
+                    [
+                        new.title,
+                        new.text,
+                        json.dumps(list(new.authors), ensure_ascii=False),
+                        new.summary,
+                        new.language,
+                        new.image,
+                        new.content_hash,
+                        iso(new.fetched_at),
+                        iso(new.modified_at),
+                        _attribution_json(new.attribution),
+                        new.extraction,
+                        recheck.article_id,
+                    ],
+                )
                 self._unfile_bands(recheck.article_id, band_keys(text))
                 self._file_bands(recheck.article_id, new.bands)
                 revised = True
@@ -569,15 +580,22 @@ class SQLiteArchive:
             where.append("coalesce(a.published_at, a.fetched_at) < ?")
             params.append(iso(query.until))
         order = "articles_fts.rank" if query.sort == "rank" else "coalesce(a.published_at, a.fetched_at) DESC"
+        if query.collapse:
+            # one row per story: the best-placed match of each story stands for it
+            sql_limit = "LIMIT ?"
+            limit = query.limit * 20
+        else:
+            sql_limit = "LIMIT ?"
+            limit = query.limit
         sql = f"""
             SELECT a.id, a.url, a.source, a.title, a.authors, a.published_at, a.language,
-                   snippet(articles_fts, -1, '', '', '…', 30)
+                   snippet(articles_fts, -1, '', '', '…', 30), coalesce(a.story_id, a.id)
             FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
             WHERE {" AND ".join(where)}
             ORDER BY {order}, a.id DESC
-            LIMIT ?
+            {sql_limit}
         """
-        params.append(query.limit)
+        params.append(limit)
         try:
             rows = self.db.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
@@ -587,6 +605,8 @@ class SQLiteArchive:
             raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({message})") from None
         except sqlite3.Error as exc:
             raise StoreError(f"store: search failed: {exc}") from exc
+        if query.collapse:
+            return self._collapse(rows, query.limit)
         return [
             SearchHit(
                 id=row[0],
@@ -600,6 +620,49 @@ class SQLiteArchive:
             )
             for row in rows
         ]
+
+    def _collapse(self, rows: list[Any], limit: int) -> list[SearchHit]:
+        """One hit per story, in the order the stories first matched: the story's original stands for it
+        (with the matching copy's snippet), with the number of its copies."""
+        firsts: dict[int, Any] = {}
+        for row in rows:
+            firsts.setdefault(row[8], row)
+            if len(firsts) == limit:
+                break
+        if not firsts:
+            return []
+        marks = ",".join("?" * len(firsts))
+        originals = {
+            r[0]: r
+            for r in self.db.execute(
+                "SELECT id, url, source, title, authors, published_at, language FROM articles "
+                f"WHERE id IN ({marks})",
+                list(firsts),
+            )
+        }
+        counts = dict(
+            self.db.execute(
+                f"SELECT story_id, count(*) - 1 FROM articles WHERE story_id IN ({marks}) GROUP BY story_id",
+                list(firsts),
+            ).fetchall()
+        )
+        hits = []
+        for story_id, row in firsts.items():
+            o = originals.get(story_id) or row
+            hits.append(
+                SearchHit(
+                    id=o[0],
+                    url=o[1],
+                    source=o[2],
+                    title=o[3],
+                    authors=tuple(json.loads(o[4])),
+                    published_at=o[5],
+                    language=o[6],
+                    snippet=" ".join(row[7].split()),
+                    copies=counts.get(story_id, 0),
+                )
+            )
+        return hits
 
     @_translated
     def get_article(self, id_or_url: str) -> dict[str, Any]:
@@ -627,6 +690,86 @@ class SQLiteArchive:
             )
         ]
         return article
+
+    @_translated
+    def story(self, article_id: int) -> list[dict[str, Any]]:
+        """Every article of this article's story, the original first."""
+        rows = self.db.execute(
+            """
+            SELECT m.id, m.source, m.url, m.title, m.published_at, m.duplicate_of, m.duplicate_score,
+                   m.attribution
+            FROM articles AS a JOIN articles AS m ON m.story_id = a.story_id
+            WHERE a.id = ?
+            ORDER BY m.duplicate_of IS NOT NULL, coalesce(m.published_at, m.fetched_at), m.id
+            """,
+            [article_id],
+        )
+        return [
+            {
+                "id": r[0],
+                "source": r[1],
+                "url": r[2],
+                "title": r[3],
+                "published_at": r[4],
+                "duplicate_of": r[5],
+                "duplicate_score": r[6],
+                "attribution": json.loads(r[7]) if r[7] else None,
+            }
+            for r in rows
+        ]
+
+    @_translated
+    def revisions(self, article_id: int) -> list[dict[str, Any]]:
+        """Earlier versions of an article, oldest first (the article row holds the newest)."""
+        rows = self.db.execute(
+            "SELECT id, fetched_at, title, text, diff_stats, replaced_at FROM revisions "
+            "WHERE article_id = ? ORDER BY id",
+            [article_id],
+        )
+        return [
+            {
+                "id": r[0],
+                "fetched_at": r[1],
+                "title": r[2],
+                "text": r[3],
+                "diff_stats": json.loads(r[4]) if r[4] else None,
+                "replaced_at": r[5],
+            }
+            for r in rows
+        ]
+
+    @_translated
+    def duplicates(self, *, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Stories with copies in more than one outlet, newest first."""
+        rows = self.db.execute(
+            """
+            SELECT o.id, o.source, o.url, o.title, o.published_at, s.copies, s.outlets, s.sources, s.latest
+            FROM (
+                SELECT story_id, count(*) - 1 AS copies, count(DISTINCT source) AS outlets,
+                       group_concat(DISTINCT source) AS sources,
+                       max(coalesce(published_at, fetched_at)) AS latest
+                FROM articles WHERE story_id IS NOT NULL
+                GROUP BY story_id HAVING count(DISTINCT source) > 1
+            ) AS s JOIN articles AS o ON o.id = s.story_id
+            WHERE s.latest >= coalesce(?, '')
+            ORDER BY s.latest DESC LIMIT ?
+            """,
+            [iso(since), limit],
+        )
+        return [
+            {
+                "id": r[0],
+                "source": r[1],
+                "url": r[2],
+                "title": r[3],
+                "published_at": r[4],
+                "copies": r[5],
+                "outlets": r[6],
+                "sources": sorted(r[7].split(",")),
+                "latest": r[8],
+            }
+            for r in rows
+        ]
 
     @_translated
     def source_statuses(self, now: datetime | None = None) -> list[SourceStatus]:
