@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 from bs4 import BeautifulSoup
 
 from monitor.extract.body import extract_body

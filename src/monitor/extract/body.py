@@ -3,9 +3,9 @@
 trafilatura finds the main content; its body tree is flattened into blocks (paragraph, heading, list, table,
 quote) that keep how much of their text is link text, then generic rules in :mod:`monitor.extract.body_rules`
 drop what is not article text: a leading repeat of the title, trailing share/newsletter/related blocks, "Read
-more:" inserts, repeated copies of the body. A JSON-LD ``articleBody`` replaces the result only when it is
-clearly more complete (it is often a truncated teaser). Every rule is generic; site-specific rules belong in the
-per-source config. Measured by ``benchmarks/extraction.py`` (issue 4).
+more:" inserts, repeated copies of the body. A JSON-LD ``articleBody`` replaces the result only when it
+is clearly more complete (it is often a truncated teaser). Every rule is generic; site-specific rules belong
+in the per-source config. Measured by ``benchmarks/extraction.py`` (issue 4).
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def _json_ld_values(node: Any, key: str, out: list[str]) -> None:
 
 
 def page_hints(tree: Any) -> PageHints:
-    """Title candidates (<title>, og/twitter titles, <h1>, JSON-LD headline), descriptions and JSON-LD bodies."""
+    """Title candidates (<title>, og/twitter title, <h1>, JSON-LD headline), descriptions, JSON-LD bodies."""
     titles = [_squash(element.text_content()) for element in tree.iter("title", "h1")]
     titles += [
         _squash(value)
@@ -161,7 +161,8 @@ def page_hints(tree: Any) -> PageHints:
     descriptions = [
         _squash(value)
         for value in tree.xpath(
-            "//meta[@name='description' or @property='og:description' or @name='twitter:description']/@content"
+            "//meta[@name='description' or @property='og:description'"
+            " or @name='twitter:description']/@content"
         )
     ]
     bodies: list[str] = []

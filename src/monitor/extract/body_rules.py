@@ -2,8 +2,8 @@
 
 Each rule was kept only if it helped on benchmark pages it was not tuned on (issue 4). None names a site:
 they look at position (leading, trailing), length, link density and phrases that mean the same thing on any
-site ("Read more:", "Subscribe to our newsletter"). Attribution lines ("Source: Reuters", "Originally published
-by ...") are article text and are never dropped.
+site ("Read more:", "Subscribe to our newsletter"). Attribution lines ("Source: Reuters", "Originally
+published by ...") are article text and are never dropped.
 """
 
 from __future__ import annotations

@@ -1,0 +1,132 @@
+"""Body extraction benchmark: monitor's extract_body against trafilatura on the shared pages, in one run.
+
+Reads the pages from ../shared/benchmarks/extraction (never copied into the repo) and scores with that
+folder's evaluate.py. Prints one table (F1, P, R, empty outputs, pages/s, ratio to trafilatura), the
+machine, and monitor's figures on the two halves of the set (even/odd position by sorted id) that the rules
+were tuned and checked on. Exits 0 with "skipped" when the data is not there.
+
+    .venv/bin/python benchmarks/extraction.py [--repeat N] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "extraction"
+Extractor = Callable[[str, str], str]
+
+
+def _monitor() -> Extractor:
+    from monitor.extract.article import extract_body
+
+    return lambda html, url: extract_body(html, url=url)
+
+
+def _trafilatura() -> Extractor:
+    import trafilatura
+
+    return lambda html, url: trafilatura.extract(html, include_comments=False) or ""
+
+
+EXTRACTORS: dict[str, Callable[[], Extractor]] = {"monitor": _monitor, "trafilatura": _trafilatura}
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def timed_pass(extract: Extractor, pages: list[dict[str, Any]]) -> tuple[list[str], float]:
+    """One single-process pass: the outputs (a crash counts as empty) and the seconds spent in extract."""
+    texts: list[str] = []
+    total = 0.0
+    for page in pages:
+        start = time.perf_counter()
+        try:
+            text = extract(page["html"], page["url"])
+        except Exception:  # scored as an empty output, as evaluate.py does
+            text = ""
+        total += time.perf_counter() - start
+        texts.append(text if isinstance(text, str) else "")
+    return texts, total
+
+
+def score(evaluate: Any, pages: list[dict[str, Any]], texts: list[str]) -> dict[str, float]:
+    rows = [evaluate.match(page["truth"], text) for page, text in zip(pages, texts, strict=True)]
+    summary: dict[str, float] = evaluate.aggregate(rows)
+    summary["empty"] = sum(1 for text in texts if not evaluate.words(text))
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed passes per extractor (median; default 3)"
+    )
+    parser.add_argument("--limit", type=int, help="only the first N pages (smoke test)")
+    args = parser.parse_args(argv)
+
+    if not (DATA / "evaluate.py").is_file() or not (DATA / "ground-truth.json").is_file():
+        print(f"extraction benchmark: data not found at {DATA}; skipped")
+        return 0
+    sys.path.insert(0, str(DATA))
+    import evaluate  # the shared scorer, imported from the data folder
+
+    warnings.filterwarnings("ignore")  # trafilatura and lxml warn about broken pages
+    pages = evaluate.load_pages(DATA, args.limit)
+    print(f"machine: {os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}")
+    print(f"pages: {len(pages)} from {DATA}")
+
+    # Interleave the passes (monitor, trafilatura, monitor, ...) so drift in machine load hits both alike.
+    extractors = {name: make() for name, make in EXTRACTORS.items()}
+    for extract in extractors.values():
+        extract(pages[0]["html"], pages[0]["url"])  # warm-up: imports, caches
+    outputs: dict[str, list[str]] = {}
+    seconds: dict[str, list[float]] = {name: [] for name in extractors}
+    for _ in range(max(1, args.repeat)):
+        for name, extract in extractors.items():
+            texts, spent = timed_pass(extract, pages)
+            outputs.setdefault(name, texts)
+            seconds[name].append(spent)
+    speed = {name: len(pages) / statistics.median(spent) for name, spent in seconds.items()}
+
+    print()
+    print(f"{'extractor':<12} {'F1':>6} {'P':>6} {'R':>6} {'empty':>6} {'pages/s':>8} {'x trafilatura':>14}")
+    for name, texts in outputs.items():
+        s = score(evaluate, pages, texts)
+        ratio = speed[name] / speed["trafilatura"]
+        print(
+            f"{name:<12} {s['f1']:>6.3f} {s['precision']:>6.3f} {s['recall']:>6.3f} {int(s['empty']):>6}"
+            f" {speed[name]:>8.1f} {ratio:>14.2f}"
+        )
+    print("(pages/s: single process, median of the timed passes)")
+
+    print()
+    print("halves by sorted id (rules tuned on 'even', 'odd' held out):")
+    for name, texts in outputs.items():
+        for half, parity in (("even", 0), ("odd", 1)):
+            indexes = [i for i in range(len(pages)) if i % 2 == parity]
+            s = score(evaluate, [pages[i] for i in indexes], [texts[i] for i in indexes])
+            print(
+                f"  {name:<12} {half:<5} n={len(indexes):<4} F1={s['f1']:.3f} P={s['precision']:.3f}"
+                f" R={s['recall']:.3f} empty={int(s['empty'])}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Golden tests for the article body extractor (monitor.extract.body) and its generic boilerplate rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.extract.article import extract_article, extract_body
+from monitor.extract.body import choose_body, json_ld_text
+from monitor.extract.body_rules import Block, clean_blocks, drop_repeats, drop_trailing, matches_title
+
+BODIES = Path(__file__).parent / "data" / "bodies"
+URL = "https://example.org/news/article"
+
+
+def page(name: str) -> str:
+    return (BODIES / f"{name}.html").read_text(encoding="utf-8")
+
+
+def expected(name: str) -> str:
+    return (BODIES / f"{name}.expected.txt").read_text(encoding="utf-8").strip()
+
+
+@pytest.mark.parametrize(
+    ("html_name", "text_name"),
+    [
+        ("trailing_boilerplate", "trailing_boilerplate"),
+        ("attribution_line", "attribution_line"),
+        ("jsonld_teaser", "barley"),
+        ("jsonld_complete", "barley"),
+    ],
+)
+def test_body_matches_golden_text(html_name: str, text_name: str) -> None:
+    assert extract_body(page(html_name), url=URL) == expected(text_name)
+
+
+def test_trailing_boilerplate_and_read_more_insert_are_dropped() -> None:
+    text = extract_body(page("trailing_boilerplate"), url=URL)
+    for boilerplate in ("Read more", "Follow us", "newsletter", "You may also like", "Bridge tolls", "©"):
+        assert boilerplate not in text
+    assert text.endswith("demanded for more than a decade.")
+    assert not text.startswith("Harbour bridge reopens")  # the title is not part of the body
+
+
+def test_linked_attribution_line_survives_while_share_prompt_goes() -> None:
+    text = extract_body(page("attribution_line"), url=URL)
+    assert text.split("\n\n")[-1] == "Source: Al Mayadeen English"
+    assert "Share this story" not in text
+
+
+def test_truncated_json_ld_teaser_does_not_replace_the_page_text() -> None:
+    text = extract_body(page("jsonld_teaser"), url=URL)
+    assert "…" not in text
+    assert len(text.split("\n\n")) == 5
+
+
+def test_complete_json_ld_body_beats_a_paywalled_page() -> None:
+    text = extract_body(page("jsonld_complete"), url=URL)
+    assert "Subscribe to continue reading" not in text
+    assert text.endswith("once the sequencing is finished.")
+
+
+def test_extract_article_uses_the_body_extractor() -> None:
+    from datetime import UTC, datetime
+
+    article = extract_article(
+        page("trailing_boilerplate").encode(), url=URL, now=datetime(2024, 3, 13, tzinfo=UTC)
+    )
+    assert article.text == expected("trailing_boilerplate")
+    assert article.title == "Harbour bridge reopens after two-year repair"
+
+
+def test_page_without_text_gives_empty_body() -> None:
+    assert extract_body("<html><head><title>Empty</title></head><body></body></html>", url=URL) == ""
+
+
+def test_json_ld_body_with_escaped_html_becomes_paragraphs() -> None:
+    assert json_ld_text("&lt;p&gt;One.&lt;/p&gt;&lt;p&gt;Two.&lt;/p&gt;") == "One.\n\nTwo."
+
+
+def test_choose_body_prefers_extracted_text_unless_json_ld_is_clearly_more_complete() -> None:
+    extracted = "alpha beta gamma delta epsilon zeta eta theta"
+    longer = extracted + " iota kappa lambda mu nu xi omicron pi rho sigma"
+    assert choose_body(extracted, (longer,)) == longer
+    assert choose_body(extracted, ("alpha beta gamma…",)) == extracted  # a teaser
+    unrelated = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+    assert choose_body(extracted, (unrelated,)) == extracted
+    assert choose_body("", ("alpha beta gamma…",)) == "alpha beta gamma…"  # better than nothing
+
+
+def prose(n: int) -> Block:
+    return Block("p", " ".join(f"word{n}x{i}" for i in range(60)))
+
+
+def test_exact_repeats_are_kept_but_a_second_copy_of_the_body_is_dropped() -> None:
+    line = Block("p", "Portion: 1 green, 1 purple, 1 red, 1 tsp.")
+    first, second = prose(1), prose(2)
+    copy = Block("p", first.text + " " + second.text)
+    kept = drop_repeats([first, line, second, line, copy, Block("p", "2019-11-19T08:57:40+01:00")])
+    assert kept == [first, line, second, line]
+
+
+def test_trailing_rule_never_cuts_more_than_half_the_text() -> None:
+    links = [Block("list", "Headline one\nHeadline two", link_chars=24) for _ in range(10)]
+    short_article = [Block("p", "A short story.")]
+    kept = drop_trailing(short_article + links)
+    assert kept[0] == short_article[0]
+    assert len(kept) == 6  # five of the ten link lists are half of all the text
+    assert drop_trailing([prose(1), prose(2), *links[:2]]) == [prose(1), prose(2)]
+
+
+def test_clean_blocks_drops_leading_title_and_url_but_keeps_body_headings() -> None:
+    blocks = [
+        Block("p", "https://example.org/news/article"),
+        Block("head", "Harbour bridge reopens after two-year repair"),
+        prose(1),
+        Block("head", "What happens next"),
+        prose(2),
+    ]
+    kept = clean_blocks(blocks, ["Harbour bridge reopens after two-year repair | The Coastal Ledger"], [])
+    assert kept == blocks[2:]
+
+
+def test_matches_title_needs_a_substantial_prefix() -> None:
+    titles = ["Harbour bridge reopens after two-year repair | The Coastal Ledger"]
+    assert matches_title("Harbour bridge reopens after two-year repair", titles)
+    assert not matches_title("Harbour", titles)
