@@ -16,7 +16,7 @@ from monitor.dedup import (
     without_fragment,
 )
 from monitor.extract.attribution import find_attribution
-from monitor.models import Article, ExtractedPage, FeedEntry, Source
+from monitor.models import Article, ExtractedPage, FeedEntry, RawPage, Source
 
 
 def entry_link(entry: FeedEntry, *, feed_url: str) -> str | None:
@@ -55,6 +55,7 @@ def build_article(
     page: ExtractedPage | None = None,
     final_url: str | None = None,
     feed_language: str | None = None,
+    raw: RawPage | None = None,
 ) -> Article:
     """The page wins for every field it has; the feed entry fills the rest.
 
@@ -69,7 +70,7 @@ def build_article(
     link = canonical_url(link)
     landed = canonical_url(final_url) if final_url else link
     url = choose_canonical(final_url or link, page.canonical_url) if page is not None else landed
-    attribution = find_attribution(text)
+    attribution = page.attribution if page is not None and page_text else find_attribution(text)
     return Article(
         url=url,
         source=source.id,
@@ -93,6 +94,10 @@ def build_article(
         bands=band_keys(text),
         entry_hash=entry_fingerprint(entry),
         modified_at=page.modified_at if page else None,
+        section=page.section if page else None,
+        keywords=page.keywords if page else (),
+        outlet_name=page.outlet_name if page else None,
+        raw=raw,
     )
 
 

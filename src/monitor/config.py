@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import soupsieve
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from monitor import __version__
 from monitor.errors import ConfigError
-from monitor.models import Source
+from monitor.models import Selectors, Source
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor-news/monitor)"
 
@@ -127,6 +128,37 @@ class DefaultSettings(_Section):
 SOURCE_KINDS = ("feed", "sitemap", "html")
 
 
+class SelectorSettings(_Section):
+    """CSS selectors (BeautifulSoup) that override the generic extractor for one source."""
+
+    title: str | None = None
+    body: str | None = None
+    authors: str | None = None
+    published: str | None = None
+    drop: list[str] = Field(default_factory=list)
+
+    @field_validator("title", "body", "authors", "published")
+    @classmethod
+    def _check_selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            _compile_selector(value)
+        return value
+
+    @field_validator("drop")
+    @classmethod
+    def _check_drop(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _compile_selector(value)
+        return values
+
+
+def _compile_selector(value: str) -> None:
+    try:
+        soupsieve.compile(value)
+    except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as exc:
+        raise ValueError(f"is not a CSS selector ({str(exc).splitlines()[0]})") from None
+
+
 class SourceSettings(_Section):
     id: str
     name: str | None = None
@@ -144,6 +176,7 @@ class SourceSettings(_Section):
     fetch_articles: bool | None = None
     conditional: bool | None = None
     recheck: Duration0 | None = None
+    selectors: SelectorSettings | None = None
 
     @field_validator("id")
     @classmethod
@@ -172,6 +205,8 @@ class SourceSettings(_Section):
 
 class Settings(_Section):
     archive: Path = Path("data/monitor.db")
+    archive_raw: bool = True
+    """Keep each fetched article page (compressed), so `monitor reextract` can re-read it."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     defaults: DefaultSettings = Field(default_factory=DefaultSettings)
     sources: list[SourceSettings] = Field(default_factory=list)
@@ -205,6 +240,15 @@ class Settings(_Section):
                     recheck_s=s.recheck if s.recheck is not None else d.recheck,
                     links=s.links,
                     dead_after=d.dead_after,
+                    selectors=Selectors(
+                        title=s.selectors.title,
+                        body=s.selectors.body,
+                        authors=s.selectors.authors,
+                        published=s.selectors.published,
+                        drop=tuple(s.selectors.drop),
+                    )
+                    if s.selectors
+                    else None,
                 )
             )
         return resolved

@@ -42,7 +42,9 @@ async def open_pipeline(settings: Settings, *, extractor: Extractor | None = Non
     try:
         store.sync_sources(settings.resolved_sources())
         async with Fetcher(settings.http) as fetcher:
-            yield Pipeline(store=store, fetcher=fetcher, extractor=extractor)
+            yield Pipeline(
+                store=store, fetcher=fetcher, extractor=extractor, archive_raw=settings.archive_raw
+            )
     finally:
         extractor.close()
         store.close()

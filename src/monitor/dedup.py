@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
-import numpy as np
-from datasketch import MinHash
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 # Query parameters that only say how a reader arrived, never which page it is.
 TRACKING_PARAMS = frozenset(
@@ -176,14 +177,20 @@ def shingles(tokens: list[str], size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
+def _minhash(num_perm: int, **kwargs: Any) -> MinHash:
+    from datasketch import MinHash  # numpy and scipy: loaded when first needed, not by every CLI reader
+
+    return MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME, **kwargs)
+
+
 @lru_cache(maxsize=4)
-def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
-    return MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME).permutations  # type: ignore[no-any-return]
+def _permutations(num_perm: int) -> Any:
+    return _minhash(num_perm).permutations
 
 
 def _band_keys(kind: str, grams: set[str], bands: int) -> list[int]:
     num_perm = bands * BAND_ROWS
-    sketch = MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME, permutations=_permutations(num_perm))
+    sketch = _minhash(num_perm, permutations=_permutations(num_perm))
     sketch.update_batch([gram.encode("utf-8") for gram in grams])
     values = [int(v) for v in sketch.hashvalues]
     keys = []

@@ -7,6 +7,17 @@ from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
+class Selectors:
+    """Per-source CSS selectors that override the generic extractor, for outlets it gets wrong."""
+
+    title: str | None = None
+    body: str | None = None
+    authors: str | None = None
+    published: str | None = None
+    drop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """One configured source, with the defaults already applied."""
 
@@ -29,6 +40,7 @@ class Source:
     max_age_s: float = 259200.0
     links: str | None = None
     dead_after: int = 10
+    selectors: Selectors | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +114,10 @@ class ExtractedPage:
     language: str | None = None
     image: str | None = None
     canonical_url: str | None = None
+    section: str | None = None
+    keywords: tuple[str, ...] = ()
+    outlet_name: str | None = None
+    attribution: Attribution | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +127,14 @@ class Attribution:
     name: str
     line: str
     url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    url: str
+    content_type: str
+    charset: str | None
+    gzipped: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +169,11 @@ class Article:
     entry_hash: str | None = None
     """What the feed entry looked like (updated date, title, content): a change means a re-fetch."""
     modified_at: datetime | None = None
+    section: str | None = None
+    keywords: tuple[str, ...] = ()
+    outlet_name: str | None = None
+    raw: RawPage | None = None
+    """The fetched page, compressed, kept so that a better extractor can re-read it later."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ leaves nothing half-written. A failure of the source is recorded on it (``source
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import logging
 import time
@@ -30,6 +31,7 @@ from monitor.models import (
     ParsedFeed,
     PollOutcome,
     PollState,
+    RawPage,
     Recheck,
     Source,
     Validators,
@@ -77,6 +79,13 @@ class _NewEntry:
     entry: FeedEntry
 
 
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    page: ExtractedPage | None = None
+    final_url: str | None = None
+    raw: RawPage | None = None
+
+
 @dataclass
 class _Poll:
     """What one poll has gathered so far."""
@@ -122,7 +131,9 @@ class Pipeline:
         fetcher: Fetcher,
         extractor: Extractor,
         clock: Callable[[], datetime] = utcnow,
+        archive_raw: bool = True,
     ) -> None:
+        self.archive_raw = archive_raw
         self.store = store
         self.fetcher = fetcher
         self.extractor = extractor
@@ -423,18 +434,17 @@ class Pipeline:
         ) -> Recheck:
             article = None
             try:
-                page, final_url = (
-                    (await self._fetch_page(poll, url)) if source.fetch_articles else (None, None)
-                )
-                if page is not None or not source.fetch_articles:
+                fetched = await self._fetch_page(poll, url) if source.fetch_articles else _Fetched()
+                if fetched.page is not None or not source.fetch_articles:
                     article = build_article(
                         source=source,
                         entry=entry,
                         link=canonical_url(url),
                         fetched_at=self.clock(),
-                        page=page,
-                        final_url=final_url,
+                        page=fetched.page,
+                        final_url=fetched.final_url,
                         feed_language=feed.language if feed else None,
+                        raw=fetched.raw,
                     )
             except (asyncio.CancelledError, KeyboardInterrupt):
                 raise
@@ -453,18 +463,18 @@ class Pipeline:
         """One entry's article; an entry that fails in a way nobody foresaw is logged and skipped (it is
         tried again next poll), never allowed to sink the rest of the poll."""
         try:
-            page: ExtractedPage | None = None
-            final_url: str | None = None
-            if poll.source.fetch_articles:
-                page, final_url = await self._fetch_page(poll, item.fetch_url)
+            fetched = (
+                await self._fetch_page(poll, item.fetch_url) if poll.source.fetch_articles else _Fetched()
+            )
             return build_article(
                 source=poll.source,
                 entry=item.entry,
                 link=item.key,
                 fetched_at=self.clock(),
-                page=page,
-                final_url=final_url,
+                page=fetched.page,
+                final_url=fetched.final_url,
                 feed_language=feed.language,
+                raw=fetched.raw,
             )
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
@@ -476,14 +486,14 @@ class Pipeline:
             )
             return None
 
-    async def _fetch_page(self, poll: _Poll, link: str) -> tuple[ExtractedPage | None, str | None]:
+    async def _fetch_page(self, poll: _Poll, link: str) -> _Fetched:
         source = poll.source
         at = self.clock()
         if not await self.fetcher.allowed_by_robots(link):
             note = "robots: disallowed by robots.txt; kept the feed's text"
             poll.log_fetch(link, "page", at, note=note, error=None)
             log.info("%s source=%s url=%s", note, source.id, link)
-            return None, None
+            return _Fetched()
         try:
             result = await self.fetcher.get(link, accept=PAGE_ACCEPT)
         except FetchError as exc:
@@ -491,7 +501,7 @@ class Pipeline:
             if exc.status == 429 and exc.retry_after:
                 poll.retry_after_s = max(poll.retry_after_s or 0.0, exc.retry_after)
             log.warning("fetcher: article page failed source=%s url=%s error=%s", source.id, link, exc)
-            return None, None
+            return _Fetched()
         error = None
         page = None
         if result.content_type not in HTML_TYPES:
@@ -499,7 +509,11 @@ class Pipeline:
         else:
             try:
                 page = await self.extractor.extract(
-                    result.content, url=result.final_url, charset=result.charset, now=at
+                    result.content,
+                    url=result.final_url,
+                    charset=result.charset,
+                    now=at,
+                    selectors=source.selectors,
                 )
             except Exception as exc:
                 log.exception("extract: failed source=%s url=%s", source.id, link)
@@ -510,7 +524,12 @@ class Pipeline:
         if error:
             log.warning("%s source=%s url=%s", error, source.id, link)
         poll.log_fetch(link, "page", at, result, note=error)
-        return page, result.final_url
+        raw = None
+        if self.archive_raw and page is not None:
+            raw = RawPage(
+                result.final_url, result.content_type, result.charset, gzip.compress(result.content, 6)
+            )
+        return _Fetched(page, result.final_url, raw)
 
 
 def _fmt(moment: datetime | None) -> str:

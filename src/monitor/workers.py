@@ -14,19 +14,27 @@ from datetime import datetime
 from typing import Protocol
 
 from monitor.extract import extract_article
-from monitor.models import ExtractedPage
+from monitor.models import ExtractedPage, Selectors
 
 
 class Extractor(Protocol):
     async def extract(
-        self, content: bytes, *, url: str, charset: str | None, now: datetime
+        self,
+        content: bytes,
+        *,
+        url: str,
+        charset: str | None,
+        now: datetime,
+        selectors: Selectors | None = None,
     ) -> ExtractedPage: ...
 
     def close(self) -> None: ...
 
 
-def _extract(content: bytes, url: str, charset: str | None, now: datetime) -> ExtractedPage:
-    return extract_article(content, url=url, charset=charset, now=now)
+def _extract(
+    content: bytes, url: str, charset: str | None, now: datetime, selectors: Selectors | None
+) -> ExtractedPage:
+    return extract_article(content, url=url, charset=charset, now=now, selectors=selectors)
 
 
 class ProcessPoolExtractor:
@@ -39,12 +47,20 @@ class ProcessPoolExtractor:
         context = multiprocessing.get_context("forkserver")
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
-    async def extract(self, content: bytes, *, url: str, charset: str | None, now: datetime) -> ExtractedPage:
+    async def extract(
+        self,
+        content: bytes,
+        *,
+        url: str,
+        charset: str | None,
+        now: datetime,
+        selectors: Selectors | None = None,
+    ) -> ExtractedPage:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             pool = self._pool
             try:
-                return await loop.run_in_executor(pool, _extract, content, url, charset, now)
+                return await loop.run_in_executor(pool, _extract, content, url, charset, now, selectors)
             except BrokenProcessPool:
                 # A worker died (out of memory, a crash in a C library) and took every page in flight with
                 # it. Replace the pool once (the first caller to notice does it) and try this page again;
@@ -61,8 +77,16 @@ class ProcessPoolExtractor:
 
 
 class InlineExtractor:
-    async def extract(self, content: bytes, *, url: str, charset: str | None, now: datetime) -> ExtractedPage:
-        return _extract(content, url, charset, now)
+    async def extract(
+        self,
+        content: bytes,
+        *,
+        url: str,
+        charset: str | None,
+        now: datetime,
+        selectors: Selectors | None = None,
+    ) -> ExtractedPage:
+        return _extract(content, url, charset, now, selectors)
 
     def close(self) -> None:
         pass

@@ -47,6 +47,8 @@ class PageMetadata:
     image: str | None = None
     canonical_url: str | None = None
     site_name: str | None = None
+    section: str | None = None
+    keywords: tuple[str, ...] = ()
 
 
 def _text(value: Any) -> str | None:
@@ -227,6 +229,26 @@ def _time_element(soup: BeautifulSoup, *, now: datetime) -> datetime | None:
     return None
 
 
+def _keywords(soup: BeautifulSoup, ld: dict[str, Any]) -> tuple[str, ...]:
+    """Keywords and tags: JSON-LD ``keywords``, ``news_keywords``/``keywords`` meta, ``article:tag``."""
+    found: list[str] = []
+    raw = ld.get("keywords")
+    candidates: list[str] = []
+    if isinstance(raw, list):
+        candidates.extend(str(item) for item in raw if isinstance(item, str))
+    elif isinstance(raw, str):
+        candidates.extend(raw.split(","))
+    if not candidates:
+        for value in _meta_all(soup, "news_keywords", "keywords", "parsely-tags"):
+            candidates.extend(value.split(","))
+    candidates.extend(_meta_all(soup, "article:tag"))
+    for candidate in candidates:
+        keyword = " ".join(candidate.split()).strip(" ;")
+        if keyword and len(keyword) <= 60 and keyword.casefold() not in {k.casefold() for k in found}:
+            found.append(keyword)
+    return tuple(found[:30])
+
+
 def extract_metadata(soup: BeautifulSoup, *, now: datetime) -> PageMetadata:
     ld = _article_object(soup)
     site_name = _meta(soup, "og:site_name", "application-name")
@@ -298,7 +320,13 @@ def extract_metadata(soup: BeautifulSoup, *, now: datetime) -> PageMetadata:
             break
     canonical = canonical or _meta(soup, "og:url")
 
+    section = _text(ld.get("articleSection") if not isinstance(ld.get("articleSection"), list)
+                    else (ld.get("articleSection") or [None])[0]) or _meta(
+        soup, "article:section", "parsely-section", "section", "og:section", "sailthru.section"
+    )  # fmt: skip
     return PageMetadata(
+        section=section,
+        keywords=_keywords(soup, ld),
         title=title,
         authors=authors,
         published_at=published,

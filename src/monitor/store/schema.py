@@ -149,3 +149,24 @@ def _stories_and_revisions(db: Database) -> None:
             db.execute(
                 "INSERT OR IGNORE INTO article_bands (key, article_id) VALUES (?, ?)", [key, article_id]
             )
+
+
+@MIGRATIONS(name="0005_metadata_and_raw_pages")
+def _metadata_and_raw_pages(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN section TEXT;
+        ALTER TABLE articles ADD COLUMN keywords TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE articles ADD COLUMN outlet_name TEXT;
+        ALTER TABLE articles ADD COLUMN extractor TEXT;
+        CREATE TABLE raw_pages (
+            article_id INTEGER PRIMARY KEY REFERENCES articles (id),
+            url TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            content_type TEXT,
+            charset TEXT,
+            compression TEXT NOT NULL DEFAULT 'gzip',
+            body BLOB NOT NULL
+        );
+        """
+    )

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from monitor.articles import diff_stats
 from monitor.dedup import StoryCandidate, band_keys, best_match, canonical_url, fold_text, is_older
 from monitor.errors import NotFoundError, QueryError, StoreError
+from monitor.extract import EXTRACTOR_VERSION
 from monitor.models import (
     Article,
     Attribution,
@@ -306,7 +307,20 @@ class SQLiteArchive:
             raise StoreError(f"store: cannot place article {article.link or article.url}: every URL is taken")
         self._file_bands(new_id, article.bands)
         self._link_story(new_id, article)
+        self._save_raw(new_id, article)
         return new_id, True
+
+    def _save_raw(self, article_id: int, article: Article) -> None:
+        raw = article.raw
+        if raw is None:
+            return
+        self.db.execute(
+            "INSERT INTO raw_pages (article_id, url, fetched_at, content_type, charset, compression, body) "
+            "VALUES (?, ?, ?, ?, ?, 'gzip', ?) ON CONFLICT (article_id) DO UPDATE SET url = excluded.url, "
+            "fetched_at = excluded.fetched_at, content_type = excluded.content_type, "
+            "charset = excluded.charset, body = excluded.body",
+            [article_id, raw.url, iso(article.fetched_at), raw.content_type, raw.charset, raw.gzipped],
+        )
 
     # -- stories -----------------------------------------------------------------------------------
 
@@ -396,8 +410,9 @@ class SQLiteArchive:
             """
             INSERT INTO articles (url, source, guid, title, authors, published_at, fetched_at, text, summary,
                                   language, image, extraction, content_hash, feed_title, attribution,
-                                  modified_at, entry_hash, checks, next_check_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+                                  modified_at, entry_hash, checks, next_check_at, section, keywords,
+                                  outlet_name, extractor)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
             ON CONFLICT (url) DO NOTHING
             RETURNING id
             """,
@@ -420,6 +435,10 @@ class SQLiteArchive:
                 iso(article.modified_at),
                 article.entry_hash,
                 iso(next_check_at),
+                article.section,
+                json.dumps(list(article.keywords), ensure_ascii=False),
+                article.outlet_name,
+                EXTRACTOR_VERSION if article.extraction == "page" else None,
             ],
         ).fetchone()
         if row is None:
@@ -508,6 +527,7 @@ class SQLiteArchive:
                 )
                 self._unfile_bands(recheck.article_id, band_keys(text))
                 self._file_bands(recheck.article_id, new.bands)
+                self._save_raw(recheck.article_id, new)
                 revised = True
         if recheck.reschedule:
             self.db.execute(
