@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from datetime import datetime
+import json
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from monitor.dedup import (
@@ -123,3 +125,44 @@ def diff_stats(old: str, new: str) -> dict[str, int]:
         "paragraphs_kept": kept,
         "chars_delta": len(new) - len(old),
     }
+
+
+def reextracted_fields(current: dict[str, Any], page: ExtractedPage, *, page_url: str) -> dict[str, Any]:
+    """The columns a fresh extraction of an archived page changes (``{}``: nothing), as stored values.
+
+    A field the new extraction cannot find keeps its archived value: re-extraction only improves.
+    """
+    text = page.text or current["text"]
+    fresh: dict[str, Any] = {
+        "text": text,
+        "content_hash": content_hash(text),
+        "title": page.title or current["title"],
+        "authors": json.dumps(list(page.authors), ensure_ascii=False) if page.authors else current["authors"],
+        "summary": page.summary or current["summary"],
+        "language": page.language or current["language"],
+        "image": _absolute(page_url, page.image) or current["image"],
+        "section": page.section or current["section"],
+        "keywords": json.dumps(list(page.keywords), ensure_ascii=False)
+        if page.keywords
+        else current["keywords"],
+        "outlet_name": page.outlet_name or current["outlet_name"],
+        "published_at": _iso(page.published_at) or current["published_at"],
+        "modified_at": _iso(page.modified_at) or current["modified_at"],
+    }
+    attribution = find_attribution(text) if page.attribution is None else page.attribution
+    fresh["attribution"] = (
+        json.dumps(
+            {"name": attribution.name, "url": attribution.url, "line": attribution.line}, ensure_ascii=False
+        )
+        if attribution
+        else None
+    )
+    if page.text:
+        fresh["extraction"] = "page"
+    return {column: value for column, value in fresh.items() if value != current[column]}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -561,6 +561,188 @@ def discover(ctx: click.Context, url: str, probe: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--source", "sources", multiple=True, metavar="ID", help="Only articles of this source (repeatable)."
+)
+@click.option("--since", metavar="DATE", help="Only articles fetched at or after: 2024-06-01, or 7d ago.")
+@click.option("--force", is_flag=True, help="Also re-read articles the current extractor already made.")
+@click.pass_context
+def reextract(ctx: click.Context, sources: tuple[str, ...], since: str | None, force: bool) -> None:
+    """Run the current extractor again over the kept raw pages, updating text and metadata in place.
+
+    Resumable: each article is marked with the extractor version that read it, so an interrupted run
+    continues where it stopped and a second run has nothing to do. Needs `archive_raw: true` (the default)
+    when the pages were fetched. Safe while the daemon runs.
+
+    \b
+    Examples:
+      monitor reextract
+      monitor reextract --source almayadeen --since 30d
+      monitor reextract --force        # re-read everything
+    """
+    from monitor.reextract import reextract as run_reextract
+
+    settings = _load(ctx)
+    now = datetime.now(UTC)
+    bar: Any = None
+
+    def start(total: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=total, label="re-extracting", file=sys.stderr)
+        bar.__enter__()
+
+    def progress(done: int) -> None:
+        if bar is not None:
+            bar.update(done)
+
+    try:
+        report = asyncio.run(
+            run_reextract(
+                settings,
+                sources=sources,
+                since=_when(since, now=now),
+                force=force,
+                now=now,
+                on_start=start,
+                on_progress=progress,
+            )
+        )
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(
+        f"re-extracted {report.seen} articles: {report.changed} changed, {report.failed} unreadable", err=True
+    )
+
+
+@cli.command()
+@click.option(
+    "--by", type=click.Choice(["source", "day", "lang"]), help="Count articles per outlet, day or language."
+)
+@click.argument("query", required=False)
+@format_option
+@click.pass_context
+def stats(ctx: click.Context, by: str | None, query: str | None, fmt: str) -> None:
+    """What the archive holds: counts and size per article (with and without the kept raw pages), or, with
+    --by, how many articles per outlet, per day or per language (optionally only those matching QUERY).
+
+    \b
+    Examples:
+      monitor stats
+      monitor stats --by source
+      monitor stats --by day 'maduro AND iran' --format csv
+    """
+    settings = _load(ctx)
+    archive = _archive(settings)
+    try:
+        if by is None:
+            sizes = archive.sizes()
+            articles = max(sizes["articles"], 1)
+            rows: list[dict[str, Any]] = [
+                {"key": "articles", "count": sizes["articles"]},
+                {"key": "stories", "count": sizes["stories"]},
+                {"key": "revisions", "count": sizes["revisions"]},
+                {"key": "sources", "count": sizes["sources"]},
+                {"key": "raw pages kept", "count": sizes["raw_pages"]},
+                {"key": "archive bytes", "count": sizes["bytes"]},
+                {"key": "bytes per article", "count": sizes["bytes"] // articles},
+                {
+                    "key": "bytes per article without raw pages",
+                    "count": (sizes["bytes"] - sizes["raw_bytes"]) // articles,
+                },
+            ]
+        else:
+            rows = archive.facets(by, query=query)
+    finally:
+        archive.close()
+    if fmt == "table" and by is not None:
+        peak = max((row["count"] for row in rows), default=0)
+        width = max((len(str(row["key"])) for row in rows), default=0)
+        for row in rows:
+            bar_length = round(40 * row["count"] / peak) if peak else 0
+            click.echo(f"{row['key']!s:<{width}}  {row['count']:>7}  {'█' * bar_length}")
+        return
+    click.echo(render(rows, ["key", "count"], fmt), nl=False)
+
+
+@cli.command()
+@click.argument("url_or_file")
+@click.option("--source", metavar="ID", help="Apply this source's `selectors` from the config.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for reading; json for programs.",
+)
+@click.pass_context
+def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str) -> None:
+    """Try the extractor on one page and print what it finds: the tool for writing a source's selectors.
+
+    Fetches a URL with the config's HTTP settings (address guard included), or reads a saved HTML file.
+
+    \b
+    Examples:
+      monitor extract https://www.example-news.com/world/some-story
+      monitor extract saved-page.html --source almayadeen
+      monitor extract page.html --format json | jq .authors
+    """
+    from monitor.extract import extract_article
+    from monitor.fetch import PAGE_ACCEPT, Fetcher
+
+    settings = _load(ctx)
+    selectors = None
+    if source is not None:
+        by_id = {s.id: s for s in settings.resolved_sources()}
+        if source not in by_id:
+            raise UnknownSourceError([source], list(by_id))
+        selectors = by_id[source].selectors
+    now = datetime.now(UTC)
+    path = Path(url_or_file)
+    if url_or_file.startswith(("http://", "https://")):
+
+        async def fetch() -> tuple[bytes, str, str | None]:
+            async with Fetcher(settings.http) as fetcher:
+                result = await fetcher.get(url_or_file, accept=PAGE_ACCEPT)
+                return result.content, result.final_url, result.charset
+
+        content, url, charset = asyncio.run(fetch())
+    elif path.is_file():
+        content, url, charset = path.read_bytes(), path.resolve().as_uri(), None
+    else:
+        raise UsageProblem(f"{url_or_file!r} is neither an http(s) URL nor a readable file")
+    page = extract_article(content, url=url, now=now, charset=charset, selectors=selectors)
+    record = asdict(page)
+    record["url"] = url
+    if fmt == "json":
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
+        return
+    for name in (
+        "url",
+        "title",
+        "authors",
+        "published_at",
+        "modified_at",
+        "language",
+        "section",
+        "keywords",
+        "outlet_name",
+        "image",
+        "canonical_url",
+        "attribution",
+        "summary",
+    ):
+        value = record[name]
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        if isinstance(value, dict):
+            value = f"{value['name']} ({value['line']})" + (f" <{value['url']}>" if value.get("url") else "")
+        click.echo(f"{name + ':':<15}{value if value not in (None, '') else '-'}")
+    click.echo(f"\n{page.text or '(no body text found)'}")
+
+
+@cli.command()
 @click.pass_context
 def validate(ctx: click.Context) -> None:
     """Check the config file and print what it resolves to; exit 2 if it is invalid.

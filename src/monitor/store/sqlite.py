@@ -711,6 +711,119 @@ class SQLiteArchive:
         ]
         return article
 
+    # -- re-extraction -------------------------------------------------------------------------------
+
+    @_translated
+    def reextract_ids(
+        self, *, sources: Sequence[str] = (), since: datetime | None = None, version: str | None = None
+    ) -> list[int]:
+        """Ids of articles with a kept raw page (of these sources, fetched since), oldest first; with
+        ``version``, only those a different extractor version made (what makes a re-run resumable)."""
+        where = ["1 = 1"]
+        params: list[Any] = []
+        if sources:
+            where.append(f"a.source IN ({','.join('?' * len(sources))})")
+            params.extend(sources)
+        if since is not None:
+            where.append("a.fetched_at >= ?")
+            params.append(iso(since))
+        if version is not None:
+            where.append("a.extractor IS NOT ?")
+            params.append(version)
+        rows = self.db.execute(
+            f"SELECT a.id FROM articles AS a JOIN raw_pages AS r ON r.article_id = a.id "
+            f"WHERE {' AND '.join(where)} ORDER BY a.id",
+            params,
+        )
+        return [row[0] for row in rows]
+
+    @_translated
+    def raw_pages(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Kept pages with the article's current fields: what re-extraction compares against."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        cursor = self.db.execute(
+            f"SELECT a.*, r.url AS raw_url, r.content_type AS raw_content_type, r.charset AS raw_charset, "
+            f"r.body AS raw_body FROM articles AS a JOIN raw_pages AS r ON r.article_id = a.id "
+            f"WHERE a.id IN ({marks}) ORDER BY a.id",
+            list(ids),
+        )
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    @_translated
+    def apply_reextraction(self, changes: Mapping[int, Mapping[str, Any]], *, version: str) -> int:
+        """Update re-extracted articles in one transaction (FTS follows through its triggers, band keys are
+        refiled when the text changed); every listed article is marked with ``version``. Returns how many
+        changed."""
+        changed = 0
+        with self._write():
+            for article_id, columns in changes.items():
+                if columns:
+                    if "text" in columns:
+                        old = self.db.execute(
+                            "SELECT text FROM articles WHERE id = ?", [article_id]
+                        ).fetchone()
+                        if old is not None:
+                            self._unfile_bands(article_id, band_keys(old[0]))
+                        self._file_bands(article_id, band_keys(str(columns["text"])))
+                    assignments = ", ".join(f"{column} = ?" for column in columns)
+                    self.db.execute(
+                        f"UPDATE articles SET {assignments} WHERE id = ?", [*columns.values(), article_id]
+                    )
+                    changed += 1
+                self.db.execute("UPDATE articles SET extractor = ? WHERE id = ?", [version, article_id])
+        return changed
+
+    @_translated
+    def facets(self, by: str, *, query: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Article counts per ``source``, ``day`` (of publication) or ``lang``: all, or a query's matches."""
+        key = {
+            "source": "a.source",
+            "day": "substr(coalesce(a.published_at, a.fetched_at), 1, 10)",
+            "lang": "coalesce(a.language, '(none)')",
+        }[by]
+        order = "key DESC" if by == "day" else "count DESC, key"
+        if query:
+            sql = (
+                f"SELECT {key} AS key, count(*) AS count FROM articles_fts "
+                f"JOIN articles AS a ON a.id = articles_fts.rowid WHERE articles_fts MATCH ? "
+                f"GROUP BY key ORDER BY {order} LIMIT ?"
+            )
+            params: list[Any] = [query, limit]
+        else:
+            sql = (
+                f"SELECT {key} AS key, count(*) AS count FROM articles AS a "
+                f"GROUP BY key ORDER BY {order} LIMIT ?"
+            )
+            params = [limit]
+        try:
+            rows = self.db.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"search: {query!r} is not a valid FTS5 query ({exc})") from None
+        return [{"key": row[0], "count": row[1]} for row in rows]
+
+    @_translated
+    def sizes(self) -> dict[str, int]:
+        """Articles, stories, revisions, raw pages, and bytes on disk in all and in raw pages."""
+        counts = self.db.execute(
+            "SELECT (SELECT count(*) FROM articles), "
+            "(SELECT count(*) FROM articles WHERE duplicate_of IS NULL), (SELECT count(*) FROM revisions), "
+            "(SELECT count(*) FROM raw_pages), (SELECT count(*) FROM sources)"
+        ).fetchone()
+        pages = dict(self.db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall())
+        raw = sum(size for name, size in pages.items() if "raw_pages" in name)
+        return {
+            "articles": counts[0],
+            "stories": counts[1],
+            "revisions": counts[2],
+            "raw_pages": counts[3],
+            "sources": counts[4],
+            "bytes": sum(pages.values()),
+            "raw_bytes": raw,
+        }
+
     @_translated
     def story(self, article_id: int) -> list[dict[str, Any]]:
         """Every article of this article's story, the original first."""
