@@ -299,3 +299,62 @@ def test_overlong_host_label_is_a_fetch_error() -> None:
         fetch("http://" + "a" * 64 + ".example.com/feed", allow_private_networks=False)
     with pytest.raises(FetchError):
         fetch("http://[oops/feed")
+
+
+def _fetch_with(resolver: Any, url: str, **settings: Any) -> Any:
+    async def go() -> Any:
+        options = {"timeout": 2, "per_host_delay": 0, **settings}
+        http = HttpSettings(**options)
+        guard = AddressGuard(
+            allow_private=http.allow_private_networks, allow_hosts=http.allow_hosts, resolver=resolver
+        )
+        async with Fetcher(http, guard=guard) as fetcher:
+            return await fetcher.get(url)
+
+    return asyncio.run(go())
+
+
+def test_connections_go_to_the_checked_address_resolved_once(server: NewsServer) -> None:
+    """A host name resolving to a private address is refused before any byte is sent; allowed by
+    `allow_hosts`, the connection goes to exactly the address that was checked (no second lookup to rebind)."""
+    server.add("/feed", "ok")
+    port = server.url("/").rsplit(":", 1)[1].rstrip("/")
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    with pytest.raises(BlockedAddressError, match=r"address guard refused intranet\.test"):
+        _fetch_with(resolver, f"http://intranet.test:{port}/feed")
+    assert server.hits == {} and lookups == ["intranet.test"]
+    lookups.clear()
+    result = _fetch_with(resolver, f"http://intranet.test:{port}/feed", allow_hosts=["intranet.test"])
+    assert result.content == b"ok" and lookups == ["intranet.test"]
+    assert server.requests[-1][1]["host"] == f"intranet.test:{port}"  # the name is kept for Host (and TLS)
+    assert (
+        _fetch_with(resolver, f"http://other.test:{port}/feed", allow_hosts=["127.0.0.0/8"]).content == b"ok"
+    )
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://10.0.0.5/x", "http://172.16.0.1/x", "http://192.168.1.1/x", "http://169.254.169.254/latest/meta-data",
+     "http://[::1]/x", "http://[fc00::1]/x", "http://127.0.0.2/x", "http://0.0.0.0/x"],
+)  # fmt: skip
+def test_private_and_metadata_addresses_are_refused(server: NewsServer, target: str) -> None:
+    with pytest.raises(BlockedAddressError):
+        fetch(target, allow_private_networks=False)
+
+
+def test_redirect_to_a_private_address_is_refused(server: NewsServer) -> None:
+    port = server.url("/").rsplit(":", 1)[1].rstrip("/")
+    server.add("/hop", "", status=302, headers={"Location": f"http://127.0.0.1:{port}/secret"})
+    server.add("/secret", "internal")
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    with pytest.raises(BlockedAddressError):
+        _fetch_with(resolver, f"http://public.test:{port}/hop", allow_hosts=["public.test"])
+    assert "/secret" not in server.hits and server.hits["/hop"] == 1

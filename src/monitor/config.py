@@ -104,6 +104,8 @@ class HttpSettings(_Section):
     timeout: Duration = 20.0
     max_bytes: Size = 10_000_000
     allow_private_networks: bool = False
+    allow_hosts: list[str] = Field(default_factory=list)
+    """Host names, addresses or CIDR ranges allowed although not public (an intranet feed)."""
     max_connections: int = Field(default=32, ge=1, le=1000)
     """Global cap on simultaneous requests."""
     per_host: int = Field(default=2, ge=1, le=100)

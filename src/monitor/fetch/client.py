@@ -19,7 +19,7 @@ import httpx
 from monitor.config import HttpSettings
 from monitor.errors import FetchError, TooLargeError
 from monitor.fetch.decoding import ACCEPT_ENCODING, BoundedDecoder, DecodingError
-from monitor.fetch.guard import AddressGuard
+from monitor.fetch.guard import AddressGuard, guarded_transport
 from monitor.fetch.politeness import HostGate
 from monitor.fetch.robots import RobotsCache
 from monitor.models import FetchResult
@@ -72,21 +72,23 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
-        self.guard = guard or AddressGuard(allow_private=settings.allow_private_networks)
+        self.guard = guard or AddressGuard(
+            allow_private=settings.allow_private_networks, allow_hosts=settings.allow_hosts
+        )
         self.hosts = HostGate(per_host=settings.per_host, delay_s=settings.per_host_delay)
         self.robots = RobotsCache(self._load_robots, user_agent=settings.user_agent)
         self._limit = asyncio.Semaphore(settings.max_connections)
+        limits = httpx.Limits(
+            max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
+        )
         self._client = httpx.AsyncClient(
             headers={"User-Agent": settings.user_agent},
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-            limits=httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=settings.max_connections,
-            ),
+            limits=limits,
             event_hooks={"request": [self._check_request]},
-            transport=transport,
+            transport=transport or guarded_transport(self.guard, limits),
             trust_env=False,
         )
 
@@ -100,12 +102,11 @@ class Fetcher:
         await self._client.aclose()
 
     async def _check_request(self, request: httpx.Request) -> None:
+        """Every hop, redirects included: only http(s). (Addresses are checked where connections are made.)"""
         if request.url.scheme not in ("http", "https"):
             raise FetchError(
                 f"fetcher: refusing non-HTTP URL scheme {request.url.scheme!r}", url=str(request.url)
             )
-        port = request.url.port or (443 if request.url.scheme == "https" else 80)
-        await self.guard.check(str(request.url), request.url.host, port)
 
     async def allowed_by_robots(self, url: str) -> bool:
         """Whether robots.txt lets monitor's User-Agent fetch ``url`` (always true if not respected)."""
@@ -167,6 +168,8 @@ class Fetcher:
         except FetchError as exc:
             if exc.status == 429:
                 self.hosts.slow_down(host)
+            if exc.url != url and not exc.url.startswith(("http://", "https://")):  # raised while connecting
+                exc.url = url
             raise
         self.hosts.recover(host)
         return result

@@ -1,9 +1,11 @@
-"""The address guard: refuse URLs that resolve to private, loopback or otherwise non-public addresses.
+"""The address guard: connect only to public addresses, unless the config allows more (SSRF defence).
 
-A feed or an article link must not be able to turn the daemon against the network it runs in (SSRF).
-Checked before every request, redirects included. Tests on 127.0.0.1 set ``http.allow_private_networks``.
-(A resolver that answers differently between this check and the connection, DNS rebinding, is closed in
-issue "Daemon operations" by pinning the checked address in the transport.)
+A feed or an article link must not be able to turn the daemon against the network it runs in. The guard
+sits in the connection layer: every TCP connection (redirect hops included) resolves its host once, checks
+every address, and connects to the checked address, so a DNS answer that changes between the check and the
+connection (rebinding) cannot slip through. TLS still verifies the original host name.
+``http.allow_private_networks`` turns the check off; ``http.allow_hosts`` lets named hosts, addresses or
+CIDR ranges through (a feed on the intranet). Tests on 127.0.0.1 set ``allow_private_networks``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+import httpcore
+import httpx
+from httpcore._backends.auto import AutoBackend
 
 from monitor.errors import BlockedAddressError, FetchError
 
 Resolver = Callable[[str, int], Awaitable[Iterable[str]]]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -30,25 +38,101 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def parse_allow_hosts(entries: Sequence[str]) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
+    """Host names (lowercased) and networks (addresses become /32 or /128) from ``http.allow_hosts``."""
+    names: set[str] = set()
+    networks: list[IPNetwork] = []
+    for entry in entries:
+        text = entry.strip().lower()
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            names.add(text.rstrip("."))
+    return frozenset(names), tuple(networks)
+
+
 class AddressGuard:
-    def __init__(self, *, allow_private: bool, resolver: Resolver = system_resolver) -> None:
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        allow_hosts: Sequence[str] = (),
+        resolver: Resolver = system_resolver,
+    ) -> None:
         self.allow_private = allow_private
+        self.allowed_names, self.allowed_networks = parse_allow_hosts(allow_hosts)
         self._resolve = resolver
 
-    async def check(self, url: str, host: str, port: int) -> None:
-        if self.allow_private:
-            return
+    def _allowed(self, host: str, address: str) -> bool:
+        if self.allow_private or host.lower().rstrip(".") in self.allowed_names:
+            return True
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if any(ip in network for network in self.allowed_networks):
+            return True
+        return is_public_address(address)
+
+    async def resolve(self, host: str, port: int, *, url: str = "") -> str:
+        """The address to connect to for ``host``: resolved once, every answer checked."""
+        bare = host.strip("[]")
         try:
-            addresses = [str(ipaddress.ip_address(host.strip("[]")))]
+            addresses = [str(ipaddress.ip_address(bare))]
         except ValueError:
             try:
-                addresses = list(await self._resolve(host, port))
+                addresses = list(await self._resolve(bare, port))
             except (OSError, UnicodeError, ValueError) as exc:
-                raise FetchError(f"fetcher: cannot resolve {host}: {exc}", url=url) from None
+                raise FetchError(f"fetcher: cannot resolve {bare}: {exc}", url=url or bare) from None
+            if not addresses:
+                raise FetchError(f"fetcher: {bare} resolves to no address", url=url or bare) from None
         for address in addresses:
-            if not is_public_address(address):
+            if not self._allowed(bare, address):
                 raise BlockedAddressError(
-                    f"fetcher: {host} resolves to non-public address {address}; refused "
-                    "(set http.allow_private_networks: true to allow)",
-                    url=url,
+                    f"fetcher: address guard refused {bare}: it resolves to non-public address {address} "
+                    "(allow it with http.allow_hosts, or http.allow_private_networks)",
+                    url=url or bare,
                 )
+        return addresses[0]
+
+    async def check(self, url: str, host: str, port: int) -> None:
+        """Raise unless every address of ``host`` is allowed (the connection layer does this for real)."""
+        await self.resolve(host, port, url=url)
+
+
+class _GuardedBackend(AutoBackend):
+    """httpcore's network backend, connecting only to the address the guard checked."""
+
+    def __init__(self, guard: AddressGuard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        address = await self.guard.resolve(host, port, url=f"{host}:{port}")
+        return await super().connect_tcp(
+            address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+
+
+def guarded_transport(guard: AddressGuard, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go through the guard.
+
+    httpx does not take a network backend, so the transport's connection pool is rebuilt with one (the
+    pool settings are httpx's own, read back from the pool it made; httpx is pinned below 0.29).
+    """
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    pool = transport._pool
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=pool._ssl_context,
+        max_connections=pool._max_connections,
+        max_keepalive_connections=pool._max_keepalive_connections,
+        keepalive_expiry=pool._keepalive_expiry,
+        http1=True,
+        http2=False,
+        network_backend=_GuardedBackend(guard),
+    )
+    return transport
