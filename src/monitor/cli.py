@@ -23,6 +23,7 @@ from monitor import __version__
 from monitor.config import Settings, load_config, parse_duration
 from monitor.errors import ConfigError, MonitorError, QueryError, UnknownSourceError
 from monitor.formats import FORMATS, render
+from monitor.logs import setup_logging
 from monitor.models import SearchQuery, SourceStatus
 from monitor.store import SQLiteArchive
 
@@ -60,21 +61,20 @@ def _load(ctx: click.Context) -> Settings:
     return settings
 
 
+def _reload(ctx: click.Context) -> Settings:
+    settings = load_config(Path(ctx.obj["config"]))
+    if ctx.obj.get("archive"):
+        settings = settings.model_copy(update={"archive": Path(ctx.obj["archive"])})
+    return settings
+
+
 def _archive(settings: Settings) -> SQLiteArchive:
     return SQLiteArchive(settings.archive, readonly=True)
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
+def _setup_logging(verbose: int, quiet: bool, log_format: str) -> None:
     level = logging.WARNING if quiet else logging.DEBUG if verbose > 0 else logging.INFO
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-        stream=sys.stderr,
-        force=True,
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "charset_normalizer"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    setup_logging(level=level, json_lines=log_format == "json", verbose_libraries=verbose > 1)
 
 
 def _when(value: str | None, *, now: datetime) -> datetime | None:
@@ -123,9 +123,19 @@ format_option = click.option(
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv includes HTTP library logs).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="MONITOR_LOG_FORMAT",
+    help="json: one object per line, for log shippers (or MONITOR_LOG_FORMAT).",
+)
 @click.version_option(__version__, prog_name="monitor")
 @click.pass_context
-def cli(ctx: click.Context, config: str, archive: str | None, verbose: int, quiet: bool) -> None:
+def cli(
+    ctx: click.Context, config: str, archive: str | None, verbose: int, quiet: bool, log_format: str
+) -> None:
     """Watch what news outlets publish: poll their feeds, archive every article in SQLite, search it.
 
     \b
@@ -138,12 +148,18 @@ def cli(ctx: click.Context, config: str, archive: str | None, verbose: int, quie
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
     ctx.obj["archive"] = archive
-    _setup_logging(verbose, quiet)
+    _setup_logging(verbose, quiet, log_format)
 
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Poll each source once, whatever its schedule, and exit.")
 @click.option("--due", is_flag=True, help="Poll only the sources that are due now, and exit (for cron).")
+@click.option(
+    "--metrics",
+    "metrics_address",
+    metavar="HOST:PORT",
+    help="Serve Prometheus /metrics and /healthz there (e.g. 127.0.0.1:9108). Off by default.",
+)
 @click.option(
     "--source",
     "only",
@@ -152,12 +168,16 @@ def cli(ctx: click.Context, config: str, archive: str | None, verbose: int, quie
     help="Only this source (repeatable). Named sources are polled even when disabled.",
 )
 @click.pass_context
-def run(ctx: click.Context, once: bool, due: bool, only: tuple[str, ...]) -> None:
+def run(
+    ctx: click.Context, once: bool, due: bool, metrics_address: str | None, only: tuple[str, ...]
+) -> None:
     """Poll the configured sources and archive every new article.
 
     Without --once or --due, runs until SIGINT/SIGTERM: sources never polled are polled right away, then
     each on its own schedule (adaptive between min_interval and max_interval, or its pinned `interval`).
     A failing source is logged, recorded and backed off (see `monitor sources`); it never stops the others.
+    SIGHUP reloads config.yaml (an invalid one is reported and the running config kept). One daemon per
+    archive: a second `monitor run` on the same archive is refused.
 
     \b
     Examples:
@@ -182,7 +202,18 @@ def run(ctx: click.Context, once: bool, due: bool, only: tuple[str, ...]) -> Non
                 err=True,
             )
         else:
-            asyncio.run(run_forever(settings))
+            metrics = None
+            if metrics_address:
+                from monitor.metrics import Metrics
+
+                host, _, port = metrics_address.rpartition(":")
+                if not host or not port.isdigit():
+                    raise UsageProblem(
+                        f"--metrics {metrics_address!r} is not HOST:PORT such as 127.0.0.1:9108"
+                    )
+                metrics = Metrics()
+                metrics.serve(host, int(port))
+            asyncio.run(run_forever(settings, reload=lambda: _reload(ctx), metrics=metrics))
     except asyncio.CancelledError:
         click.echo("interrupted: polls still running were not recorded; the archive is intact", err=True)
         ctx.exit(130)
@@ -740,6 +771,50 @@ def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str) 
             value = f"{value['name']} ({value['line']})" + (f" <{value['url']}>" if value.get("url") else "")
         click.echo(f"{name + ':':<15}{value if value not in (None, '') else '-'}")
     click.echo(f"\n{page.text or '(no body text found)'}")
+
+
+@cli.command()
+@click.option(
+    "--max-age",
+    default="2m",
+    show_default=True,
+    metavar="DURATION",
+    help="How old the daemon's last heartbeat may be.",
+)
+@click.pass_context
+def check(ctx: click.Context, max_age: str) -> None:
+    """Exit 0 if a daemon is alive and polling this archive (its heartbeat is recent), else 1.
+
+    For Docker HEALTHCHECK and systemd watchdogs.
+
+    \b
+    Examples:
+      monitor check && echo alive
+      monitor check --max-age 5m
+    """
+    settings = _load(ctx)
+    try:
+        limit = parse_duration(max_age)
+    except ValueError:
+        raise UsageProblem(f"--max-age {max_age!r} is not a duration like 2m, 30s") from None
+    if not settings.archive.exists():
+        click.echo(f"unhealthy: no archive at {settings.archive}", err=True)
+        ctx.exit(1)
+    archive = _archive(settings)
+    try:
+        beat = archive.heartbeat()
+    finally:
+        archive.close()
+    if beat is None:
+        click.echo("unhealthy: no daemon has run on this archive", err=True)
+        ctx.exit(1)
+    age = (datetime.now(UTC) - datetime.fromisoformat(beat["beat_at"])).total_seconds()
+    if age > limit:
+        click.echo(f"unhealthy: last heartbeat {age:.0f}s ago (pid {beat['pid']})", err=True)
+        ctx.exit(1)
+    click.echo(
+        f"ok: daemon pid {beat['pid']} alive, last heartbeat {age:.0f}s ago, since {beat['started_at']}"
+    )
 
 
 @cli.command()

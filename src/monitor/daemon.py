@@ -13,15 +13,20 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import signal
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor import __version__
 from monitor.config import Settings
-from monitor.errors import UnknownSourceError
+from monitor.errors import MonitorError, UnknownSourceError
 from monitor.fetch import Fetcher
+from monitor.lock import archive_lock
+from monitor.metrics import Metrics
 from monitor.models import Source
 from monitor.pipeline import Pipeline, PollReport, utcnow
 from monitor.schedule import restart_plan
@@ -32,6 +37,7 @@ log = logging.getLogger("monitor.daemon")
 
 SHUTDOWN_GRACE_S = 10.0
 TICK_S = 1.0
+HEARTBEAT_S = 15.0
 
 
 @contextlib.asynccontextmanager
@@ -91,7 +97,7 @@ async def run_once(
     """
     sources = select_sources(settings, only)
     main = asyncio.current_task()
-    with _signals(main.cancel if main is not None else (lambda: None)):
+    with _signals(main.cancel if main is not None else (lambda: None)), archive_lock(settings.archive):
         async with open_pipeline(settings, extractor=extractor) as pipeline:
             if due_only:
                 due = set(pipeline.store.due_sources(utcnow()))
@@ -106,61 +112,118 @@ async def run_forever(
     stop: asyncio.Event | None = None,
     grace_s: float = SHUTDOWN_GRACE_S,
     tick_s: float = TICK_S,
+    reload: Callable[[], Settings] | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
+    """Poll until SIGINT/SIGTERM (or ``stop``). SIGHUP calls ``reload`` for a new config: sources are added,
+    removed and changed in place; an invalid config is reported and the running one kept."""
+    daemon = Daemon(settings, extractor=extractor, grace_s=grace_s, tick_s=tick_s, metrics=metrics)
     stop = stop or asyncio.Event()
-    running: dict[str, asyncio.Task[PollReport]] = {}
-
-    with _signals(stop.set):
-        await _serve(settings, extractor, stop, running, grace_s, tick_s)
-
-
-async def _serve(
-    settings: Settings,
-    extractor: Extractor | None,
-    stop: asyncio.Event,
-    running: dict[str, asyncio.Task[PollReport]],
-    grace_s: float,
-    tick_s: float,
-) -> None:
-    async with open_pipeline(settings, extractor=extractor) as pipeline:
-        sources = {source.id: source for source in select_sources(settings)}
-        plan = restart_plan(list(sources.values()), pipeline.store.poll_states(), now=utcnow())
-        if plan:
-            pipeline.store.reschedule(plan)
-            log.info("daemon: %d overdue sources spread over the next few minutes", len(plan))
-
-        def forget(source_id: str, _task: asyncio.Task[PollReport]) -> None:
-            running.pop(source_id, None)
-
-        async def tick() -> None:
-            for source_id in pipeline.store.due_sources(utcnow()):
-                source = sources.get(source_id)
-                if source is not None and source_id not in running:
-                    task = asyncio.create_task(pipeline.poll(source), name=f"poll {source_id}")
-                    running[source_id] = task
-                    task.add_done_callback(functools.partial(forget, source_id))
-
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(
-            tick,
-            IntervalTrigger(seconds=tick_s, timezone="UTC"),
-            id="tick",
-            next_run_time=utcnow(),
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=None,
-        )
-        scheduler.start()
-        log.info("daemon: started sources=%d archive=%s", len(sources), settings.archive)
+    loop = asyncio.get_running_loop()
+    with _signals(stop.set), archive_lock(settings.archive):
+        if reload is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signal.SIGHUP, lambda: daemon.reload(reload))
         try:
-            await stop.wait()
+            await daemon.serve(stop)
         finally:
-            log.info("daemon: stopping; waiting up to %.0fs for %d running polls", grace_s, len(running))
-            scheduler.shutdown(wait=False)
-            if running:
-                _, pending = await asyncio.wait(set(running.values()), timeout=grace_s)
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    await asyncio.wait(pending, timeout=grace_s)
-        log.info("daemon: stopped")
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGHUP)
+
+
+class Daemon:
+    def __init__(
+        self, settings: Settings, *, extractor: Extractor | None, grace_s: float, tick_s: float,
+        metrics: Metrics | None,
+    ) -> None:  # fmt: skip
+        self.settings = settings
+        self.extractor = extractor
+        self.grace_s = grace_s
+        self.tick_s = tick_s
+        self.metrics = metrics
+        self.sources = {source.id: source for source in select_sources(settings)}
+        self.running: dict[str, asyncio.Task[PollReport]] = {}
+        self.pipeline: Pipeline | None = None
+        self.started_at = utcnow()
+        self._last_beat = 0.0
+
+    def reload(self, load: Callable[[], Settings]) -> None:
+        try:
+            settings = load()
+        except MonitorError as exc:
+            log.error("daemon: config reload failed, keeping the running config: %s", exc)
+            return
+        if settings.archive != self.settings.archive or settings.http != self.settings.http:
+            log.warning("daemon: `archive` and `http` changes take effect at the next restart")
+        before = set(self.sources)
+        self.sources = {source.id: source for source in select_sources(settings)}
+        if self.pipeline is not None:
+            self.pipeline.store.sync_sources(settings.resolved_sources())
+        added, removed = set(self.sources) - before, before - set(self.sources)
+        log.info(
+            "daemon: config reloaded sources=%d added=%s removed=%s",
+            len(self.sources), ",".join(sorted(added)) or "-", ",".join(sorted(removed)) or "-",
+        )  # fmt: skip
+        self.settings = settings
+
+    def _forget(self, source_id: str, task: asyncio.Task[PollReport]) -> None:
+        self.running.pop(source_id, None)
+        if self.metrics is not None and not task.cancelled() and task.exception() is None:
+            self.metrics.observe(task.result())
+
+    async def _tick(self) -> None:
+        assert self.pipeline is not None
+        now = utcnow()
+        if time.monotonic() - self._last_beat >= HEARTBEAT_S:
+            self._last_beat = time.monotonic()
+            self.pipeline.store.beat(
+                pid=os.getpid(), started_at=self.started_at, now=now, version=__version__
+            )
+            if self.metrics is not None:
+                self.metrics.beat(now, self.pipeline.store.poll_states())
+        for source_id in self.pipeline.store.due_sources(now):
+            source = self.sources.get(source_id)
+            if source is not None and source_id not in self.running:
+                task = asyncio.create_task(self.pipeline.poll(source), name=f"poll {source_id}")
+                self.running[source_id] = task
+                task.add_done_callback(functools.partial(self._forget, source_id))
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        async with open_pipeline(self.settings, extractor=self.extractor) as pipeline:
+            self.pipeline = pipeline
+            plan = restart_plan(list(self.sources.values()), pipeline.store.poll_states(), now=utcnow())
+            if plan:
+                pipeline.store.reschedule(plan)
+                log.info("daemon: %d overdue sources spread over the next few minutes", len(plan))
+            scheduler = AsyncIOScheduler(timezone="UTC")
+            scheduler.add_job(
+                self._tick,
+                IntervalTrigger(seconds=self.tick_s, timezone="UTC"),
+                id="tick",
+                next_run_time=utcnow(),
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+            )
+            scheduler.start()
+            log.info(
+                "daemon: started sources=%d archive=%s pid=%d",
+                len(self.sources),
+                self.settings.archive,
+                os.getpid(),
+            )
+            try:
+                await stop.wait()
+            finally:
+                running = set(self.running.values())
+                log.info(
+                    "daemon: stopping; waiting up to %.0fs for %d running polls", self.grace_s, len(running)
+                )
+                scheduler.shutdown(wait=False)
+                if running:
+                    _, pending = await asyncio.wait(running, timeout=self.grace_s)
+                    for task in pending:
+                        task.cancel()
+                    if pending:
+                        await asyncio.wait(pending, timeout=self.grace_s)
+            log.info("daemon: stopped")

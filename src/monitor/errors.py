@@ -9,6 +9,7 @@
     │   └── ParseError       the response is not a feed monitor can read
     ├── StoreError           the archive cannot be opened or written
     │   └── QueryError       a search query SQLite's FTS5 rejects
+    ├── ArchiveLockedError   another daemon is writing to this archive
     ├── NotFoundError        a looked-up article does not exist
     └── UnknownSourceError   a source id that the config does not have
 
@@ -92,3 +93,7 @@ class UnknownSourceError(MonitorError):
         self.known = known
         listed = ", ".join(known) or "(none)"
         super().__init__(f"unknown source {', '.join(names)}; configured: {listed}")
+
+
+class ArchiveLockedError(MonitorError):
+    """Another daemon holds the archive's lock."""

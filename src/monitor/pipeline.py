@@ -66,7 +66,9 @@ class PollReport:
     not_modified: bool = False
     revised: int = 0
     error: str | None = None
+    error_kind: str | None = None
     duration_s: float = 0.0
+    bytes: int = 0
     next_poll_at: datetime | None = None
 
 
@@ -96,6 +98,10 @@ class _Poll:
     url: str
     fetches: list[FetchRecord] = field(default_factory=list)
     retry_after_s: float | None = None
+
+    @property
+    def bytes_fetched(self) -> int:
+        return sum(record.bytes or 0 for record in self.fetches)
 
     def log_fetch(
         self,
@@ -213,8 +219,10 @@ class Pipeline:
             poll.source.id,
             poll.url,
             error=error,
+            error_kind=exc.kind if isinstance(exc, SourceError) else "internal",
             duration_s=time.monotonic() - started,
             next_poll_at=plan.next_poll_at,
+            bytes=poll.bytes_fetched,
         )
 
     async def _poll(self, poll: _Poll, started: float) -> PollReport:
@@ -270,6 +278,7 @@ class Pipeline:
                 revised=len(committed.revised),
                 duration_s=time.monotonic() - started,
                 next_poll_at=plan.next_poll_at,
+                bytes=poll.bytes_fetched,
             )
 
         feed = await self._parse(poll, result)
@@ -331,6 +340,7 @@ class Pipeline:
             pages_failed=failed,
             duration_s=time.monotonic() - started,
             next_poll_at=plan.next_poll_at,
+            bytes=poll.bytes_fetched,
         )
 
     async def _parse(self, poll: _Poll, result: FetchResult) -> ParsedFeed:

@@ -48,6 +48,9 @@ class Archive(Protocol):
         """Apply one poll atomically: new articles (linked into stories), revisions, URL aliases, fetch
         log, the source's state and schedule."""
 
+    def beat(self, *, pid: int, started_at: datetime, now: datetime, version: str) -> None:
+        """Record that the daemon is alive (read by `monitor check`)."""
+
     def search(self, query: SearchQuery) -> list[SearchHit]: ...
 
     def get_article(self, id_or_url: str) -> dict[str, Any]: ...

@@ -170,3 +170,11 @@ def _metadata_and_raw_pages(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS(name="0006_heartbeat")
+def _heartbeat(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, "
+        "started_at TEXT NOT NULL, beat_at TEXT NOT NULL, version TEXT)"
+    )

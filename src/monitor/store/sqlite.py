@@ -805,6 +805,26 @@ class SQLiteArchive:
         return [{"key": row[0], "count": row[1]} for row in rows]
 
     @_translated
+    def beat(self, *, pid: int, started_at: datetime, now: datetime, version: str) -> None:
+        """The daemon's sign of life, read by `monitor check`."""
+        with self._write():
+            self.db.execute(
+                "INSERT INTO heartbeat (id, pid, started_at, beat_at, version) VALUES (1, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at, "
+                "beat_at = excluded.beat_at, version = excluded.version",
+                [pid, iso(started_at), iso(now), version],
+            )
+
+    @_translated
+    def heartbeat(self) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT pid, started_at, beat_at, version FROM heartbeat WHERE id = 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return {"pid": row[0], "started_at": row[1], "beat_at": row[2], "version": row[3]}
+
+    @_translated
     def sizes(self) -> dict[str, int]:
         """Articles, stories, revisions, raw pages, and bytes on disk in all and in raw pages."""
         counts = self.db.execute(

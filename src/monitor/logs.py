@@ -1,0 +1,72 @@
+"""Logging setup: human-readable lines by default, JSON lines for log shippers, secrets redacted.
+
+Messages carry their context as ``key=value`` pairs (``source=``, ``url=``); the JSON form lifts those into
+fields. Every record passes a redaction filter first: credentials in URLs (``https://user:pass@host``) and
+the values of secret environment variables named in the config never reach a log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+(?::[^/\s@]*)?@")
+_PAIR = re.compile(r"(?P<key>[a-z_]+)=(?P<value>\S+)")
+NOISY = ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "charset_normalizer", "courlan")
+
+
+class Redactor(logging.Filter):
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = [secret for secret in secrets if secret and len(secret) >= 4]
+
+    def redact(self, text: str) -> str:
+        text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = self.redact(message), None
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": message,
+        }
+        for match in _PAIR.finditer(message):
+            entry.setdefault(match.group("key"), match.group("value"))
+        if record.exc_text:
+            entry["traceback"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(
+    *, level: int, json_lines: bool, secrets: Iterable[str] = (), verbose_libraries: bool = False
+) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(Redactor(secrets))
+    if json_lines:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%dT%H:%M:%S")
+        )
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    for name in NOISY:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose_libraries else logging.WARNING)

@@ -1,0 +1,146 @@
+"""Daemon operations: one daemon per archive, health check, SIGHUP reload, JSON logs, redaction, metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.logs import JsonFormatter, Redactor
+from newssite import NewsServer, add_outlets, write_config
+
+
+def monitor(config: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def wait_for(predicate: object, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def count(archive: Path, sql: str) -> int:
+    try:
+        with sqlite3.connect(archive) as db:
+            return int(db.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+@contextmanager
+def daemon(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "-c", str(config), *args, "run"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_one_daemon_per_archive_health_check_and_reload(server: NewsServer, tmp_path: Path) -> None:
+    sources = add_outlets(server, outlets=3, articles=2)
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, sources[:1], archive=archive)
+    assert monitor(config, "check")[0] == 1  # no archive, no daemon
+    with daemon(config, "--log-format", "json") as first:
+        assert wait_for(lambda: count(archive, "SELECT count(*) FROM heartbeat") == 1)
+        code, out, _ = monitor(config, "check")
+        assert code == 0 and f"pid {first.pid}" in out
+        # a second daemon on the same archive is refused, clearly; readers are never blocked
+        code, _, err = monitor(config, "run", "--once")
+        assert code == 1 and "another monitor daemon" in err and str(first.pid) in err
+        assert monitor(config, "search", "talks", "--format", "json")[0] == 0
+        # SIGHUP: an invalid config is reported and the running one kept ...
+        config.write_text("sources: [{id: Bad Id, feed: nowhere}]\n")
+        first.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        # ... a valid one adds sources, which are polled at once
+        write_config(config, sources, archive=archive)
+        first.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: count(archive, "SELECT count(DISTINCT source) FROM articles") == 3)
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=30)
+    assert first.returncode == 0
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    polled = [line for line in lines if line["message"].startswith("pipeline: polled")]
+    assert {line["source"] for line in polled} == {"outlet1", "outlet2", "outlet3"}
+    assert all(line["url"].startswith("http://127.0.0.1") for line in polled)
+    assert any("config reload failed" in line["message"] for line in lines)
+    assert any(
+        "config reloaded" in line["message"] and "added=outlet2,outlet3" in line["message"] for line in lines
+    )
+
+
+def test_metrics_and_healthz(server: NewsServer, tmp_path: Path) -> None:
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    sources = [*add_outlets(server, outlets=2, articles=2), {"id": "gone", "feed": server.url("/404.xml")}]
+    write_config(config, sources, archive=archive)
+    port = free_port()
+    with subprocess.Popen(
+        [sys.executable, "-m", "monitor", "-c", str(config), "run", "--metrics", f"127.0.0.1:{port}"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    ) as process:  # fmt: skip
+        try:
+            assert wait_for(lambda: count(archive, "SELECT count(*) FROM articles") >= 4)
+
+            def scrape() -> str:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                    return str(response.read().decode())
+
+            assert wait_for(lambda: 'outcome="error"' in scrape())
+            text = scrape()
+            assert 'monitor_polls_total{outcome="ok",source="outlet1"} 1.0' in text
+            assert 'monitor_errors_total{kind="fetch"} 1.0' in text
+            assert "monitor_articles_stored_total" in text and "monitor_poll_duration_seconds_bucket" in text
+            assert "monitor_source_lag_seconds" in text and "monitor_bytes_fetched_total" in text
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                assert response.status == 200
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_secrets_and_url_credentials_never_reach_logs() -> None:
+    redactor = Redactor(["s3cr3t-token"])
+    record = logging.LogRecord("monitor", logging.WARNING, __file__, 1,
+                               "fetcher: failed url=%s with %s", ("https://bob:hunter2@feeds.example/rss", "s3cr3t-token"),
+                               None)  # fmt: skip
+    assert redactor.filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert (
+        "hunter2" not in line["message"] and "bob" not in line["message"] and "s3cr3t" not in line["message"]
+    )
+    assert line["url"] == "https://***@feeds.example/rss"
