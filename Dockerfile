@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# monitor: `docker run -v ./config.yaml:/config/config.yaml:ro -v monitor-data:/data IMAGE`
+# monitor: docker run -d -v "$PWD/config.yaml:/config/config.yaml:ro" -v monitor-data:/data IMAGE
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
@@ -9,13 +9,17 @@ RUN python -m venv /opt/monitor \
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /data monitor \
-    && mkdir -p /data /config && chown monitor /data
+    && mkdir -p /data /config \
+    && chown monitor /data
 COPY --from=build /opt/monitor /opt/monitor
 ENV PATH="/opt/monitor/bin:$PATH" \
     MONITOR_CONFIG=/config/config.yaml \
     MONITOR_ARCHIVE=/data/monitor.db \
     PYTHONUNBUFFERED=1
-USER monitor
+USER 10001
 WORKDIR /data
 VOLUME ["/data"]
-CMD ["monitor", "run"]
+EXPOSE 9108
+HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 CMD ["monitor", "check"]
+STOPSIGNAL SIGTERM
+CMD ["monitor", "run", "--metrics", "0.0.0.0:9108"]
