@@ -88,3 +88,24 @@ def test_extract_command_on_a_file_and_a_url(server: NewsServer, tmp_path: Path)
     assert code == 0 and "title:" in out and "attribution:   almayadeen" in out
     assert monitor(config, "extract", "nope.html")[0] == 2
     assert monitor(config, "extract", str(seed), "--source", "missing")[0] == 2
+
+
+def test_export_streams_every_article_with_filters(server: NewsServer, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, add_outlets(server, outlets=2, articles=5), archive=archive)
+    monitor(config, "run", "--once")
+    code, out, _ = monitor(config, "export")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(records) == 10 and [r["id"] for r in records] == sorted(r["id"] for r in records)
+    assert {"text", "authors", "story_id", "attribution", "keywords"} <= set(records[0])
+    assert isinstance(records[0]["authors"], list) and records[0]["text"]
+    code, out, _ = monitor(config, "export", "OUT1ART2 OR OUT2ART3", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == 2 and json.loads(rows[0]["authors"])
+    out_file = tmp_path / "o.jsonl"
+    assert monitor(config, "export", "--source", "outlet2", "-o", str(out_file))[0] == 0
+    assert len(out_file.read_text().splitlines()) == 5
+    assert monitor(config, "export", '"unclosed')[0] == 2

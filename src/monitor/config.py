@@ -208,6 +208,8 @@ class SourceSettings(_Section):
 class Settings(_Section):
     archive: Path = Path("data/monitor.db")
     archive_raw: bool = True
+    shutdown_grace: Duration = 10.0
+    """On SIGTERM/SIGINT, how long running polls may take to finish before they are cancelled."""
     """Keep each fetched article page (compressed), so `monitor reextract` can re-read it."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     defaults: DefaultSettings = Field(default_factory=DefaultSettings)

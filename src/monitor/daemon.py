@@ -35,7 +35,6 @@ from monitor.workers import Extractor, ProcessPoolExtractor
 
 log = logging.getLogger("monitor.daemon")
 
-SHUTDOWN_GRACE_S = 10.0
 TICK_S = 1.0
 HEARTBEAT_S = 15.0
 
@@ -110,14 +109,15 @@ async def run_forever(
     *,
     extractor: Extractor | None = None,
     stop: asyncio.Event | None = None,
-    grace_s: float = SHUTDOWN_GRACE_S,
+    grace_s: float | None = None,
     tick_s: float = TICK_S,
     reload: Callable[[], Settings] | None = None,
     metrics: Metrics | None = None,
 ) -> None:
     """Poll until SIGINT/SIGTERM (or ``stop``). SIGHUP calls ``reload`` for a new config: sources are added,
     removed and changed in place; an invalid config is reported and the running one kept."""
-    daemon = Daemon(settings, extractor=extractor, grace_s=grace_s, tick_s=tick_s, metrics=metrics)
+    grace = grace_s if grace_s is not None else settings.shutdown_grace
+    daemon = Daemon(settings, extractor=extractor, grace_s=grace, tick_s=tick_s, metrics=metrics)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     with _signals(stop.set), archive_lock(settings.archive):

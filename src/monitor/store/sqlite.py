@@ -776,6 +776,60 @@ class SQLiteArchive:
                 self.db.execute("UPDATE articles SET extractor = ? WHERE id = ?", [version, article_id])
         return changed
 
+    EXPORT_COLUMNS = (
+        "id", "url", "source", "title", "authors", "published_at", "fetched_at", "modified_at", "language",
+        "section", "keywords", "outlet_name", "image", "summary", "text", "extraction", "content_hash",
+        "story_id", "duplicate_of", "duplicate_score", "attribution",
+    )  # fmt: skip
+
+    def count_articles(self, query: SearchQuery) -> int:
+        sql, params = self._export_sql(query, "count(*)")
+        try:
+            return int(self.db.execute(sql, params).fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({exc})") from None
+
+    def iter_articles(self, query: SearchQuery) -> Iterator[dict[str, Any]]:
+        """Every article matching the filters (and the FTS query, if any), oldest first, one at a time:
+        constant memory whatever the archive's size."""
+        sql, params = self._export_sql(query, ", ".join(f"a.{c}" for c in self.EXPORT_COLUMNS))
+        cursor = self.db.conn.cursor()
+        try:
+            cursor.execute(sql + " ORDER BY a.id", params)
+            while rows := cursor.fetchmany(500):
+                for row in rows:
+                    record = dict(zip(self.EXPORT_COLUMNS, row, strict=True))
+                    record["authors"] = json.loads(record["authors"])
+                    record["keywords"] = json.loads(record["keywords"] or "[]")
+                    record["attribution"] = (
+                        json.loads(record["attribution"]) if record["attribution"] else None
+                    )
+                    yield record
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({exc})") from None
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _export_sql(query: SearchQuery, columns: str) -> tuple[str, list[Any]]:
+        where = ["1 = 1"]
+        params: list[Any] = []
+        source = "articles AS a"
+        if query.query:
+            source = "articles_fts JOIN articles AS a ON a.id = articles_fts.rowid"
+            where.append("articles_fts MATCH ?")
+            params.append(query.query)
+        if query.sources:
+            where.append(f"a.source IN ({','.join('?' * len(query.sources))})")
+            params.extend(query.sources)
+        if query.since is not None:
+            where.append("coalesce(a.published_at, a.fetched_at) >= ?")
+            params.append(iso(query.since))
+        if query.until is not None:
+            where.append("coalesce(a.published_at, a.fetched_at) < ?")
+            params.append(iso(query.until))
+        return f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)}", params
+
     @_translated
     def facets(self, by: str, *, query: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """Article counts per ``source``, ``day`` (of publication) or ``lang``: all, or a query's matches."""
