@@ -50,6 +50,7 @@ class NewsServer:
         self.routes: dict[str, Response | Handler] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.posts: list[tuple[str, dict[str, str], bytes]] = []
         self.active = 0
         self.peak_active = 0
         self.starts: list[float] = []
@@ -81,6 +82,15 @@ class NewsServer:
                 finally:
                     with server._lock:
                         server.active -= 1
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with server._lock:
+                    server.hits[self.path] += 1
+                    server.posts.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                route = server.routes.get(self.path)
+                self._send(route if isinstance(route, Response) else Response(b"not found", status=404))
 
             def _send(self, response: Response) -> None:
                 if response.delay_s:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.extract.article import extract_article, extract_body
-from monitor.extract.body import choose_body, json_ld_text
+from monitor.extract.body import choose_body, json_ld_text, more_complete
 from monitor.extract.body_rules import Block, clean_blocks, drop_repeats, drop_trailing, matches_title
 
 BODIES = Path(__file__).parent / "data" / "bodies"
@@ -29,6 +29,7 @@ def expected(name: str) -> str:
         ("attribution_line", "attribution_line"),
         ("jsonld_teaser", "barley"),
         ("jsonld_complete", "barley"),
+        ("split_containers", "split_containers"),
     ],
 )
 def test_body_matches_golden_text(html_name: str, text_name: str) -> None:
@@ -126,3 +127,71 @@ def test_matches_title_needs_a_substantial_prefix() -> None:
     titles = ["Harbour bridge reopens after two-year repair | The Coastal Ledger"]
     assert matches_title("Harbour bridge reopens after two-year repair", titles)
     assert not matches_title("Harbour", titles)
+
+
+def test_article_split_over_sibling_containers_is_read_whole() -> None:
+    # trafilatura keeps only the first of the two containers (4 of 12 paragraphs); readability-lxml's reading
+    # holds all of it and replaces the extraction.
+    text = extract_body(page("split_containers"), url=URL)
+    assert text.startswith("The river authority opened the new fish ladder")
+    assert text.endswith("closed in the nineteen-eighties after years of decline.")
+    assert len(text.split("\n\n")) == 12
+    assert "Advertisement" not in text
+
+
+def test_more_complete_needs_coverage_and_length() -> None:
+    extracted = "alpha beta gamma delta epsilon zeta eta theta"
+    assert more_complete(extracted, extracted + " iota kappa lambda mu nu xi omicron pi rho sigma")
+    assert not more_complete(extracted, extracted + " iota")  # not clearly longer
+    assert not more_complete(extracted, "one two three four five six seven eight nine ten eleven twelve")
+    assert more_complete("", "anything at all")
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "(Reporting by Jane Doe; Editing by John Roe)",
+        "Reporting by Jane Doe; additional reporting by John Roe; Editing by Mary Major",
+        "Additional reporting by Joseph Hudak",
+        "Associated Press writers Jane Doe and John Roe contributed to this report.",
+        "John Roe contributed reporting from Hong Kong.",
+        "Writing by Jane Doe",
+        "Compiled by the news desk",
+        "Photo: Jane Doe / Agency",
+        "Main image credit: Getty",
+        "Photographs by John Roe",
+    ],
+)
+def test_trailing_staff_credit_lines_are_dropped(credit: str) -> None:
+    assert drop_trailing([prose(1), prose(2), Block("p", credit)]) == [prose(1), prose(2)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Source » almayadeen",
+        "Source: Reuters",
+        "SOURCE: Al Jazeera News",
+        "Originally published by The Conversation",
+        "This article first appeared in The Guardian",
+    ],
+)
+def test_trailing_source_credit_survives_even_after_a_staff_credit(source: str) -> None:
+    blocks = [
+        prose(1),
+        prose(2),
+        Block("p", source),
+        Block("p", "Reporting by Jane Doe; Editing by John Roe"),
+    ]
+    assert drop_trailing(blocks) == blocks[:3]
+
+
+def test_photo_caption_with_its_credit_is_dropped_wherever_it_is() -> None:
+    caption = Block(
+        "p", "The core stage at the assembly hall after its engines were fitted. (credit: NASA/Jane Doe)"
+    )
+    gallery = Block("p", "Installation views, photos © Jane Doe, 2018")
+    blocks = [prose(1), caption, prose(2), gallery, prose(3)]
+    assert clean_blocks(blocks, [], []) == [prose(1), prose(2), prose(3)]
+    mention = Block("p", "The agency said the photo (credit to the crew) was taken on Monday.")
+    assert clean_blocks([prose(1), mention, prose(2)], [], []) == [prose(1), mention, prose(2)]

@@ -26,7 +26,7 @@ from monitor import __version__
 from monitor.config import Settings, load_config, parse_duration
 from monitor.errors import ConfigError, MonitorError, QueryError, UnknownSourceError
 from monitor.formats import FORMATS, render
-from monitor.logs import setup_logging
+from monitor.logs import add_secrets, setup_logging
 from monitor.models import SearchQuery, SourceStatus
 from monitor.store import SQLiteArchive
 
@@ -61,6 +61,7 @@ def _load(ctx: click.Context) -> Settings:
         raise AssertionError("unreachable") from None
     if ctx.obj.get("archive"):
         settings = settings.model_copy(update={"archive": Path(ctx.obj["archive"])})
+    add_secrets(settings.secrets())
     return settings
 
 
@@ -419,13 +420,23 @@ def _unified_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     show_default=True,
     help="jsonl: one article per line (authors, keywords and attribution as JSON); csv: a header row.",
 )
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-",
-              help="Write here instead of stdout.")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    help="Write here instead of stdout.",
+)
 @click.pass_context
 def export(
-    ctx: click.Context, query: str | None, sources: tuple[str, ...], since: str | None, until: str | None,
-    fmt: str, output: Any,
-) -> None:  # fmt: skip
+    ctx: click.Context,
+    query: str | None,
+    sources: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    output: Any,
+) -> None:
     """Stream articles, full text included, oldest first, in constant memory (any archive size).
 
     With QUERY, only the articles matching it (FTS5 syntax, as in `monitor search`). A progress bar is
@@ -850,6 +861,113 @@ def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str) 
             value = f"{value['name']} ({value['line']})" + (f" <{value['url']}>" if value.get("url") else "")
         click.echo(f"{name + ':':<15}{value if value not in (None, '') else '-'}")
     click.echo(f"\n{page.text or '(no body text found)'}")
+
+
+@cli.group(invoke_without_command=True)
+@format_option
+@click.pass_context
+def watches(ctx: click.Context, fmt: str) -> None:
+    """Each configured watch: its query, matches in the last 24 hours and 7 days, and deliveries pending or
+    failing.
+
+    \b
+    Examples:
+      monitor watches
+      monitor watches test 'Maduro AND (Iran OR Tehran)' --since 7d
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _load(ctx)
+    rows: list[dict[str, Any]] = []
+    if settings.archive.exists():
+        archive = _archive(settings)
+        try:
+            rows = archive.watch_statuses(datetime.now(UTC))
+        finally:
+            archive.close()
+    known = {row["id"]: row for row in rows}
+    empty = {"matches_24h": 0, "matches_7d": 0, "matches": 0, "failing": 0, "pending": 0}
+    rows = [known.get(w.id) or {"id": w.id, "query": w.query, **empty} for w in settings.watches]
+    columns = ["id", "matches_24h", "matches_7d", "pending", "failing", "query"]
+    click.echo(render(rows, columns, fmt) or "no watches configured\n", nl=False)
+
+
+@watches.command("test")
+@click.argument("query")
+@click.option("--since", metavar="DATE", help="Only articles published at or after: 2024-06-01, or 7d ago.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many rows."
+)
+@format_option
+@click.pass_context
+def watches_test(ctx: click.Context, query: str, since: str | None, limit: int, fmt: str) -> None:
+    """What a watch query would have matched in the archive (one row per story, newest first).
+
+    \b
+    Example:
+      monitor watches test 'Maduro AND (Iran OR Tehran)' --since 30d
+    """
+    ctx.invoke(
+        search,
+        query=query,
+        sources=(),
+        since=since,
+        until=None,
+        limit=limit,
+        sort="date",
+        collapse=True,
+        fmt=fmt,
+    )
+
+
+@cli.command()
+@click.option("--watch", metavar="ID", help="Only this watch's matches.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many rows."
+)
+@format_option
+@click.pass_context
+def alerts(ctx: click.Context, watch: str | None, limit: int, fmt: str) -> None:
+    """Recent matches of the watches, newest first, with their delivery state.
+
+    NOTIFY is 0 for a copy of a story the watch had already matched (recorded, not sent again).
+
+    \b
+    Examples:
+      monitor alerts
+      monitor alerts --watch iran-venezuela --format jsonl
+    """
+    settings = _load(ctx)
+    archive = _archive(settings)
+    try:
+        rows = archive.alerts(watch=watch, limit=limit)
+    finally:
+        archive.close()
+    if fmt == "table":
+        for row in rows:
+            if row["delivered_at"]:
+                row["state"] = "delivered"
+            elif not row["notify"]:
+                row["state"] = "copy"
+            else:
+                row["state"] = f"failing ({row['attempts']})" if row["last_error"] else "pending"
+        columns = ["id", "watch", "matched_at", "state", "source", "title"]
+        click.echo(render(rows, columns, fmt) or "no alerts\n", nl=False)
+        return
+    columns = [
+        "id",
+        "watch",
+        "article_id",
+        "title",
+        "url",
+        "source",
+        "matched_at",
+        "notify",
+        "delivered_at",
+        "attempts",
+        "last_error",
+    ]
+    click.echo(render(rows, columns, fmt), nl=False)
 
 
 @cli.command()

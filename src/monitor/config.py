@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -205,6 +206,59 @@ class SourceSettings(_Section):
         return value
 
 
+class NotifySettings(_Section):
+    """One way to deliver a watch's matches: exactly one of ``jsonl``, ``webhook``, ``email``."""
+
+    jsonl: str | None = None
+    """A file to append one JSON object per match to, or ``-`` for standard output."""
+    webhook: str | None = None
+    secret_env: str | None = None
+    """Environment variable holding the webhook's HMAC-SHA256 secret (never the secret itself)."""
+    email: str | None = None
+    digest: Duration | None = None
+    """For email: gather matches and send one message every this often instead of one per match."""
+
+    @field_validator("webhook")
+    @classmethod
+    def _check_webhook(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("is not an http(s) URL")
+        return value
+
+    def channel(self) -> str:
+        """This notifier's name within its watch: ``jsonl:PATH``, ``webhook:URL`` or ``email:TO``."""
+        for kind in ("jsonl", "webhook", "email"):
+            if (target := getattr(self, kind)) is not None:
+                return f"{kind}:{target}"
+        return "none"
+
+
+class WatchSettings(_Section):
+    id: str
+    query: str
+    sources: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    notify: list[NotifySettings] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_-]+", value):
+            raise ValueError("is not a watch id: use lowercase letters, digits, '_' and '-'")
+        return value
+
+
+class SmtpSettings(_Section):
+    host: str
+    port: int = 587
+    from_: str = Field(alias="from")
+    user_env: str | None = None
+    password_env: str | None = None
+    starttls: bool = True
+    timeout: Duration = 20.0
+
+
 class Settings(_Section):
     archive: Path = Path("data/monitor.db")
     archive_raw: bool = True
@@ -214,6 +268,15 @@ class Settings(_Section):
     http: HttpSettings = Field(default_factory=HttpSettings)
     defaults: DefaultSettings = Field(default_factory=DefaultSettings)
     sources: list[SourceSettings] = Field(default_factory=list)
+    watches: list[WatchSettings] = Field(default_factory=list)
+    smtp: SmtpSettings | None = None
+
+    def secrets(self) -> list[str]:
+        """Values of the secret environment variables the config names, for the log redactor."""
+        names = [n.secret_env for w in self.watches for n in w.notify if n.secret_env]
+        if self.smtp is not None:
+            names += [name for name in (self.smtp.user_env, self.smtp.password_env) if name]
+        return [value for name in names if (value := os.environ.get(name))]
 
     def resolved_sources(self) -> list[Source]:
         """The sources with ``defaults`` applied, in config order."""
@@ -356,6 +419,13 @@ def validate_config(data: object, *, base_dir: Path | None = None) -> Settings:
         raise ConfigError(problems)
     if base_dir is not None and not settings.archive.is_absolute():
         settings = settings.model_copy(update={"archive": base_dir / settings.archive})
+    if base_dir is not None:  # relative alert files, like the archive, are taken from the config's folder
+        for watch in settings.watches:
+            for index, notify in enumerate(watch.notify):
+                if notify.jsonl not in (None, "-") and not Path(str(notify.jsonl)).is_absolute():
+                    watch.notify[index] = notify.model_copy(
+                        update={"jsonl": str(base_dir / str(notify.jsonl))}
+                    )
     return settings
 
 

@@ -22,20 +22,23 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import __version__
+from monitor.alerts import Notifiers, deliver_pending, resolve_watches
 from monitor.config import Settings
-from monitor.errors import MonitorError, UnknownSourceError
+from monitor.errors import ConfigError, MonitorError, QueryError, UnknownSourceError
 from monitor.fetch import Fetcher
 from monitor.lock import archive_lock
 from monitor.metrics import Metrics
 from monitor.models import Source
 from monitor.pipeline import Pipeline, PollReport, utcnow
 from monitor.schedule import restart_plan
-from monitor.store import SQLiteArchive
+from monitor.store import Archive, SQLiteArchive
 from monitor.workers import Extractor, ProcessPoolExtractor
 
 log = logging.getLogger("monitor.daemon")
 
 TICK_S = 1.0
+DELIVERY_EVERY_S = 5.0
+ONCE_DELIVERY_S = 30.0
 HEARTBEAT_S = 15.0
 
 
@@ -46,6 +49,7 @@ async def open_pipeline(settings: Settings, *, extractor: Extractor | None = Non
     extractor = extractor or ProcessPoolExtractor()
     try:
         store.sync_sources(settings.resolved_sources())
+        _sync_watches(store, settings)
         async with Fetcher(settings.http) as fetcher:
             yield Pipeline(
                 store=store, fetcher=fetcher, extractor=extractor, archive_raw=settings.archive_raw
@@ -53,6 +57,26 @@ async def open_pipeline(settings: Settings, *, extractor: Extractor | None = Non
     finally:
         extractor.close()
         store.close()
+
+
+def _sync_watches(store: Archive, settings: Settings) -> None:
+    problems = []
+    for index, watch in enumerate(settings.watches):
+        try:
+            store.check_query(watch.query)
+        except QueryError as exc:
+            problems.append(f"watches[{index}].query: {exc}")
+    if problems:
+        raise ConfigError(problems)
+    store.sync_watches(resolve_watches(settings))
+
+
+async def deliver(pipeline: Pipeline, settings: Settings, *, flush: bool = False) -> int:
+    """Deliver pending alerts through the pipeline's HTTP client (webhooks share the guard)."""
+    if not settings.watches:
+        return 0
+    notifiers = Notifiers(settings, pipeline.fetcher)
+    return await deliver_pending(pipeline.store, notifiers, now=utcnow(), flush=flush)
 
 
 def select_sources(settings: Settings, only: Sequence[str] = ()) -> list[Source]:
@@ -101,7 +125,15 @@ async def run_once(
             if due_only:
                 due = set(pipeline.store.due_sources(utcnow()))
                 sources = [source for source in sources if source.id in due]
-            return list(await asyncio.gather(*(pipeline.poll(source) for source in sources)))
+            reports = list(await asyncio.gather(*(pipeline.poll(source) for source in sources)))
+            # deliver what this run matched before exiting; bounded, and what fails stays queued
+            try:
+                await asyncio.wait_for(deliver(pipeline, settings, flush=True), timeout=ONCE_DELIVERY_S)
+            except TimeoutError:
+                log.warning(
+                    "alerts: delivery did not finish in %.0fs; the rest stays queued", ONCE_DELIVERY_S
+                )
+            return reports
 
 
 async def run_forever(
@@ -146,6 +178,8 @@ class Daemon:
         self.pipeline: Pipeline | None = None
         self.started_at = utcnow()
         self._last_beat = 0.0
+        self._last_delivery = 0.0
+        self._delivering: asyncio.Task[int] | None = None
 
     def reload(self, load: Callable[[], Settings]) -> None:
         try:
@@ -158,6 +192,11 @@ class Daemon:
         before = set(self.sources)
         self.sources = {source.id: source for source in select_sources(settings)}
         if self.pipeline is not None:
+            try:
+                _sync_watches(self.pipeline.store, settings)
+            except MonitorError as exc:
+                log.error("daemon: config reload failed, keeping the running config: %s", exc)
+                return
             self.pipeline.store.sync_sources(settings.resolved_sources())
         added, removed = set(self.sources) - before, before - set(self.sources)
         log.info(
@@ -181,12 +220,24 @@ class Daemon:
             )
             if self.metrics is not None:
                 self.metrics.beat(now, self.pipeline.store.poll_states())
+        idle = self._delivering is None or self._delivering.done()
+        if self.settings.watches and idle and time.monotonic() - self._last_delivery >= DELIVERY_EVERY_S:
+            self._last_delivery = time.monotonic()
+            self._delivering = asyncio.create_task(self._deliver(), name="deliver alerts")
         for source_id in self.pipeline.store.due_sources(now):
             source = self.sources.get(source_id)
             if source is not None and source_id not in self.running:
                 task = asyncio.create_task(self.pipeline.poll(source), name=f"poll {source_id}")
                 self.running[source_id] = task
                 task.add_done_callback(functools.partial(self._forget, source_id))
+
+    async def _deliver(self) -> int:
+        assert self.pipeline is not None
+        try:
+            return await deliver(self.pipeline, self.settings)
+        except Exception:  # a notifier bug must not stop the daemon; the alerts stay queued
+            log.exception("alerts: delivery failed unexpectedly")
+            return 0
 
     async def serve(self, stop: asyncio.Event) -> None:
         async with open_pipeline(self.settings, extractor=self.extractor) as pipeline:
@@ -226,4 +277,6 @@ class Daemon:
                         task.cancel()
                     if pending:
                         await asyncio.wait(pending, timeout=self.grace_s)
+                if self._delivering is not None and not self._delivering.done():
+                    await asyncio.wait({self._delivering}, timeout=self.grace_s)
             log.info("daemon: stopped")

@@ -70,3 +70,13 @@ def setup_logging(
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose_libraries else logging.WARNING)
+
+
+def add_secrets(secrets: Iterable[str]) -> None:
+    """Redact these values too, from now on (the config names them only after logging is set up)."""
+    for handler in logging.getLogger().handlers:
+        for log_filter in handler.filters:
+            if isinstance(log_filter, Redactor):
+                log_filter.secrets.extend(
+                    s for s in secrets if s and len(s) >= 4 and s not in log_filter.secrets
+                )

@@ -333,3 +333,45 @@ class SourceStatus:
     polls: int
     not_modified_share: float | None
     moved_from: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    id: str
+    query: str
+    sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    """Where matches go: ``jsonl:PATH``, ``webhook:URL``, ``email:ADDRESS``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One match waiting to be delivered on one channel."""
+
+    delivery_id: int
+    match_id: int
+    channel: str
+    watch: str
+    article_id: int
+    url: str
+    source: str
+    title: str | None
+    published_at: str | None
+    matched_at: str
+    snippet: str
+    attempts: int
+
+    def payload(self) -> dict[str, object]:
+        """The JSON body of a webhook and the line of a jsonl file (a contract: fields are only added)."""
+        return {
+            "watch": self.watch,
+            "article_id": self.article_id,
+            "url": self.url,
+            "source": self.source,
+            "title": self.title,
+            "published_at": self.published_at,
+            "snippet": self.snippet,
+            "matched_at": self.matched_at,
+        }

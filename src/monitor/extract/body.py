@@ -4,7 +4,9 @@ trafilatura finds the main content; its body tree is flattened into blocks (para
 quote) that keep how much of their text is link text, then generic rules in :mod:`monitor.extract.body_rules`
 drop what is not article text: a leading repeat of the title, trailing share/newsletter/related blocks, "Read
 more:" inserts, repeated copies of the body. A JSON-LD ``articleBody`` replaces the result only when it
-is clearly more complete (it is often a truncated teaser). Every rule is generic; site-specific rules belong
+is clearly more complete (it is often a truncated teaser). When the result holds little of the page's
+paragraph text (trafilatura sometimes keeps one of several sibling containers of a split article),
+readability-lxml's reading replaces it under the same rule. Every rule is generic; site-specific rules belong
 in the per-source config. Measured by ``benchmarks/extraction.py`` (issue 4).
 """
 
@@ -15,7 +17,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import lxml.etree
+import lxml.html
 import trafilatura
+from readability import Document as ReadabilityDocument
 from trafilatura.utils import load_html
 
 from monitor.extract.body_rules import Block, clean_blocks, shingle_set, word_list
@@ -51,6 +56,9 @@ LINK_TAGS = ("ref", "a")
 # A JSON-LD body replaces the extracted text only when it holds nearly all of it and is clearly longer.
 JSON_LD_COVERAGE = 0.9
 JSON_LD_MIN_GAIN = 1.5
+# When the extraction holds less than this share of the text in the page's <p> elements, trafilatura may have
+# taken one of several sibling containers of the article: readability-lxml gets a second opinion.
+SECOND_OPINION_SHARE = 0.45
 
 
 @dataclass(frozen=True)
@@ -188,6 +196,35 @@ def json_ld_text(article_body: str) -> str:
     return html_to_text(article_body)
 
 
+def paragraph_chars(tree: Any) -> int:
+    """Characters of text inside the page's <p> elements (article text, and also teasers and comments)."""
+    return sum(len(text.strip()) for element in tree.iter("p") for text in element.itertext())
+
+
+def readability_blocks(tree: Any) -> list[Block]:
+    """readability-lxml's reading of the page as blocks (it modifies the tree); [] when it fails."""
+    try:
+        summary = ReadabilityDocument(tree).summary(html_partial=True)
+    except Exception:  # a heuristic over arbitrary HTML: a failure means "no second opinion"
+        return []
+    try:
+        fragment = lxml.html.fragment_fromstring(summary)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    return blocks_from_tree(fragment)
+
+
+def more_complete(extracted: str, candidate: str) -> bool:
+    """The candidate holds nearly all of the extracted text and is clearly longer."""
+    extracted_words = word_list(extracted)
+    candidate_words = word_list(candidate)
+    if not extracted_words:
+        return bool(candidate_words)
+    extracted_shingles = shingle_set(extracted_words)
+    covered = len(extracted_shingles & shingle_set(candidate_words)) / len(extracted_shingles)
+    return covered >= JSON_LD_COVERAGE and len(candidate_words) >= JSON_LD_MIN_GAIN * len(extracted_words)
+
+
 def choose_body(extracted: str, json_ld_bodies: tuple[str, ...]) -> str:
     """The extracted text, unless a JSON-LD body is clearly more complete (or the extraction found nothing).
 
@@ -198,23 +235,21 @@ def choose_body(extracted: str, json_ld_bodies: tuple[str, ...]) -> str:
     if not candidates:
         return extracted
     longest = max(candidates, key=len)
-    if not word_list(extracted):
-        return longest
-    extracted_shingles = shingle_set(word_list(extracted))
-    covered = len(extracted_shingles & shingle_set(word_list(longest))) / len(extracted_shingles)
-    longer = len(word_list(longest)) >= JSON_LD_MIN_GAIN * len(word_list(extracted))
-    return longest if covered >= JSON_LD_COVERAGE and longer else extracted
+    return longest if more_complete(extracted, longest) else extracted
 
 
 def extract_body(html: str, *, url: str | None = None) -> str:
-    """The article body as plain text, paragraphs separated by a blank line ('' when there is none)."""
+    """The article body as plain text, paragraphs separated by a blank line ('' when there is none).
+
+    ``url`` is accepted for callers' sake; the body does not depend on it.
+    """
     tree = load_html(html)
     if tree is None:
         return ""
     hints = page_hints(tree)  # read before trafilatura prunes the tree in place
     document = trafilatura.bare_extraction(
         tree,
-        url=url,
+        url=None,  # the URL only resolves link targets, which are not kept: resolving them is slow
         include_comments=False,
         with_metadata=False,
         include_tables=True,
@@ -224,6 +259,12 @@ def extract_body(html: str, *, url: str | None = None) -> str:
     blocks = (
         clean_blocks(blocks_from_tree(body), hints.titles, hints.descriptions) if body is not None else []
     )
-    return normalise_paragraphs(
-        choose_body("\n\n".join(block.text for block in blocks), hints.json_ld_bodies)
-    )
+    text = choose_body("\n\n".join(block.text for block in blocks), hints.json_ld_bodies)
+    if len(text) < SECOND_OPINION_SHARE * paragraph_chars(tree):
+        # last use of the tree: readability cleans it in place
+        second = "\n\n".join(
+            block.text for block in clean_blocks(readability_blocks(tree), hints.titles, hints.descriptions)
+        )
+        if more_complete(text, second):
+            text = second
+    return normalise_paragraphs(text)

@@ -2,8 +2,8 @@
 
 Each rule was kept only if it helped on benchmark pages it was not tuned on (issue 4). None names a site:
 they look at position (leading, trailing), length, link density and phrases that mean the same thing on any
-site ("Read more:", "Subscribe to our newsletter"). Attribution lines ("Source: Reuters", "Originally
-published by ...") are article text and are never dropped.
+site ("Read more:", "Subscribe to our newsletter", "Reporting by ...; Editing by ...", photo credits).
+Attribution lines ("Source: Reuters", "Originally published by ...") are article text and are never dropped.
 """
 
 from __future__ import annotations
@@ -36,6 +36,21 @@ BOILERPLATE = re.compile(
 ATTRIBUTION = re.compile(
     r"^\W*(source|sources|via|courtesy( of)?|originally (published|appeared)|this (article|story) "
     r"(first |originally )?(appeared|was published))\b|\b(first appeared (in|on)|republished (from|with))\b",
+    re.IGNORECASE,
+)
+# Staff credits: who reported, edited or photographed (not an original source: ATTRIBUTION keeps those).
+CREDIT = re.compile(
+    r"^\W*((additional|with|and) )?(reporting|writing|editing|compiled|research|translation|translated"
+    r"|edited|written|graphics|photography|photographs?|photos?|images?|pictures?|video|illustrations?)"
+    r"( and \w+)? by\b"
+    r"|\bcontributed( additional)? (reporting|research|to this (report|story|article))\b"
+    r"|^\W*((main|top|lead|header|featured|cover) )?(photo|image|picture|illustration)s?( credits?)?\s*[:©]"
+    r"|^\W*credits?\s*:|\bgetty images\b",
+    re.IGNORECASE,
+)
+# A photo caption that ends in its credit: "... engines. (credit: NASA/Jane Doe)", "... (Photo: AP)".
+CAPTION = re.compile(
+    r"\((photo|image|picture|credit|foto|bild)s?( credits?)?\s*:[^()]{1,80}\)\W*$|\b(photos?|images?)\s*©",
     re.IGNORECASE,
 )
 BARE_URL = re.compile(r"^(https?://|www\.)\S+$")
@@ -147,7 +162,9 @@ def is_trailing_boilerplate(block: Block) -> bool:
     words = len(word_list(block.text))
     if words == 0:
         return True
-    if words <= SHORT_BLOCK_WORDS and (LABEL.search(block.text) or BOILERPLATE.search(block.text)):
+    if words <= SHORT_BLOCK_WORDS and (
+        LABEL.search(block.text) or BOILERPLATE.search(block.text) or CREDIT.search(block.text)
+    ):
         return True
     if block.kind == "list" and block.link_dense:
         return True
@@ -175,9 +192,18 @@ def is_inserted_link(block: Block) -> bool:
     return words <= INSERT_WORDS and labelled and (block.link_dense or ":" in block.text[:40])
 
 
+def is_caption(block: Block) -> bool:
+    """A photo caption carrying its credit, wherever the extractor left it."""
+    return len(word_list(block.text)) <= SHORT_BLOCK_WORDS and bool(CAPTION.search(block.text))
+
+
 def clean_blocks(blocks: Sequence[Block], titles: Sequence[str], descriptions: Sequence[str]) -> list[Block]:
     """All the rules, in the order they were measured in."""
     kept = drop_repeats(blocks)
     kept = drop_leading(kept, titles, descriptions)
     kept = drop_trailing(kept)
-    return [block for block in kept if not is_inserted_link(block) or _is_attribution(block)]
+    return [
+        block
+        for block in kept
+        if not (is_inserted_link(block) or is_caption(block)) or _is_attribution(block)
+    ]

@@ -174,6 +174,25 @@ class Fetcher:
         self.hosts.recover(host)
         return result
 
+    async def post(self, url: str, body: bytes, *, headers: dict[str, str]) -> int:
+        """POST ``body`` (a webhook): same guard, politeness and timeouts as fetching; non-2xx raises."""
+        try:
+            host = httpx.URL(url).host
+        except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+            raise FetchError(f"fetcher: invalid URL ({exc})", url=url) from None
+        try:
+            async with self.hosts.slot(host), self._limit, asyncio.timeout(self.settings.timeout * 3):
+                response = await self._client.post(url, content=body, headers=headers, follow_redirects=False)
+        except TimeoutError:
+            raise FetchError("fetcher: webhook did not answer in time", url=url) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"fetcher: {type(exc).__name__}: {exc or type(exc).__name__}", url=url) from None
+        if not 200 <= response.status_code < 300:
+            raise FetchError(
+                f"fetcher: webhook answered HTTP {response.status_code}", url=url, status=response.status_code
+            )
+        return response.status_code
+
     async def _get(self, url: str, headers: dict[str, str], started: float, cap: int) -> FetchResult:
         async with self._client.stream("GET", url, headers=headers) as response:
             final_url = str(response.url)

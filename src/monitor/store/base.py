@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from monitor.models import (
+    Alert,
     CommitResult,
     KnownEntry,
     PollOutcome,
@@ -15,6 +16,7 @@ from monitor.models import (
     SearchQuery,
     Source,
     SourceStatus,
+    Watch,
 )
 
 
@@ -50,6 +52,18 @@ class Archive(Protocol):
 
     def beat(self, *, pid: int, started_at: datetime, now: datetime, version: str) -> None:
         """Record that the daemon is alive (read by `monitor check`)."""
+
+    def sync_watches(self, watches: Sequence[Watch]) -> None:
+        """Make the ``watches`` table hold the configured watches (their matches are kept)."""
+
+    def check_query(self, query: str) -> None:
+        """Raise ``QueryError`` unless the full-text engine accepts ``query``."""
+
+    def pending_alerts(self, now: datetime, *, limit: int = 500) -> list[Alert]: ...
+
+    def delivered(self, delivery_ids: Sequence[int], at: datetime) -> None: ...
+
+    def delivery_failed(self, delivery_id: int, error: str, *, retry_at: datetime, at: datetime) -> None: ...
 
     def search(self, query: SearchQuery) -> list[SearchHit]: ...
 

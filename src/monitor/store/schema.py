@@ -178,3 +178,43 @@ def _heartbeat(db: Database) -> None:
         "CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, "
         "started_at TEXT NOT NULL, beat_at TEXT NOT NULL, version TEXT)"
     )
+
+
+@MIGRATIONS(name="0007_watches")
+def _watches(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE watches (
+            id TEXT PRIMARY KEY,
+            query TEXT NOT NULL,
+            sources TEXT NOT NULL DEFAULT '[]',
+            tags TEXT NOT NULL DEFAULT '[]',
+            languages TEXT NOT NULL DEFAULT '[]',
+            channels TEXT NOT NULL DEFAULT '[]',
+            in_config INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE matches (
+            id INTEGER PRIMARY KEY,
+            watch TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            matched_at TEXT NOT NULL,
+            notify INTEGER NOT NULL DEFAULT 1,
+            delivered_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            UNIQUE (watch, article_id)
+        );
+        CREATE INDEX matches_watch_time ON matches (watch, matched_at);
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            match_id INTEGER NOT NULL REFERENCES matches (id),
+            channel TEXT NOT NULL,
+            delivered_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT,
+            UNIQUE (match_id, channel)
+        );
+        CREATE INDEX deliveries_pending ON deliveries (delivered_at, next_attempt_at);
+        """
+    )
