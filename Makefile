@@ -9,6 +9,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade "pip>=24.2"  # older pips mis-resolve lxml's extras (lxml[html_clean])
 
 # Installs are pinned by constraints.txt (regenerate with `make lock`), so every machine gets the same set.
 $(VENV)/.run-installed: $(BIN)/python pyproject.toml constraints.txt
