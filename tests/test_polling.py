@@ -79,17 +79,18 @@ def test_conditional_false_sends_no_validators(server: NewsServer, tmp_path: Pat
 
 
 def test_no_host_sees_more_concurrent_requests_than_its_cap(server: NewsServer, tmp_path: Path) -> None:
-    sources = add_outlets(server, outlets=3, articles=6)
+    sources = add_outlets(server, outlets=3, articles=4)
     for path, route in server.routes.items():
         if "/news/" in path:
-            route.delay_s = 0.15  # type: ignore[union-attr]
-    config, _ = configure(tmp_path, sources, per_host=2, per_host_delay="0.05s")
+            route.delay_s = 0.5  # type: ignore[union-attr]
+    config, _ = configure(tmp_path, sources, per_host=2, per_host_delay="0.2s")
     code, _, err = monitor(config, "run", "--once")
-    assert code == 0 and "18 new articles" in err
+    assert code == 0 and "12 new articles" in err
     assert server.peak_active == 2  # measured on the server, across all three sources on this one host
     starts = sorted(server.starts)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.04  # per-host delay between request starts (a little slack for the clock)
+    # the client spaces request starts 0.2 s apart; half of that leaves room for scheduling noise
+    assert min(gaps) >= 0.1
 
 
 def test_429_retry_after_pushes_next_poll_an_hour_out(server: NewsServer, tmp_path: Path) -> None:

@@ -282,7 +282,7 @@ class Pipeline:
             )
 
         feed = await self._parse(poll, result)
-        new, aliases, deferred, changed = self._new_entries(source, feed, result.final_url)
+        new, aliases, deferred, changed = self._new_entries(poll, feed, result.final_url)
         claimed = [item.key for item in new]
         self._inflight.update(claimed)
         try:
@@ -348,10 +348,16 @@ class Pipeline:
         if source.kind == "html":
             if not source.links:  # config validation requires it; a guard for sources built in code
                 raise ParseError("parser: an html source needs a `links` CSS selector", url=poll.url)
-            return parse_section(result.content, url=result.final_url, selector=source.links)
+            return await asyncio.to_thread(
+                parse_section, result.content, url=result.final_url, selector=source.links
+            )
         if source.kind == "sitemap":
             return await self._parse_sitemap(poll, result)
-        feed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
+        # A thread, not the event loop: a 10,000-item feed takes seconds to parse, and every other poll's
+        # requests must keep moving meanwhile.
+        feed = await asyncio.to_thread(
+            parse_feed, result.content, url=result.final_url, content_type=result.content_type
+        )
         if feed.problem:
             log.warning(
                 "parser: malformed feed, %d entries recovered source=%s url=%s problem=%s",
@@ -365,8 +371,14 @@ class Pipeline:
     async def _parse_sitemap(self, poll: _Poll, result: FetchResult) -> ParsedFeed:
         """A sitemap, or an index whose recent child sitemaps are fetched (one level, bounded) and merged."""
         source = poll.source
-        sitemap = parse_sitemap(
-            result.content, url=result.final_url, now=poll.polled_at, max_age_s=source.max_age_s
+        cap = self.fetcher.settings.max_bytes
+        sitemap = await asyncio.to_thread(
+            parse_sitemap,
+            result.content,
+            url=result.final_url,
+            now=poll.polled_at,
+            max_age_s=source.max_age_s,
+            max_bytes=cap,
         )
         entries = list(sitemap.entries)
         for child_url in sitemap.sitemaps[:MAX_NESTED_SITEMAPS]:
@@ -374,8 +386,13 @@ class Pipeline:
             try:
                 child = await self.fetcher.get(child_url, accept=SITEMAP_ACCEPT)
                 poll.log_fetch(child_url, "sitemap", at, child)
-                nested = parse_sitemap(
-                    child.content, url=child.final_url, now=poll.polled_at, max_age_s=source.max_age_s
+                nested = await asyncio.to_thread(
+                    parse_sitemap,
+                    child.content,
+                    url=child.final_url,
+                    now=poll.polled_at,
+                    max_age_s=source.max_age_s,
+                    max_bytes=cap,
                 )
             except (FetchError, ParseError) as exc:
                 poll.log_fetch(child_url, "sitemap", at, error=exc)
@@ -387,15 +404,30 @@ class Pipeline:
         return ParsedFeed(title=None, link=result.final_url, language=None, entries=tuple(entries))
 
     def _new_entries(
-        self, source: Source, feed: ParsedFeed, feed_url: str
+        self, poll: _Poll, feed: ParsedFeed, feed_url: str
     ) -> tuple[list[_NewEntry], list[EntryAlias], int, list[tuple[int, _NewEntry]]]:
         """Entries not yet archived (by this source's GUID, or by any known URL), first of each link; the
         aliases of known ones; how many were left to a poll of another source that has them in flight; and
         archived ones whose feed entry changed (a likely edit: re-fetched)."""
+        source = poll.source
         candidates: dict[str, _NewEntry] = {}
         for entry in feed.entries:
             fetch_url = entry_link(entry, feed_url=feed_url)
             if fetch_url is None:
+                if entry.link:  # the refusal is recorded; the link itself is not (it may be a script)
+                    scheme = (
+                        entry.link.split(":", 1)[0].strip().lower()[:20] if ":" in entry.link else "relative"
+                    )
+                    poll.fetches.append(
+                        FetchRecord(
+                            source.id,
+                            f"{scheme}:",
+                            "page",
+                            self.clock(),
+                            error=f"parser: link scheme {scheme!r} is not http(s); never requested "
+                            f"(guid {entry.guid})",
+                        )
+                    )
                 log.warning(
                     "parser: entry without a usable http(s) link skipped source=%s url=%s guid=%s link=%r",
                     source.id,

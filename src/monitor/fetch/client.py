@@ -50,6 +50,20 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def root_cause(exc: BaseException) -> str:
+    """The most telling message in an exception chain: httpx's and anyio's wrappers are often empty, the
+    ``ConnectionResetError`` at the bottom says what happened."""
+    messages = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if str(current):
+            messages.append(f"{type(current).__name__}: {current}" if current is not exc else str(current))
+        current = current.__cause__ or current.__context__
+    return messages[-1] if messages else type(exc).__name__
+
+
 def permanent_target(response: httpx.Response) -> str | None:
     """Where the leading run of permanent redirects (301/308) of this response's chain points."""
     hops = [*response.history, response]
@@ -157,12 +171,13 @@ class Fetcher:
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(f"fetcher: unsupported URL scheme ({exc})", url=url) from None
         except httpx.InvalidURL as exc:
-            raise FetchError(f"fetcher: invalid URL ({exc})", url=url) from None
+            raise FetchError(
+                f"fetcher: invalid URL, or a redirect to a URL that is not http(s) ({exc})", url=url
+            ) from None
         except httpx.DecodingError as exc:
             raise FetchError(f"fetcher: cannot decode the response body ({exc})", url=url) from None
         except httpx.HTTPError as exc:
-            message = str(exc) or type(exc).__name__
-            raise FetchError(f"fetcher: {type(exc).__name__}: {message}", url=url) from None
+            raise FetchError(f"fetcher: {type(exc).__name__}: {root_cause(exc)}", url=url) from None
         except (UnicodeError, ValueError) as exc:  # e.g. a host name label over 63 characters
             raise FetchError(f"fetcher: invalid URL ({type(exc).__name__}: {exc})", url=url) from None
         except FetchError as exc:

@@ -40,14 +40,17 @@ class Sitemap:
     """Nested sitemap URLs (from ``<sitemapindex>``) worth following, newest first."""
 
 
-def parse_sitemap(content: bytes, *, url: str, now: datetime, max_age_s: float) -> Sitemap:
+def parse_sitemap(
+    content: bytes, *, url: str, now: datetime, max_age_s: float, max_bytes: int = MAX_INFLATED_BYTES
+) -> Sitemap:
     """Parse a sitemap or sitemap index fetched from ``url``, keeping what changed in the last ``max_age_s``.
 
     Undated URLs are kept only when nothing in the document is dated (a small hand-written sitemap);
-    nested sitemaps without a ``<lastmod>`` are always kept, after the dated ones.
+    nested sitemaps without a ``<lastmod>`` are always kept, after the dated ones. A gzip'd sitemap inflates
+    to ``max_bytes`` at most (the fetcher's cap, which saw only the compressed bytes).
     """
     if content.startswith(GZIP_MAGIC):
-        content = _gunzip(content, url=url)
+        content = _gunzip(content, url=url, limit=max_bytes)
     root = _parse_xml(content, url=url)
     kind = _local(root.tag)
     cutoff = now - timedelta(seconds=max_age_s)
@@ -58,24 +61,22 @@ def parse_sitemap(content: bytes, *, url: str, now: datetime, max_age_s: float) 
     raise ParseError(f"parser: not a sitemap (the root element is <{kind}>)", url=url)
 
 
-def _gunzip(content: bytes, *, url: str) -> bytes:
-    """Inflate every gzip member, never producing more than :data:`MAX_INFLATED_BYTES`."""
+def _gunzip(content: bytes, *, url: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """Inflate every gzip member, never producing more than ``limit`` bytes (64 KB at a time)."""
     chunks: list[bytes] = []
     total = 0
     pending = content
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     while pending:
         try:
-            chunk = inflater.decompress(pending, MAX_INFLATED_BYTES + 1 - total)
+            chunk = inflater.decompress(pending, min(64 * 1024, limit + 1 - total))
         except zlib.error as exc:
             if chunks:  # trailing garbage after a complete member: what came before is the document
                 break
             raise ParseError(f"parser: sitemap is not valid gzip ({exc})", url=url) from None
         total += len(chunk)
-        if total > MAX_INFLATED_BYTES:
-            raise ParseError(
-                f"parser: gzip'd sitemap inflates past {MAX_INFLATED_BYTES // (1024 * 1024)} MB", url=url
-            )
+        if total > limit:
+            raise ParseError(f"parser: gzip'd sitemap inflates past {limit} bytes (http.max_bytes)", url=url)
         chunks.append(chunk)
         if inflater.eof:
             pending = inflater.unused_data
