@@ -22,6 +22,18 @@ from __future__ import annotations
 class MonitorError(Exception):
     """Root of every error monitor raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (the parsing and extraction pool); their keyword-only attributes
+        # would not survive the default pickling, which calls ``cls(*args)``.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[MonitorError], args: tuple[object, ...], state: dict[str, object]) -> MonitorError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(MonitorError):
     """The configuration is unusable; ``problems`` holds one message per problem, each naming its field."""

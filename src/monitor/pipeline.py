@@ -36,7 +36,6 @@ from monitor.models import (
     Source,
     Validators,
 )
-from monitor.parse import parse_feed
 from monitor.parse.section import parse_section
 from monitor.parse.sitemap import parse_sitemap
 from monitor.schedule import after_error, after_success, http_hint_seconds, next_recheck
@@ -353,10 +352,10 @@ class Pipeline:
             )
         if source.kind == "sitemap":
             return await self._parse_sitemap(poll, result)
-        # A thread, not the event loop: a 10,000-item feed takes seconds to parse, and every other poll's
-        # requests must keep moving meanwhile.
-        feed = await asyncio.to_thread(
-            parse_feed, result.content, url=result.final_url, content_type=result.content_type
+        # In the worker pool, not the event loop: a 10,000-item feed takes seconds to parse, and every other
+        # poll's requests must keep moving meanwhile.
+        feed = await self.extractor.parse_feed(
+            result.content, url=result.final_url, content_type=result.content_type
         )
         if feed.problem:
             log.warning(

@@ -1,4 +1,5 @@
-"""Where CPU-bound extraction runs: a process pool sized to the cores, so the event loop never stalls.
+"""Where CPU-bound work runs (extraction, feed parsing): a process pool sized to the cores, so the event loop
+never stalls.
 
 ``InlineExtractor`` runs in the calling thread; it is for debugging and for tests of our own seams.
 """
@@ -14,7 +15,8 @@ from datetime import datetime
 from typing import Protocol
 
 from monitor.extract import extract_article
-from monitor.models import ExtractedPage, Selectors
+from monitor.models import ExtractedPage, ParsedFeed, Selectors
+from monitor.parse import parse_feed
 
 
 class Extractor(Protocol):
@@ -27,6 +29,8 @@ class Extractor(Protocol):
         now: datetime,
         selectors: Selectors | None = None,
     ) -> ExtractedPage: ...
+
+    async def parse_feed(self, content: bytes, *, url: str, content_type: str) -> ParsedFeed: ...
 
     def close(self) -> None: ...
 
@@ -72,8 +76,17 @@ class ProcessPoolExtractor:
                     raise
         raise AssertionError("unreachable")
 
+    async def parse_feed(self, content: bytes, *, url: str, content_type: str) -> ParsedFeed:
+        """feedparser is pure Python and slow on big feeds: run it where it cannot stall the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, _parse_feed, content, url, content_type)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _parse_feed(content: bytes, url: str, content_type: str) -> ParsedFeed:
+    return parse_feed(content, url=url, content_type=content_type)
 
 
 class InlineExtractor:
@@ -87,6 +100,9 @@ class InlineExtractor:
         selectors: Selectors | None = None,
     ) -> ExtractedPage:
         return _extract(content, url, charset, now, selectors)
+
+    async def parse_feed(self, content: bytes, *, url: str, content_type: str) -> ParsedFeed:
+        return _parse_feed(content, url, content_type)
 
     def close(self) -> None:
         pass

@@ -188,13 +188,6 @@ def test_a_feed_of_ten_thousand_items_is_archived_whole(crowd: World) -> None:
     print(f"{MANY} items archived; the whole run took {crowd.seconds:.1f}s")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_feed runs in a thread, but feedparser holds the GIL for most of the seconds a 10,000-item feed "
-    "(8 s on the 2-core build box), during which no other request progresses and their wall-clock "
-    "deadlines (3 x http.timeout) run out: a page in flight elsewhere fails with 'fetcher: no complete "
-    "response within 3s' and its article keeps only the feed text",
-)
 def test_a_big_feed_does_not_starve_other_sources(crowd: World) -> None:
     (slow,) = crowd.poll.articles("slow")
     pages = [f["error"] for f in crowd.poll.fetches("slow") if f["kind"] == "page"]

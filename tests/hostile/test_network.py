@@ -204,15 +204,7 @@ def test_an_endless_chain_of_fresh_redirects_stops(world: World) -> None:
         "file",
         "ftp",
         "gopher",
-        pytest.param(
-            "javascript",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a redirect to javascript:alert(1) is refused, but recorded as 'fetcher: invalid URL, or a "
-                "redirect to a URL that is not http(s) (...)': the target and its scheme are not named (httpx "
-                "raises InvalidURL while building the redirect request, before monitor sees the Location)",
-            ),
-        ),
+        "javascript",
     ],
 )
 def test_a_redirect_to_a_non_http_scheme_is_refused(world: World, scheme: str) -> None:

@@ -101,7 +101,7 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             limits=limits,
-            event_hooks={"request": [self._check_request]},
+            event_hooks={"request": [self._check_request], "response": [self._check_redirect]},
             transport=transport or guarded_transport(self.guard, limits),
             trust_env=False,
         )
@@ -121,6 +121,18 @@ class Fetcher:
             raise FetchError(
                 f"fetcher: refusing non-HTTP URL scheme {request.url.scheme!r}", url=str(request.url)
             )
+
+    async def _check_redirect(self, response: httpx.Response) -> None:
+        """Name a redirect to a non-HTTP target (``javascript:``, ``file:``) before httpx fails on it."""
+        if response.is_redirect:
+            location = response.headers.get("location", "").strip()
+            scheme = location.split(":", 1)[0].lower() if ":" in location.split("/", 1)[0] else ""
+            if scheme and scheme not in ("http", "https"):
+                raise FetchError(
+                    f"fetcher: refusing redirect to non-HTTP URL scheme {scheme!r} ({location[:100]})",
+                    url=str(response.request.url),
+                    status=response.status_code,
+                )
 
     async def allowed_by_robots(self, url: str) -> bool:
         """Whether robots.txt lets monitor's User-Agent fetch ``url`` (always true if not respected)."""
