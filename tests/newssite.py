@@ -183,13 +183,40 @@ _TOPICS = [
 ]
 
 
+_PLACES = [
+    "Ankara",
+    "Bogotá",
+    "Cairo",
+    "Dakar",
+    "Geneva",
+    "Hanoi",
+    "Jakarta",
+    "Kyiv",
+    "Lima",
+    "Manila",
+    "Nairobi",
+    "Oslo",
+    "Quito",
+    "Riyadh",
+    "Santiago",
+    "Tbilisi",
+    "Vienna",
+    "Warsaw",
+    "Yerevan",
+    "Zagreb",
+]
+
+
 def article_text(outlet: int, index: int) -> list[str]:
-    """Deterministic, distinct paragraphs for one synthetic article."""
+    """Deterministic, distinct paragraphs for one synthetic article (each sentence carries its own place and
+    figure, so that two stories never share long runs of words by accident)."""
     rng = random.Random(outlet * 1000 + index)
     paragraphs = []
     for _ in range(6):
         sentences = [
-            f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}." for _ in range(3)
+            f"In {rng.choice(_PLACES)}, {rng.choice(_SUBJECTS).lower()} {rng.choice(_VERBS)} "
+            f"{rng.choice(_OBJECTS)}, {rng.randint(2, 900)} people were told."
+            for _ in range(3)
         ]
         paragraphs.append(" ".join(sentences))
     paragraphs.insert(

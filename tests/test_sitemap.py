@@ -77,13 +77,18 @@ def test_gzip_bomb_stops_at_the_cap_without_inflating_the_rest() -> None:
     assert len(bomb) < 2 * 1024 * 1024
     tracemalloc.start()
     try:
-        with pytest.raises(ParseError, match="50 MB") as caught:
+        with pytest.raises(ParseError, match=f"inflates past {MAX_INFLATED_BYTES} bytes") as caught:
             parse_sitemap(bomb, url=URL, now=NOW, max_age_s=THREE_DAYS)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert caught.value.url == URL
     assert peak < 2 * MAX_INFLATED_BYTES + 16 * 1024 * 1024  # far below the 256 MB it would inflate to
+
+
+def test_gzip_cap_follows_max_bytes() -> None:
+    with pytest.raises(ParseError, match="inflates past 1000000 bytes"):
+        parse_sitemap(_gzip_bomb(4), url=URL, now=NOW, max_age_s=THREE_DAYS, max_bytes=1_000_000)
 
 
 def test_gzip_just_under_the_cap_is_read() -> None:

@@ -568,7 +568,7 @@ class Pipeline:
         raw = None
         if self.archive_raw and page is not None:
             raw = RawPage(
-                result.final_url, result.content_type, result.charset, gzip.compress(result.content, 6)
+                result.final_url, result.content_type, result.charset, gzip.compress(result.content, 1)
             )
         return _Fetched(page, result.final_url, raw)
 

@@ -49,6 +49,8 @@ class ProcessPoolExtractor:
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: workers never inherit the daemon's threads, sockets or SQLite handles.
         context = multiprocessing.get_context("forkserver")
+        # import the extractor once in the fork server, not in every worker it starts
+        context.set_forkserver_preload(["monitor.extract.article", "monitor.parse.feeds"])
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     async def extract(

@@ -388,34 +388,36 @@ class SQLiteArchive:
         ]
         return [dict(zip(names, row, strict=True)) for row in rows]
 
+    _STATE_COLUMNS = (
+        "id, interval_s, error_count, not_found_count, new_per_poll, last_polled_at, next_poll_at, etag, "
+        "last_modified, body_hash, feed, dead"
+    )
+
+    @staticmethod
+    def _state(row: Sequence[Any]) -> PollState:
+        return PollState(
+            interval_s=row[1],
+            error_count=row[2],
+            not_found_count=row[3],
+            new_per_poll=row[4],
+            last_polled_at=_time(row[5]),
+            next_poll_at=_time(row[6]),
+            etag=row[7],
+            last_modified=row[8],
+            body_hash=row[9],
+            url=row[10],
+            dead=bool(row[11]),
+        )
+
     @_translated
     def poll_states(self) -> dict[str, PollState]:
-        rows = self.db.execute(
-            """
-            SELECT id, interval_s, error_count, not_found_count, new_per_poll, last_polled_at, next_poll_at,
-                   etag, last_modified, body_hash, feed, dead
-            FROM sources WHERE in_config = 1
-            """
-        ).fetchall()
-        return {
-            row[0]: PollState(
-                interval_s=row[1],
-                error_count=row[2],
-                not_found_count=row[3],
-                new_per_poll=row[4],
-                last_polled_at=_time(row[5]),
-                next_poll_at=_time(row[6]),
-                etag=row[7],
-                last_modified=row[8],
-                body_hash=row[9],
-                url=row[10],
-                dead=bool(row[11]),
-            )
-            for row in rows
-        }
+        rows = self.db.execute(f"SELECT {self._STATE_COLUMNS} FROM sources WHERE in_config = 1").fetchall()
+        return {row[0]: self._state(row) for row in rows}
 
+    @_translated
     def poll_state(self, source: str) -> PollState:
-        return self.poll_states().get(source) or PollState()
+        row = self.db.execute(f"SELECT {self._STATE_COLUMNS} FROM sources WHERE id = ?", [source]).fetchone()
+        return self._state(row) if row is not None else PollState()
 
     @_translated
     def reschedule(self, next_polls: Mapping[str, datetime]) -> None:
