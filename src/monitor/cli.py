@@ -243,6 +243,13 @@ def run(
     help="Newest first, or best match first.",
 )
 @click.option("--collapse", is_flag=True, help="One row per story: the original, with its number of copies.")
+@click.option(
+    "--lang", "languages", multiple=True, metavar="CODE", help="Only articles in this language (repeatable)."
+)
+@click.option(
+    "--tag", "tags", multiple=True, metavar="TAG", help="Only sources with this config tag (repeatable)."
+)
+@click.option("--count", "count_only", is_flag=True, help="Print only the number of matching articles.")
 @format_option
 @click.pass_context
 def search(
@@ -254,6 +261,9 @@ def search(
     limit: int,
     sort: str,
     collapse: bool,
+    languages: tuple[str, ...],
+    tags: tuple[str, ...],
+    count_only: bool,
     fmt: str,
 ) -> None:
     """Full-text search of titles and bodies, using SQLite FTS5 query syntax.
@@ -266,6 +276,7 @@ def search(
       maduro NOT sanctions      the first without the second
       sanction*                 a prefix
       title:khamenei            only in the title
+    --sort rank orders by bm25, a match in the title weighing ten times one in the body.
     \b
     Examples:
       monitor search 'Maduro AND (Iran OR Tehran)' --since 7d
@@ -283,9 +294,14 @@ def search(
         sort=sort,
         limit=limit,
         collapse=collapse,
+        languages=languages,
+        tags=tags,
     )
     archive = _archive(settings)
     try:
+        if count_only:
+            click.echo(archive.count(request))
+            return
         hits = archive.search(request)
     finally:
         archive.close()

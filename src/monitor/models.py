@@ -296,6 +296,9 @@ class SearchQuery:
     limit: int = 20
     collapse: bool = False
     """One hit per story (the original, with its number of copies)."""
+    languages: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    """Only articles of sources carrying one of these tags (in the config)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,110 @@
+"""The Python API: read an archive from a notebook or a script with the functions the CLI uses.
+
+    >>> from monitor import Archive
+    >>> with Archive("data/monitor.db") as archive:
+    ...     for hit in archive.search("Maduro AND Iran", since="7d", limit=5):
+    ...         print(hit.published_at, hit.source, hit.title)
+
+Read-only: it never blocks the daemon, and the daemon never blocks it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from monitor.config import parse_duration
+from monitor.models import SearchHit, SearchQuery
+from monitor.store import SQLiteArchive
+
+When = datetime | str | None
+
+
+def _moment(value: When) -> datetime | None:
+    """A datetime, an ISO date (``2024-06-01``) or a duration ago (``7d``)."""
+    if value is None or isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+    if re.fullmatch(r"\d+(\.\d+)?\s*[smhd]", value.strip()):
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+class Archive:
+    """A monitor archive opened for reading."""
+
+    def __init__(self, path: str | Path = "data/monitor.db") -> None:
+        self._store = SQLiteArchive(Path(path), readonly=True)
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._store.close()
+
+    def _query(
+        self, query: str, sources: Sequence[str], since: When, until: When, **options: Any
+    ) -> SearchQuery:
+        return SearchQuery(
+            query=query, sources=tuple(sources), since=_moment(since), until=_moment(until), **options
+        )
+
+    def search(
+        self,
+        query: str,
+        *,
+        sources: Sequence[str] = (),
+        since: When = None,
+        until: When = None,
+        languages: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        sort: str = "date",
+        limit: int = 20,
+        collapse: bool = False,
+    ) -> list[SearchHit]:
+        """Full-text search (FTS5 syntax), as `monitor search`; typed :class:`SearchHit` records."""
+        return self._store.search(
+            self._query(
+                query,
+                sources,
+                since,
+                until,
+                languages=tuple(languages),
+                tags=tuple(tags),
+                sort=sort,
+                limit=limit,
+                collapse=collapse,
+            )
+        )
+
+    def count(
+        self, query: str, *, sources: Sequence[str] = (), since: When = None, until: When = None
+    ) -> int:
+        return self._store.count(self._query(query, sources, since, until))
+
+    def article(self, id_or_url: int | str) -> dict[str, Any]:
+        """One article with its text and every URL it is known by (raises ``NotFoundError``)."""
+        return self._store.get_article(str(id_or_url))
+
+    def story(self, article_id: int) -> list[dict[str, Any]]:
+        """Every copy of the article's story, the original first."""
+        return self._store.story(article_id)
+
+    def revisions(self, article_id: int) -> list[dict[str, Any]]:
+        return self._store.revisions(article_id)
+
+    def articles(
+        self, query: str = "", *, sources: Sequence[str] = (), since: When = None, until: When = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching article, full text included, one at a time (constant memory)."""
+        return self._store.iter_articles(self._query(query, sources, since, until))
+
+    def stats(self, by: str, *, query: str | None = None) -> list[dict[str, Any]]:
+        """Article counts by ``source``, ``day`` or ``lang``."""
+        return self._store.facets(by, query=query)
