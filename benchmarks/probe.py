@@ -10,7 +10,7 @@ The benchmarks start this in its own process, so that the simulator's CPU is nev
 - ``extract_cpu_s``: CPU spent *inside* ``extract_article``, summed in the workers: a pool initializer wraps
   ``monitor.workers._extract`` (what the pool pickles by name) with ``time.process_time`` and appends each
   call's cost to a file per worker;
-- ``parse_cpu_s``/``parses``: ``parse_feed`` as the pipeline calls it; ``sync_cpu_s``: ``sync_sources``
+- ``parse_cpu_s``/``parses``: ``parse_feed`` in the pool workers; ``sync_cpu_s``: ``sync_sources``
   (a start-up cost, not a poll's); ``commit_cpu_s``: ``commit_poll`` (the writer);
 - ``max_rss_mb``: this process's peak RSS.
 
@@ -65,19 +65,23 @@ class _Timed:
 
 
 def _init_worker(log_dir: str) -> None:
-    """In each pool worker: time every extraction, one line per call in this worker's file."""
-    inner = monitor.workers._extract
-    path = Path(log_dir) / f"worker-{os.getpid()}.log"
+    """In each pool worker: time every extraction and every feed parse, one line per call in this worker's
+    files (feed parsing runs in the pool too)."""
 
-    def timed(*args: Any) -> Any:
-        started = time.process_time()
-        try:
-            return inner(*args)
-        finally:
-            with path.open("a", encoding="ascii") as log:
-                log.write(f"{time.process_time() - started:.6f}\n")
+    def timed(inner: Any, path: Path) -> Any:
+        def call(*args: Any) -> Any:
+            started = time.process_time()
+            try:
+                return inner(*args)
+            finally:
+                with path.open("a", encoding="ascii") as log:
+                    log.write(f"{time.process_time() - started:.6f}\n")
 
-    monitor.workers._extract = timed  # type: ignore[assignment]
+        return call
+
+    pid = os.getpid()
+    monitor.workers._extract = timed(monitor.workers._extract, Path(log_dir) / f"worker-{pid}.log")  # type: ignore[assignment]
+    monitor.workers._parse_feed = timed(monitor.workers._parse_feed, Path(log_dir) / f"parse-{pid}.log")  # type: ignore[assignment]
 
 
 class TimedPoolExtractor(monitor.workers.ProcessPoolExtractor):
@@ -96,8 +100,6 @@ class TimedPoolExtractor(monitor.workers.ProcessPoolExtractor):
 
 def probe(config: Path, profile: Path | None = None) -> dict[str, Any]:
     settings = load_config(config)
-    parse = _Timed(monitor.pipeline.parse_feed)
-    monitor.pipeline.parse_feed = parse  # type: ignore[assignment]
     sync = _Timed(SQLiteArchive.sync_sources)
     SQLiteArchive.sync_sources = lambda self, *a, **k: sync(self, *a, **k)  # type: ignore[method-assign]
     commit = _Timed(SQLiteArchive.commit_poll)
@@ -119,6 +121,9 @@ def probe(config: Path, profile: Path | None = None) -> dict[str, Any]:
         costs = [
             float(line) for log in Path(log_dir).glob("worker-*.log") for line in log.read_text().split()
         ]
+        parses = [
+            float(line) for log in Path(log_dir).glob("parse-*.log") for line in log.read_text().split()
+        ]
     if profiler and profile:
         profiler.dump_stats(str(profile))
     return {
@@ -135,8 +140,8 @@ def probe(config: Path, profile: Path | None = None) -> dict[str, Any]:
         "extract_cpu_s": sum(costs),
         "extractions": len(costs),
         "workers": extractor.workers,
-        "parse_cpu_s": parse.cpu_s,
-        "parses": parse.calls,
+        "parse_cpu_s": sum(parses),
+        "parses": len(parses),
         "sync_cpu_s": sync.cpu_s,
         "commit_cpu_s": commit.cpu_s,
         "commits": commit.calls,

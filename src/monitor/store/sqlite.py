@@ -810,18 +810,7 @@ class SQLiteArchive:
     # -- reading -----------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> list[SearchHit]:
-        where = ["articles_fts MATCH ?"]
-        params: list[Any] = [query.query]
-        if query.sources:
-            where.append(f"a.source IN ({','.join('?' * len(query.sources))})")
-            params.extend(query.sources)
-        if query.since is not None:
-            where.append("coalesce(a.published_at, a.fetched_at) >= ?")
-            params.append(iso(query.since))
-        if query.until is not None:
-            where.append("coalesce(a.published_at, a.fetched_at) < ?")
-            params.append(iso(query.until))
-        self._language_and_tag_filters(query, where, params)
+        where, params = self._filters(query)
         # bm25 with the title weighted ten times the body: a word in the headline says more
         order = (
             "bm25(articles_fts, 10.0, 1.0)"
@@ -870,22 +859,13 @@ class SQLiteArchive:
         ]
 
     @staticmethod
-    def _language_and_tag_filters(query: SearchQuery, where: list[str], params: list[Any]) -> None:
-        if query.languages:
-            where.append(f"a.language IN ({','.join('?' * len(query.languages))})")
-            params.extend(query.languages)
-        if query.tags:
-            where.append(
-                "EXISTS (SELECT 1 FROM sources AS s, json_each(s.tags) AS t WHERE s.id = a.source "
-                f"AND t.value IN ({','.join('?' * len(query.tags))}))"
-            )
-            params.extend(query.tags)
-
-    @_translated
-    def count(self, query: SearchQuery) -> int:
-        """How many articles match (no limit)."""
-        where = ["articles_fts MATCH ?"]
-        params: list[Any] = [query.query]
+    def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
+        """The WHERE terms of a query's filters (the FTS match only when it has a query), over ``a``."""
+        where: list[str] = []
+        params: list[Any] = []
+        if query.query:
+            where.append("articles_fts MATCH ?")
+            params.append(query.query)
         if query.sources:
             where.append(f"a.source IN ({','.join('?' * len(query.sources))})")
             params.extend(query.sources)
@@ -895,7 +875,21 @@ class SQLiteArchive:
         if query.until is not None:
             where.append("coalesce(a.published_at, a.fetched_at) < ?")
             params.append(iso(query.until))
-        self._language_and_tag_filters(query, where, params)
+        if query.languages:
+            where.append(f"a.language IN ({','.join('?' * len(query.languages))})")
+            params.extend(query.languages)
+        if query.tags:
+            where.append(
+                "EXISTS (SELECT 1 FROM sources AS s, json_each(s.tags) AS t WHERE s.id = a.source "
+                f"AND t.value IN ({','.join('?' * len(query.tags))}))"
+            )
+            params.extend(query.tags)
+        return where, params
+
+    @_translated
+    def count(self, query: SearchQuery) -> int:
+        """How many articles match (no limit)."""
+        where, params = self._filters(query)
         sql = (
             "SELECT count(*) FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid "
             f"WHERE {' AND '.join(where)}"
@@ -1092,25 +1086,14 @@ class SQLiteArchive:
         finally:
             cursor.close()
 
-    @staticmethod
-    def _export_sql(query: SearchQuery, columns: str) -> tuple[str, list[Any]]:
-        where = ["1 = 1"]
-        params: list[Any] = []
-        source = "articles AS a"
+    @classmethod
+    def _export_sql(cls, query: SearchQuery, columns: str) -> tuple[str, list[Any]]:
+        where, params = cls._filters(query)
         if query.query:
             source = "articles_fts JOIN articles AS a ON a.id = articles_fts.rowid"
-            where.append("articles_fts MATCH ?")
-            params.append(query.query)
-        if query.sources:
-            where.append(f"a.source IN ({','.join('?' * len(query.sources))})")
-            params.extend(query.sources)
-        if query.since is not None:
-            where.append("coalesce(a.published_at, a.fetched_at) >= ?")
-            params.append(iso(query.since))
-        if query.until is not None:
-            where.append("coalesce(a.published_at, a.fetched_at) < ?")
-            params.append(iso(query.until))
-        return f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)}", params
+        else:
+            source = "articles AS a"
+        return f"SELECT {columns} FROM {source} WHERE {' AND '.join(where) or '1 = 1'}", params
 
     @_translated
     def facets(self, by: str, *, query: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
