@@ -68,3 +68,63 @@ def test_search_language_tag_count_and_rank_filters(archived: tuple[Path, Path])
         monitor(config, "search", "khamenei OR story", "--sort", "rank", "--format", "json")[1]
     )
     assert ranked[0]["title"].startswith("Khamenei")  # the headline match outweighs body matches
+
+
+def test_search_watch_filter_and_highlights(archived: tuple[Path, Path]) -> None:
+    config, _ = archived
+    data = yaml.safe_load(config.read_text())
+    data["watches"] = [{"id": "venezuela", "query": "venezuela"}]
+    config.write_text(yaml.safe_dump(data))
+    hits = json.loads(monitor(config, "search", "tehran", "--watch", "venezuela", "--format", "json")[1])
+    assert len(hits) == 1 and hits[0]["source"] == "digest"
+    assert (
+        json.loads(
+            monitor(config, "search", '"talks continue"', "--watch", "venezuela", "--format", "json")[1]
+        )
+        == []
+    )
+    assert monitor(config, "search", "x", "--watch", "nope")[0] == 2
+    marked = json.loads(monitor(config, "search", "tehran", "--highlight", "--format", "json")[1])
+    assert "[Tehran]" in marked[0]["snippet"]
+    plain = json.loads(monitor(config, "search", "tehran", "--format", "json")[1])
+    assert "[" not in plain[0]["snippet"]
+
+
+def test_sources_opml(archived: tuple[Path, Path]) -> None:
+    from xml.etree import ElementTree
+
+    config, _ = archived
+    code, out, _ = monitor(config, "sources", "opml")
+    outlines = ElementTree.fromstring(out).findall("./body/outline")
+    assert code == 0 and [o.get("text") for o in outlines][:2] == ["Regional Digest", "Outlet 1 News"]
+    assert (
+        outlines[1].get("xmlUrl", "").endswith("/outlet1/atom.xml") and outlines[1].get("category") == "wire"
+    )
+
+
+def test_tail_prints_the_newest_then_follows(archived: tuple[Path, Path], server: NewsServer) -> None:
+    import subprocess
+    import sys
+    import time
+
+    config, _ = archived
+    code, out, _ = monitor(config, "tail", "-n", "2", "--format", "jsonl")
+    newest = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(newest) == 2 and newest[0]["id"] < newest[1]["id"]
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "-c", str(config), "tail", "-f", "-n", "0", "--format", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)
+        data = yaml.safe_load(config.read_text())
+        data["sources"] = data["sources"] + add_outlets(server, outlets=3, articles=2)[2:]
+        config.write_text(yaml.safe_dump(data))
+        assert monitor(config, "run", "--once", "--source", "outlet3")[0] == 0
+        lines = [json.loads(follower.stdout.readline()) for _ in range(2)]  # type: ignore[union-attr]
+        assert {line["source"] for line in lines} == {"outlet3"}
+    finally:
+        follower.terminate()
+        follower.communicate(timeout=10)  # reaps it and closes its pipe

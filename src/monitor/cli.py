@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
@@ -250,6 +251,10 @@ def run(
     "--tag", "tags", multiple=True, metavar="TAG", help="Only sources with this config tag (repeatable)."
 )
 @click.option("--count", "count_only", is_flag=True, help="Print only the number of matching articles.")
+@click.option("--watch", "watch_id", metavar="ID", help="Also require a configured watch's query (AND).")
+@click.option(
+    "--highlight/--no-highlight", default=None, help="Mark matches in snippets (default: on a terminal)."
+)
 @format_option
 @click.pass_context
 def search(
@@ -264,6 +269,8 @@ def search(
     languages: tuple[str, ...],
     tags: tuple[str, ...],
     count_only: bool,
+    watch_id: str | None,
+    highlight: bool | None,
     fmt: str,
 ) -> None:
     """Full-text search of titles and bodies, using SQLite FTS5 query syntax.
@@ -286,8 +293,18 @@ def search(
     """
     settings = _load(ctx)
     now = datetime.now(UTC)
+    if watch_id is not None:
+        watch = next((w for w in settings.watches if w.id == watch_id), None)
+        if watch is None:
+            known = ", ".join(w.id for w in settings.watches) or "(none)"
+            raise UsageProblem(f"unknown watch {watch_id}; configured: {known}")
+        query = f"({watch.query}) AND ({query})"
+    marks = ("\x1b[1m", "\x1b[0m") if (sys.stdout.isatty() if highlight is None else highlight) else ("", "")
+    if highlight and not sys.stdout.isatty():
+        marks = ("[", "]")
     request = SearchQuery(
         query=query,
+        highlight=marks,
         sources=sources,
         since=_when(since, now=now),
         until=_when(until, now=now),
@@ -506,6 +523,70 @@ def _csv_cell(value: Any) -> Any:
 
 
 @cli.command()
+@click.option(
+    "-f", "--follow", is_flag=True, help="Keep printing new articles as they are archived (Ctrl-C stops)."
+)
+@click.option(
+    "-n",
+    "--lines",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many of the newest articles to print first.",
+)
+@click.option(
+    "--source", "sources", multiple=True, metavar="ID", help="Only articles from this source (repeatable)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl"]),
+    default="table",
+    show_default=True,
+    help="table for people; jsonl (one object per line, flushed) for pipes.",
+)
+@click.pass_context
+def tail(ctx: click.Context, follow: bool, lines: int, sources: tuple[str, ...], fmt: str) -> None:
+    """The newest articles; with -f, new ones as the daemon archives them (the archive is read, not locked).
+
+    \b
+    Examples:
+      monitor tail
+      monitor tail -f --source almayadeen
+      monitor tail -f -n 0 --format jsonl | jq -r .title
+    """
+    settings = _load(ctx)
+    archive = _archive(settings)
+
+    def emit(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            if fmt == "jsonl":
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                when = (row["published_at"] or row["fetched_at"] or "")[:16].replace("T", " ")
+                click.echo(f"{row['id']:>7}  {when}  {row['source']:<14} {row['title'] or '(untitled)'}")
+        sys.stdout.flush()
+
+    try:
+        rows = archive.latest(after_id=None, limit=max(lines, 1), sources=sources)
+        last = rows[-1]["id"] if rows else 0
+        emit(rows[-lines:] if lines else [])
+        while follow:
+            time.sleep(TAIL_EVERY_S)
+            rows = archive.latest(after_id=last, limit=1000, sources=sources)
+            if rows:
+                last = rows[-1]["id"]
+                emit(rows)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        archive.close()
+
+
+TAIL_EVERY_S = 1.0
+
+
+@cli.command()
 @click.option("--since", metavar="DATE", help="Stories last published at or after: 2024-06-01, or 7d ago.")
 @click.option(
     "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many stories."
@@ -654,6 +735,49 @@ def _human_seconds(seconds: float | None) -> str:
             value = seconds / size
             return f"{value:.0f}{unit}" if value >= 10 or value.is_integer() else f"{value:.1f}{unit}"
     return f"{seconds:.0f}s"
+
+
+@sources.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    help="Write here instead of stdout.",
+)
+@click.pass_context
+def opml(ctx: click.Context, output: Any) -> None:
+    """The configured feeds as OPML 2.0, for feed readers and other monitors (sitemaps and section pages
+    are listed with their kind).
+
+    \b
+    Examples:
+      monitor sources opml > sources.opml
+    """
+    from xml.sax.saxutils import quoteattr
+
+    settings = _load(ctx)
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<opml version="2.0">',
+        "  <head><title>monitor sources</title></head>",
+        "  <body>",
+    ]
+    for source in settings.resolved_sources():
+        attributes = {
+            "text": source.name,
+            "title": source.name,
+            "type": "rss" if source.kind == "feed" else source.kind,
+            "xmlUrl" if source.kind == "feed" else "url": source.url,
+        }
+        if source.tags:
+            attributes["category"] = ",".join(source.tags)
+        if source.language:
+            attributes["language"] = source.language
+        rendered = " ".join(f"{key}={quoteattr(value)}" for key, value in attributes.items())
+        lines.append(f"    <outline {rendered}/>")
+    lines += ["  </body>", "</opml>"]
+    output.write("\n".join(lines) + "\n")
 
 
 @sources.command()

@@ -299,6 +299,8 @@ class SearchQuery:
     languages: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     """Only articles of sources carrying one of these tags (in the config)."""
+    highlight: tuple[str, str] = ("", "")
+    """What to put around each matched word in snippets."""
 
 
 @dataclass(frozen=True, slots=True)

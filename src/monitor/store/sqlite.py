@@ -817,22 +817,17 @@ class SQLiteArchive:
             if query.sort == "rank"
             else "coalesce(a.published_at, a.fetched_at) DESC"
         )
-        if query.collapse:
-            # one row per story: the best-placed match of each story stands for it
-            sql_limit = "LIMIT ?"
-            limit = query.limit * 20
-        else:
-            sql_limit = "LIMIT ?"
-            limit = query.limit
+        # collapsing keeps one row per story (its best-placed match): read more rows to fill the limit
+        limit = query.limit * 20 if query.collapse else query.limit
         sql = f"""
             SELECT a.id, a.url, a.source, a.title, a.authors, a.published_at, a.language,
-                   snippet(articles_fts, -1, '', '', '…', 30), coalesce(a.story_id, a.id)
+                   snippet(articles_fts, -1, ?, ?, '…', 30), coalesce(a.story_id, a.id)
             FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
             WHERE {" AND ".join(where)}
             ORDER BY {order}, a.id DESC
-            {sql_limit}
+            LIMIT ?
         """
-        params.append(limit)
+        params = [*query.highlight, *params, limit]  # the snippet's markers come first in the statement
         try:
             rows = self.db.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
@@ -1122,6 +1117,24 @@ class SQLiteArchive:
         except sqlite3.OperationalError as exc:
             raise QueryError(f"search: {query!r} is not a valid FTS5 query ({exc})") from None
         return [{"key": row[0], "count": row[1]} for row in rows]
+
+    @_translated
+    def latest(
+        self, *, after_id: int | None, limit: int, sources: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The newest articles (``after_id``: only those archived after it), oldest first."""
+        where, params = self._filters(SearchQuery(query="", sources=tuple(sources)))
+        if after_id is not None:
+            where.append("a.id > ?")
+            params.append(after_id)
+        rows = self.db.execute(
+            "SELECT * FROM (SELECT a.id, a.fetched_at, a.published_at, a.source, a.language, a.title, a.url "
+            f"FROM articles AS a WHERE {' AND '.join(where) or '1 = 1'} "
+            "ORDER BY a.id DESC LIMIT ?) ORDER BY id",
+            [*params, limit],
+        )
+        names = ["id", "fetched_at", "published_at", "source", "language", "title", "url"]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     @_translated
     def beat(self, *, pid: int, started_at: datetime, now: datetime, version: str) -> None:
