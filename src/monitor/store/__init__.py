@@ -5,6 +5,7 @@ sqlite-utils. A second backend (PostgreSQL) can implement the same protocol.
 """
 
 from monitor.store.base import Archive
-from monitor.store.sqlite import SQLiteArchive, iso
+from monitor.store.common import iso
+from monitor.store.sqlite import SQLiteArchive
 
 __all__ = ["Archive", "SQLiteArchive", "iso"]

@@ -1,0 +1,496 @@
+"""Reading the archive: search, stories, statistics, exports (mixed into :class:`SQLiteArchive`)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from monitor.dedup import canonical_url
+from monitor.errors import NotFoundError, QueryError, StoreError
+from monitor.models import SearchHit, SearchQuery, SourceStatus
+from monitor.store.common import _translated, iso
+
+
+class ArchiveQueries:
+    db: Database
+
+    def search(self, query: SearchQuery) -> list[SearchHit]:
+        where, params = self._filters(query)
+        # bm25 with the title weighted ten times the body: a word in the headline says more
+        order = (
+            "bm25(articles_fts, 10.0, 1.0)"
+            if query.sort == "rank"
+            else "coalesce(a.published_at, a.fetched_at) DESC"
+        )
+        # collapsing keeps one row per story (its best-placed match): read more rows to fill the limit
+        limit = query.limit * 20 if query.collapse else query.limit
+        sql = f"""
+            SELECT a.id, a.url, a.source, a.title, a.authors, a.published_at, a.language,
+                   snippet(articles_fts, -1, ?, ?, '…', 30), coalesce(a.story_id, a.id)
+            FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
+            WHERE {" AND ".join(where)}
+            ORDER BY {order}, a.id DESC
+            LIMIT ?
+        """
+        params = [*query.highlight, *params, limit]  # the snippet's markers come first in the statement
+        try:
+            rows = self.db.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            message = str(exc)
+            if any(word in message for word in ("locked", "busy", "disk", "I/O", "readonly", "corrupt")):
+                raise StoreError(f"store: search failed: {message}") from exc
+            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({message})") from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"store: search failed: {exc}") from exc
+        if query.collapse:
+            return self._collapse(rows, query.limit)
+        return [
+            SearchHit(
+                id=row[0],
+                url=row[1],
+                source=row[2],
+                title=row[3],
+                authors=tuple(json.loads(row[4])),
+                published_at=row[5],
+                language=row[6],
+                snippet=" ".join(row[7].split()),
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
+        """The WHERE terms of a query's filters (the FTS match only when it has a query), over ``a``."""
+        where: list[str] = []
+        params: list[Any] = []
+        if query.query:
+            where.append("articles_fts MATCH ?")
+            params.append(query.query)
+        if query.sources:
+            where.append(f"a.source IN ({','.join('?' * len(query.sources))})")
+            params.extend(query.sources)
+        if query.since is not None:
+            where.append("coalesce(a.published_at, a.fetched_at) >= ?")
+            params.append(iso(query.since))
+        if query.until is not None:
+            where.append("coalesce(a.published_at, a.fetched_at) < ?")
+            params.append(iso(query.until))
+        if query.languages:
+            where.append(f"a.language IN ({','.join('?' * len(query.languages))})")
+            params.extend(query.languages)
+        if query.tags:
+            where.append(
+                "EXISTS (SELECT 1 FROM sources AS s, json_each(s.tags) AS t WHERE s.id = a.source "
+                f"AND t.value IN ({','.join('?' * len(query.tags))}))"
+            )
+            params.extend(query.tags)
+        return where, params
+
+    @_translated
+    def count(self, query: SearchQuery) -> int:
+        """How many articles match (no limit)."""
+        where, params = self._filters(query)
+        sql = (
+            "SELECT count(*) FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid "
+            f"WHERE {' AND '.join(where)}"
+        )
+        try:
+            return int(self.db.execute(sql, params).fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({exc})") from None
+
+    def _collapse(self, rows: list[Any], limit: int) -> list[SearchHit]:
+        """One hit per story, in the order the stories first matched: the story's original stands for it
+        (with the matching copy's snippet), with the number of its copies."""
+        firsts: dict[int, Any] = {}
+        for row in rows:
+            firsts.setdefault(row[8], row)
+            if len(firsts) == limit:
+                break
+        if not firsts:
+            return []
+        marks = ",".join("?" * len(firsts))
+        originals = {
+            r[0]: r
+            for r in self.db.execute(
+                "SELECT id, url, source, title, authors, published_at, language FROM articles "
+                f"WHERE id IN ({marks})",
+                list(firsts),
+            )
+        }
+        counts = dict(
+            self.db.execute(
+                f"SELECT story_id, count(*) - 1 FROM articles WHERE story_id IN ({marks}) GROUP BY story_id",
+                list(firsts),
+            ).fetchall()
+        )
+        hits = []
+        for story_id, row in firsts.items():
+            o = originals.get(story_id) or row
+            hits.append(
+                SearchHit(
+                    id=o[0],
+                    url=o[1],
+                    source=o[2],
+                    title=o[3],
+                    authors=tuple(json.loads(o[4])),
+                    published_at=o[5],
+                    language=o[6],
+                    snippet=" ".join(row[7].split()),
+                    copies=counts.get(story_id, 0),
+                )
+            )
+        return hits
+
+    @_translated
+    def get_article(self, id_or_url: str) -> dict[str, Any]:
+        cursor = None
+        if id_or_url.isdigit():
+            if int(id_or_url) > 2**63 - 1:
+                raise NotFoundError(f"store: no article {id_or_url!r} in the archive")
+            cursor = self.db.execute("SELECT * FROM articles WHERE id = ?", [int(id_or_url)])
+        else:
+            cursor = self.db.execute(
+                "SELECT a.* FROM articles AS a JOIN article_urls AS u ON u.article_id = a.id "
+                "WHERE u.url IN (?, ?) LIMIT 1",
+                [id_or_url, canonical_url(id_or_url)],
+            )
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFoundError(f"store: no article {id_or_url!r} in the archive")
+        article = dict(zip([column[0] for column in cursor.description], row, strict=True))
+        article["authors"] = json.loads(article["authors"])
+        article["urls"] = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT url FROM article_urls WHERE article_id = ? ORDER BY first_seen_at, url",
+                [article["id"]],
+            )
+        ]
+        return article
+
+    EXPORT_COLUMNS = (
+        "id",
+        "url",
+        "source",
+        "title",
+        "authors",
+        "published_at",
+        "fetched_at",
+        "modified_at",
+        "language",
+        "section",
+        "keywords",
+        "outlet_name",
+        "image",
+        "summary",
+        "text",
+        "extraction",
+        "content_hash",
+        "story_id",
+        "duplicate_of",
+        "duplicate_score",
+        "attribution",
+    )
+
+    def count_articles(self, query: SearchQuery) -> int:
+        sql, params = self._export_sql(query, "count(*)")
+        try:
+            return int(self.db.execute(sql, params).fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({exc})") from None
+
+    def iter_articles(self, query: SearchQuery) -> Iterator[dict[str, Any]]:
+        """Every article matching the filters (and the FTS query, if any), oldest first, one at a time:
+        constant memory whatever the archive's size."""
+        sql, params = self._export_sql(query, ", ".join(f"a.{c}" for c in self.EXPORT_COLUMNS))
+        cursor = self.db.conn.cursor()
+        try:
+            cursor.execute(sql + " ORDER BY a.id", params)
+            while rows := cursor.fetchmany(500):
+                for row in rows:
+                    record = dict(zip(self.EXPORT_COLUMNS, row, strict=True))
+                    record["authors"] = json.loads(record["authors"])
+                    record["keywords"] = json.loads(record["keywords"] or "[]")
+                    record["attribution"] = (
+                        json.loads(record["attribution"]) if record["attribution"] else None
+                    )
+                    yield record
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({exc})") from None
+        finally:
+            cursor.close()
+
+    @classmethod
+    def _export_sql(cls, query: SearchQuery, columns: str) -> tuple[str, list[Any]]:
+        where, params = cls._filters(query)
+        if query.query:
+            source = "articles_fts JOIN articles AS a ON a.id = articles_fts.rowid"
+        else:
+            source = "articles AS a"
+        return f"SELECT {columns} FROM {source} WHERE {' AND '.join(where) or '1 = 1'}", params
+
+    @_translated
+    def facets(self, by: str, *, query: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Article counts per ``source``, ``day`` (of publication) or ``lang``: all, or a query's matches."""
+        key = {
+            "source": "a.source",
+            "day": "substr(coalesce(a.published_at, a.fetched_at), 1, 10)",
+            "lang": "coalesce(a.language, '(none)')",
+        }[by]
+        order = "key DESC" if by == "day" else "count DESC, key"
+        if query:
+            sql = (
+                f"SELECT {key} AS key, count(*) AS count FROM articles_fts "
+                f"JOIN articles AS a ON a.id = articles_fts.rowid WHERE articles_fts MATCH ? "
+                f"GROUP BY key ORDER BY {order} LIMIT ?"
+            )
+            params: list[Any] = [query, limit]
+        else:
+            sql = (
+                f"SELECT {key} AS key, count(*) AS count FROM articles AS a "
+                f"GROUP BY key ORDER BY {order} LIMIT ?"
+            )
+            params = [limit]
+        try:
+            rows = self.db.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"search: {query!r} is not a valid FTS5 query ({exc})") from None
+        return [{"key": row[0], "count": row[1]} for row in rows]
+
+    @_translated
+    def latest(
+        self, *, after_id: int | None, limit: int, sources: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The newest articles (``after_id``: only those archived after it), oldest first."""
+        where, params = self._filters(SearchQuery(query="", sources=tuple(sources)))
+        if after_id is not None:
+            where.append("a.id > ?")
+            params.append(after_id)
+        rows = self.db.execute(
+            "SELECT * FROM (SELECT a.id, a.fetched_at, a.published_at, a.source, a.language, a.title, a.url "
+            f"FROM articles AS a WHERE {' AND '.join(where) or '1 = 1'} "
+            "ORDER BY a.id DESC LIMIT ?) ORDER BY id",
+            [*params, limit],
+        )
+        names = ["id", "fetched_at", "published_at", "source", "language", "title", "url"]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    @_translated
+    def heartbeat(self) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT pid, started_at, beat_at, version FROM heartbeat WHERE id = 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return {"pid": row[0], "started_at": row[1], "beat_at": row[2], "version": row[3]}
+
+    @_translated
+    def sizes(self) -> dict[str, int]:
+        """Articles, stories, revisions, raw pages, and bytes on disk in all and in raw pages."""
+        counts = self.db.execute(
+            "SELECT (SELECT count(*) FROM articles), "
+            "(SELECT count(*) FROM articles WHERE duplicate_of IS NULL), (SELECT count(*) FROM revisions), "
+            "(SELECT count(*) FROM raw_pages), (SELECT count(*) FROM sources)"
+        ).fetchone()
+        pages = dict(self.db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall())
+        raw = sum(size for name, size in pages.items() if "raw_pages" in name)
+        return {
+            "articles": counts[0],
+            "stories": counts[1],
+            "revisions": counts[2],
+            "raw_pages": counts[3],
+            "sources": counts[4],
+            "bytes": sum(pages.values()),
+            "raw_bytes": raw,
+        }
+
+    @_translated
+    def story(self, article_id: int) -> list[dict[str, Any]]:
+        """Every article of this article's story, the original first."""
+        rows = self.db.execute(
+            """
+            SELECT m.id, m.source, m.url, m.title, m.published_at, m.duplicate_of, m.duplicate_score,
+                   m.attribution
+            FROM articles AS a JOIN articles AS m ON m.story_id = a.story_id
+            WHERE a.id = ?
+            ORDER BY m.duplicate_of IS NOT NULL, coalesce(m.published_at, m.fetched_at), m.id
+            """,
+            [article_id],
+        )
+        return [
+            {
+                "id": r[0],
+                "source": r[1],
+                "url": r[2],
+                "title": r[3],
+                "published_at": r[4],
+                "duplicate_of": r[5],
+                "duplicate_score": r[6],
+                "attribution": json.loads(r[7]) if r[7] else None,
+            }
+            for r in rows
+        ]
+
+    @_translated
+    def revisions(self, article_id: int) -> list[dict[str, Any]]:
+        """Earlier versions of an article, oldest first (the article row holds the newest)."""
+        rows = self.db.execute(
+            "SELECT id, fetched_at, title, text, diff_stats, replaced_at FROM revisions "
+            "WHERE article_id = ? ORDER BY id",
+            [article_id],
+        )
+        return [
+            {
+                "id": r[0],
+                "fetched_at": r[1],
+                "title": r[2],
+                "text": r[3],
+                "diff_stats": json.loads(r[4]) if r[4] else None,
+                "replaced_at": r[5],
+            }
+            for r in rows
+        ]
+
+    @_translated
+    def duplicates(self, *, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Stories with copies in more than one outlet, newest first."""
+        rows = self.db.execute(
+            """
+            SELECT o.id, o.source, o.url, o.title, o.published_at, s.copies, s.outlets, s.sources, s.latest
+            FROM (
+                SELECT story_id, count(*) - 1 AS copies, count(DISTINCT source) AS outlets,
+                       group_concat(DISTINCT source) AS sources,
+                       max(coalesce(published_at, fetched_at)) AS latest
+                FROM articles WHERE story_id IS NOT NULL
+                GROUP BY story_id HAVING count(DISTINCT source) > 1
+            ) AS s JOIN articles AS o ON o.id = s.story_id
+            WHERE s.latest >= coalesce(?, '')
+            ORDER BY s.latest DESC LIMIT ?
+            """,
+            [iso(since), limit],
+        )
+        return [
+            {
+                "id": r[0],
+                "source": r[1],
+                "url": r[2],
+                "title": r[3],
+                "published_at": r[4],
+                "copies": r[5],
+                "outlets": r[6],
+                "sources": sorted(r[7].split(",")),
+                "latest": r[8],
+            }
+            for r in rows
+        ]
+
+    @_translated
+    def source_statuses(self, now: datetime | None = None) -> list[SourceStatus]:
+        since = iso((now or datetime.now(UTC)) - timedelta(hours=24))
+        rows = self.db.execute(
+            """
+            SELECT s.id, s.name, s.kind, s.feed, s.enabled,
+                   (SELECT count(*) FROM articles AS a WHERE a.source = s.id),
+                   (SELECT count(*) FROM articles AS a WHERE a.source = s.id AND a.fetched_at >= :since),
+                   s.last_polled_at, s.next_poll_at, s.last_success_at, s.interval_s, s.last_status,
+                   s.last_error, s.error_count, s.poll_count, s.not_modified_count, s.dead, s.config_url
+            FROM sources AS s ORDER BY s.rowid
+            """,
+            {"since": since},
+        ).fetchall()
+        statuses = []
+        for r in rows:
+            enabled, dead, last_polled, error = bool(r[4]), bool(r[16]), r[7], r[12]
+            state = (
+                "disabled"
+                if not enabled
+                else "dead"
+                if dead
+                else "erroring"
+                if error
+                else "ok"
+                if last_polled
+                else "never polled"
+            )
+            statuses.append(
+                SourceStatus(
+                    id=r[0],
+                    name=r[1],
+                    kind=r[2],
+                    url=r[3],
+                    enabled=enabled,
+                    state=state,
+                    articles=r[5],
+                    articles_24h=r[6],
+                    last_polled_at=last_polled,
+                    next_poll_at=r[8],
+                    last_success_at=r[9],
+                    interval_s=r[10],
+                    last_status=r[11],
+                    last_error=error,
+                    error_count=r[13],
+                    polls=r[14],
+                    not_modified_share=round(r[15] / r[14], 3) if r[14] else None,
+                    moved_from=r[17] if r[17] != r[3] else None,
+                )
+            )
+        return statuses
+
+    @_translated
+    def watch_statuses(self, now: datetime) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            """
+            SELECT w.id, w.query,
+                (SELECT count(*) FROM matches WHERE watch = w.id AND matched_at >= ?),
+                (SELECT count(*) FROM matches WHERE watch = w.id AND matched_at >= ?),
+                (SELECT count(*) FROM matches WHERE watch = w.id),
+                (SELECT count(*) FROM deliveries AS d JOIN matches AS m ON m.id = d.match_id
+                 WHERE m.watch = w.id AND d.delivered_at IS NULL AND d.attempts > 0),
+                (SELECT count(*) FROM deliveries AS d JOIN matches AS m ON m.id = d.match_id
+                 WHERE m.watch = w.id AND d.delivered_at IS NULL)
+            FROM watches AS w WHERE w.in_config = 1 ORDER BY w.rowid
+            """,
+            [iso(now - timedelta(days=1)), iso(now - timedelta(days=7))],
+        ).fetchall()
+        return [
+            {
+                "id": r[0],
+                "query": r[1],
+                "matches_24h": r[2],
+                "matches_7d": r[3],
+                "matches": r[4],
+                "failing": r[5],
+                "pending": r[6],
+            }
+            for r in rows
+        ]
+
+    @_translated
+    def alerts(self, *, watch: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT m.id, m.watch, m.article_id, a.title, a.url, a.source, m.matched_at, m.notify, "
+            "m.delivered_at, m.attempts, m.last_error "
+            "FROM matches AS m JOIN articles AS a ON a.id = m.article_id "
+            "WHERE ? IS NULL OR m.watch = ? ORDER BY m.id DESC LIMIT ?",
+            [watch, watch, limit],
+        )
+        names = [
+            "id",
+            "watch",
+            "article_id",
+            "title",
+            "url",
+            "source",
+            "matched_at",
+            "notify",
+            "delivered_at",
+            "attempts",
+            "last_error",
+        ]
+        return [dict(zip(names, row, strict=True)) for row in rows]
