@@ -1094,20 +1094,7 @@ def alerts(ctx: click.Context, watch: str | None, limit: int, fmt: str) -> None:
         columns = ["id", "watch", "matched_at", "state", "source", "title"]
         click.echo(render(rows, columns, fmt) or "no alerts\n", nl=False)
         return
-    columns = [
-        "id",
-        "watch",
-        "article_id",
-        "title",
-        "url",
-        "source",
-        "matched_at",
-        "notify",
-        "delivered_at",
-        "attempts",
-        "last_error",
-    ]
-    click.echo(render(rows, columns, fmt), nl=False)
+    click.echo(render(rows, SQLiteArchive.ALERT_COLUMNS, fmt), nl=False)
 
 
 @cli.command()

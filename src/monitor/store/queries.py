@@ -19,6 +19,11 @@ from monitor.store.common import _translated, iso
 class ArchiveQueries:
     db: Database
 
+    ALERT_COLUMNS = (
+        "id", "watch", "article_id", "title", "url", "source", "matched_at", "notify", "delivered_at",
+        "attempts", "last_error",
+    )  # fmt: skip
+
     def search(self, query: SearchQuery) -> list[SearchHit]:
         where, params = self._filters(query)
         # bm25 with the title weighted ten times the body: a word in the headline says more
@@ -480,17 +485,4 @@ class ArchiveQueries:
             "WHERE ? IS NULL OR m.watch = ? ORDER BY m.id DESC LIMIT ?",
             [watch, watch, limit],
         )
-        names = [
-            "id",
-            "watch",
-            "article_id",
-            "title",
-            "url",
-            "source",
-            "matched_at",
-            "notify",
-            "delivered_at",
-            "attempts",
-            "last_error",
-        ]
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return [dict(zip(self.ALERT_COLUMNS, row, strict=True)) for row in rows]
