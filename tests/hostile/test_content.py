@@ -154,14 +154,15 @@ def test_refused_links_are_recorded_in_the_archive(world: World) -> None:
 @pytest.fixture(scope="module")
 def crowd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A feed of ten thousand items, polled beside a healthy outlet and a source whose one article page
-    takes a second to arrive (so that it is surely in flight while the big feed is parsed)."""
+    takes half a second to arrive (in flight while the big feed is parsed; half the 1 s read timeout, so
+    that only a stalled event loop, not the delay itself, can make it miss its 3 s deadline)."""
     with NewsServer() as server:
         many = "".join(
             _item(f"Item {i}", server.url(f"/many/{i}"), f"m{i}", text=f"Teaser number {i}.")
             for i in range(MANY)
         )
         server.add("/many.xml", _rss(many), content_type="application/rss+xml")
-        server.add("/slow/story", _story("A slow page"), delay_s=1.0)
+        server.add("/slow/story", _story("A slow page"), delay_s=0.5)
         server.add(
             "/slow.xml",
             _rss(_item("A slow page", server.url("/slow/story"), "s1")),
