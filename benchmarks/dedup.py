@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from machine import cpu_model
+
 from monitor.dedup import (
     DUPLICATE_THRESHOLD,
     FINGERPRINT_VERSION,
@@ -67,16 +69,6 @@ def make_pairs_module() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 # -- (a) precision and recall --------------------------------------------------------------------------

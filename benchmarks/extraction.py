@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from machine import cpu_model
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "extraction"
 Extractor = Callable[[str, str], str]
 
@@ -38,16 +40,6 @@ def _trafilatura() -> Extractor:
 
 
 EXTRACTORS: dict[str, Callable[[], Extractor]] = {"monitor": _monitor, "trafilatura": _trafilatura}
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def timed_pass(extract: Extractor, pages: list[dict[str, Any]]) -> tuple[list[str], float]:

@@ -16,6 +16,21 @@ from monitor.models import SearchHit, SearchQuery, SourceStatus
 from monitor.store.common import _translated, iso
 
 
+def _hit(row: Sequence[Any], *, snippet: str, copies: int | None = None) -> SearchHit:
+    """A search hit from the columns id, url, source, title, authors, published_at, language."""
+    return SearchHit(
+        id=row[0],
+        url=row[1],
+        source=row[2],
+        title=row[3],
+        authors=tuple(json.loads(row[4])),
+        published_at=row[5],
+        language=row[6],
+        snippet=" ".join(snippet.split()),
+        copies=copies,
+    )
+
+
 class ArchiveQueries:
     db: Database
 
@@ -54,19 +69,7 @@ class ArchiveQueries:
             raise StoreError(f"store: search failed: {exc}") from exc
         if query.collapse:
             return self._collapse(rows, query.limit)
-        return [
-            SearchHit(
-                id=row[0],
-                url=row[1],
-                source=row[2],
-                title=row[3],
-                authors=tuple(json.loads(row[4])),
-                published_at=row[5],
-                language=row[6],
-                snippet=" ".join(row[7].split()),
-            )
-            for row in rows
-        ]
+        return [_hit(row, snippet=row[7]) for row in rows]
 
     @staticmethod
     def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
@@ -137,19 +140,7 @@ class ArchiveQueries:
         hits = []
         for story_id, row in firsts.items():
             o = originals.get(story_id) or row
-            hits.append(
-                SearchHit(
-                    id=o[0],
-                    url=o[1],
-                    source=o[2],
-                    title=o[3],
-                    authors=tuple(json.loads(o[4])),
-                    published_at=o[5],
-                    language=o[6],
-                    snippet=" ".join(row[7].split()),
-                    copies=counts.get(story_id, 0),
-                )
-            )
+            hits.append(_hit(o, snippet=row[7], copies=counts.get(story_id, 0)))
         return hits
 
     @_translated
