@@ -71,6 +71,7 @@ class NewsServer:
                     server.starts.append(time.monotonic())
                     server.active += 1
                     server.peak_active = max(server.peak_active, server.active)
+                self._counted = True
                 try:
                     route = server.routes.get(path) or server.routes.get(urlsplit(path).path)
                     if route is None:
@@ -80,6 +81,13 @@ class NewsServer:
                     else:
                         route(self)
                 finally:
+                    self._done()
+
+            def _done(self) -> None:
+                """Stop counting this request as active before its response goes out: the client may start
+                its next request the moment it has read this one, before this thread would get here."""
+                if getattr(self, "_counted", False):
+                    self._counted = False
                     with server._lock:
                         server.active -= 1
 
@@ -97,6 +105,7 @@ class NewsServer:
                     time.sleep(response.delay_s)
                 etag = response.headers.get("ETag")
                 if etag and self.headers.get("If-None-Match") == etag and response.status == 200:
+                    self._done()
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.send_header("Content-Length", "0")
@@ -108,6 +117,7 @@ class NewsServer:
                 if compress and "Content-Encoding" not in headers:
                     body = gzip.compress(body)
                     headers["Content-Encoding"] = "gzip"
+                self._done()
                 self.send_response(response.status)
                 for key, value in headers.items():
                     self.send_header(key, value)
