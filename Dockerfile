@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
 # monitor: docker run -d -v "$PWD/config.yaml:/config/config.yaml:ro" -v monitor-data:/data IMAGE
+# Datasette on the same archive: docker run -p 8001:8001 -v "$PWD/config.yaml:/config/config.yaml:ro" \
+#   -v monitor-data:/data IMAGE monitor serve --host 0.0.0.0
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY src ./src
 RUN python -m venv /opt/monitor \
-    && /opt/monitor/bin/pip install --no-cache-dir -c constraints.txt .
+    && /opt/monitor/bin/pip install --no-cache-dir -c constraints.txt '.[web]'
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /data monitor \
@@ -19,7 +21,7 @@ ENV PATH="/opt/monitor/bin:$PATH" \
 USER 10001
 WORKDIR /data
 VOLUME ["/data"]
-EXPOSE 9108
+EXPOSE 9108 8001
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 CMD ["monitor", "check"]
 STOPSIGNAL SIGTERM
 CMD ["monitor", "run", "--metrics", "0.0.0.0:9108"]

@@ -22,6 +22,7 @@ def test_wheel_builds_with_the_package_its_data_and_the_console_script(tmp_path:
         metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
         entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert {"monitor/__init__.py", "monitor/py.typed", "monitor/cli.py", "monitor/store/schema.py"} <= names
+    assert {"monitor/web/metadata.yaml", "monitor/web/static/monitor.css"} <= names  # monitor serve
     assert "monitor = monitor.cli:main" in entry_points
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     for requirement in declared:
@@ -30,6 +31,6 @@ def test_wheel_builds_with_the_package_its_data_and_the_console_script(tmp_path:
 
 def test_dockerfile_installs_with_pip_and_runs_the_daemon_as_non_root() -> None:
     text = (REPO / "Dockerfile").read_text()
-    assert "pip install --no-cache-dir -c constraints.txt ." in text
+    assert "pip install --no-cache-dir -c constraints.txt '.[web]'" in text  # monitor serve too
     assert "USER 10001" in text and "HEALTHCHECK" in text and '"monitor", "check"' in text
     assert "MONITOR_ARCHIVE=/data/monitor.db" in text and 'VOLUME ["/data"]' in text

@@ -23,7 +23,7 @@ from typing import Any
 
 import click
 
-from monitor import __version__
+from monitor import __version__, web
 from monitor.config import Settings, load_config, parse_duration
 from monitor.errors import ConfigError, MonitorError, QueryError, UnknownSourceError
 from monitor.formats import FORMATS, render
@@ -1095,6 +1095,44 @@ def alerts(ctx: click.Context, watch: str | None, limit: int, fmt: str) -> None:
         click.echo(render(rows, columns, fmt) or "no alerts\n", nl=False)
         return
     click.echo(render(rows, SQLiteArchive.ALERT_COLUMNS, fmt), nl=False)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any).")
+@click.option(
+    "--print-metadata",
+    is_flag=True,
+    help="Print the Datasette metadata (JSON) for this archive and exit, for `datasette --metadata`.",
+)
+@click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- DATASETTE OPTIONS]")
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str, port: int, print_metadata: bool, datasette_args: tuple[str, ...]
+) -> None:
+    """Browse and query the archive in Datasette (needs the extra: pip install 'monitor[web]').
+
+    Full-text search on articles (FTS5 syntax, as in `monitor search`), column descriptions, facets by
+    outlet and language, and canned queries: articles per outlet per day, latest matches per watch, copies
+    of a story, most copied stories, source health. Read-only; safe beside a running daemon.
+
+    \b
+    Examples:
+      monitor serve                          # http://127.0.0.1:8001/
+      monitor serve --host 0.0.0.0 --port 8080
+      monitor serve -- --setting sql_time_limit_ms 20000
+      monitor serve --print-metadata > metadata.json && datasette data/monitor.db -m metadata.json
+    """
+    settings = _load(ctx)
+    if print_metadata:
+        click.echo(
+            json.dumps(web.metadata(web.database_name(settings.archive)), indent=2, ensure_ascii=False)
+        )
+        return
+    if not settings.archive.exists():
+        raise click.ClickException(f"no archive at {settings.archive}; `monitor run` creates it")
+    click.echo(f"serving {settings.archive} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    ctx.exit(web.serve(settings.archive, host=host, port=port, extra=datasette_args))
 
 
 @cli.command()

@@ -11,7 +11,8 @@
     │   └── QueryError       a search query SQLite's FTS5 rejects
     ├── ArchiveLockedError   another daemon is writing to this archive
     ├── NotFoundError        a looked-up article does not exist
-    └── UnknownSourceError   a source id that the config does not have
+    ├── UnknownSourceError   a source id that the config does not have
+    └── MissingExtraError    a feature's optional extra is not installed (``monitor[web]``)
 
 Third-party exceptions are translated where they enter (the fetcher, the store), with ``raise ... from``.
 """
@@ -109,3 +110,7 @@ class UnknownSourceError(MonitorError):
 
 class ArchiveLockedError(MonitorError):
     """Another daemon holds the archive's lock."""
+
+
+class MissingExtraError(MonitorError):
+    """An optional dependency is not installed; the message tells how to install it."""
