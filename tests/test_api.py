@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from monitor import Archive
 from monitor.cli import cli
 from monitor.errors import NotFoundError, QueryError
 from monitor.models import SearchHit
+from monitor.store import SQLiteArchive
 from newssite import NewsServer, add_fixture_outlet, add_outlets, write_config
 
 
@@ -128,3 +131,61 @@ def test_tail_prints_the_newest_then_follows(archived: tuple[Path, Path], server
     finally:
         follower.terminate()
         follower.communicate(timeout=10)  # reaps it and closes its pipe
+
+
+def test_export_parquet_has_typed_columns_and_the_same_rows(
+    archived: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    config, _ = archived
+    records = [json.loads(line) for line in monitor(config, "export")[1].splitlines()]
+    target = tmp_path / "archive.parquet"
+    code, _, _ = monitor(config, "export", "--format", "parquet", "-o", str(target))
+    assert code == 0 and not list(tmp_path.glob(".*.part"))
+    table = pq.read_table(target)
+    assert table.column_names == list(SQLiteArchive.EXPORT_COLUMNS)
+    assert str(table.schema.field("published_at").type) == "timestamp[us, tz=UTC]"
+    rows = table.to_pylist()
+    assert [r["id"] for r in rows] == [r["id"] for r in records] and len(rows) == 9
+    seed = next(r for r in rows if r["title"].startswith("Khamenei to Maduro"))
+    assert seed["attribution"]["name"] == "almayadeen" and isinstance(seed["authors"], list)
+    assert seed["published_at"].isoformat().startswith("2022-06-11T10:02:00+00:00")
+    json_seed = next(r for r in records if r["id"] == seed["id"])
+    assert seed["text"] == json_seed["text"] and seed["story_id"] == json_seed["story_id"]
+    code, _, _ = monitor(config, "export", "maduro", "--format", "parquet", "-o", str(target))
+    assert code == 0 and pq.read_table(target).num_rows == 1
+
+
+def test_parquet_streams_in_row_groups_and_never_leaves_half_a_file(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from monitor.parquet import write_parquet
+
+    def records(count: int, fail_at: int | None = None) -> Iterator[dict[str, object]]:
+        for number in range(count):
+            if number == fail_at:
+                raise RuntimeError("disk went away")
+            yield {c: None for c in SQLiteArchive.EXPORT_COLUMNS} | {
+                "id": number, "authors": [], "keywords": ["k"], "fetched_at": "2024-06-01T00:00:00Z"}  # fmt: skip
+
+    target = tmp_path / "t.parquet"
+    seen: list[int] = []
+    assert write_parquet(records(7), target, batch_rows=3, progress=seen.append) == 7
+    assert pq.ParquetFile(target).metadata.num_row_groups == 3 and seen == [3, 3, 1]
+    with pytest.raises(RuntimeError):
+        write_parquet(records(7, fail_at=5), tmp_path / "broken.parquet", batch_rows=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.parquet"]  # no partial file either
+    assert write_parquet(records(0), tmp_path / "empty.parquet") == 0
+    assert pq.read_table(tmp_path / "empty.parquet").num_rows == 0
+
+
+def test_export_parquet_needs_a_file_and_pyarrow(
+    archived: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, _ = archived
+    code, _, err = monitor(config, "export", "--format", "parquet")
+    assert code == 2 and "-o FILE" in err
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # an install without the extra
+    code, _, err = monitor(config, "export", "--format", "parquet", "-o", str(tmp_path / "x.parquet"))
+    assert code == 1 and "pip install 'monitor[parquet]'" in err and not (tmp_path / "x.parquet").exists()

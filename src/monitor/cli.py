@@ -29,6 +29,7 @@ from monitor.errors import ConfigError, MonitorError, QueryError, UnknownSourceE
 from monitor.formats import FORMATS, render
 from monitor.logs import add_secrets, setup_logging
 from monitor.models import SearchQuery, SourceStatus
+from monitor.parquet import write_parquet
 from monitor.store import SQLiteArchive
 
 DEFAULT_CONFIG = "config.yaml"
@@ -448,10 +449,11 @@ def _unified_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv"]),
+    type=click.Choice(["jsonl", "csv", "parquet"]),
     default="jsonl",
     show_default=True,
-    help="jsonl: one article per line (authors, keywords and attribution as JSON); csv: a header row.",
+    help="jsonl: one article per line (authors, keywords and attribution as JSON); csv: a header row; "
+    "parquet: typed columns, needs -o FILE and the extra monitor[parquet].",
 )
 @click.option(
     "-o",
@@ -480,8 +482,11 @@ def export(
       monitor export > archive.jsonl
       monitor export 'maduro AND iran' --since 30d --format csv -o maduro.csv
       monitor export --source almayadeen | jq -r .title
+      monitor export --format parquet -o archive.parquet   # then: duckdb -c "from 'archive.parquet'"
     """
     settings = _load(ctx)
+    if fmt == "parquet" and output.name in ("-", "<stdout>"):
+        raise UsageProblem("--format parquet writes a file, not a stream: add -o FILE.parquet")
     now = datetime.now(UTC)
     request = SearchQuery(
         query=query or "", sources=sources, since=_when(since, now=now), until=_when(until, now=now)
@@ -492,14 +497,21 @@ def export(
         # a progress bar only for a person watching a terminal, never mixed into piped output
         show_progress = sys.stderr.isatty() and (output.name != "<stdout>" or not sys.stdout.isatty())
         total = archive.count_articles(request) if show_progress else 0
-        writer = csv.writer(output, lineterminator="\n") if fmt == "csv" else None
-        if writer is not None:
-            writer.writerow(columns)
         with (
             click.progressbar(length=total, label="exporting", file=sys.stderr)
             if show_progress
             else _nothing() as bar
         ):
+            if fmt == "parquet":
+                write_parquet(
+                    archive.iter_articles(request),
+                    Path(output.name),
+                    progress=bar.update if bar is not None else None,
+                )
+                return
+            writer = csv.writer(output, lineterminator="\n") if fmt == "csv" else None
+            if writer is not None:
+                writer.writerow(columns)
             for record in archive.iter_articles(request):
                 if writer is not None:
                     writer.writerow([_csv_cell(record[c]) for c in columns])
