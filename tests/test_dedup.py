@@ -68,3 +68,23 @@ def test_content_hash_folds_case_and_whitespace() -> None:
     assert content_hash("Hello   World\n\nSecond") == content_hash("hello world second")
     assert content_hash("Hello World") != content_hash("Hello Word")
     assert len(content_hash("")) == 64
+
+
+def test_band_keys_never_change() -> None:
+    """Archived articles are filed under these keys: a change to the recipe (shingles, MinHash, bands)
+    would hide every archived copy from new ones. These were made by datasketch 2.0 (`affine32`, seed
+    20261128), which `dedup` reproduces without it; change them only with FINGERPRINT_VERSION and a
+    migration that refiles `article_bands`."""
+    from monitor.dedup import FINGERPRINT_VERSION, band_keys
+
+    text = " ".join(f"word{i % 97} token{i % 13} item{i}" for i in range(120))
+    assert FINGERPRINT_VERSION == 1
+    assert band_keys(text) == (
+        4226072051451907842, 2201122131850616150, 1237113518283117550, -8752327976580979922,
+        -4229287106695148756, -8502369890445075604, -6831143026020043326, -2868730147809747734,
+        -8086732148790881943, 3953609276443952315, 7421342611260462790, -3234600490438766588,
+        8364811953194991393, -5271143924673426537, -8568491741748634812, -3839052105390475226,
+        -1255126141190656250, 9180690054311161785, -738437987105498828, 6933774145743807129,
+        -133145713997999240, 3586137863134568561, 5627288408751563718, -1699899393607190272,
+    )  # fmt: skip
+    assert band_keys("too short to sketch") == ()

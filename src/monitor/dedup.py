@@ -17,11 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
 
 # Query parameters that only say how a reader arrived, never which page it is.
 TRACKING_PARAMS = frozenset(
@@ -159,16 +156,18 @@ def content_hash(text: str) -> str:
 # -- near-duplicates -----------------------------------------------------------------------------------
 
 FINGERPRINT_VERSION = 1
-"""Bump when anything below changes: stored band keys of another version are recomputed."""
+"""Bump when anything below changes, with a schema migration that refiles ``article_bands``; the keys of
+``tests/test_dedup.py::test_band_keys_never_change`` must then be regenerated."""
 SHINGLE_WORDS = 4
 MIN_NEAR_WORDS = 50
 LEAD_WORDS = 60
 FULL_BANDS, LEAD_BANDS, BAND_ROWS = 16, 8, 4
 SEED = 20261128
-SCHEME = "affine32"
-"""datasketch's permutation scheme, named so that a library upgrade cannot silently change stored keys."""
 DUPLICATE_THRESHOLD = 0.6
 """Containment at or above which a candidate is a copy (chosen from benchmarks/dedup.py; docs/design.md)."""
+# MinHash: datasketch 2's "affine32" scheme with its default SHA-1 hash, reproduced bit for bit (the archive's
+# stored keys were made with it) in a few numpy lines, without datasketch's import of scipy.
+_FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
 
 def shingles(tokens: list[str], size: int = SHINGLE_WORDS) -> set[str]:
@@ -177,22 +176,37 @@ def shingles(tokens: list[str], size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
-def _minhash(num_perm: int, **kwargs: Any) -> MinHash:
-    from datasketch import MinHash  # numpy and scipy: loaded when first needed, not by every CLI reader
-
-    return MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME, **kwargs)
-
-
 @lru_cache(maxsize=4)
-def _permutations(num_perm: int) -> Any:
-    return _minhash(num_perm).permutations
+def _permutations(count: int) -> tuple[Any, Any]:
+    """``count`` affine maps ``h -> a * h + b (mod 2**32)`` with odd ``a``, drawn as datasketch draws them
+    (numpy's legacy ``RandomState``, whose stream numpy keeps fixed)."""
+    import numpy as np  # loaded when first needed, not by every CLI reader
+
+    generator = np.random.RandomState(SEED)
+    a = generator.randint(0, 1 << 31, count, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, count, dtype=np.uint32)
+    return a, b
+
+
+def _minhash(grams: set[str], count: int) -> list[int]:
+    """The ``count``-value MinHash signature of a set of shingles."""
+    import numpy as np
+
+    digests = b"".join(hashlib.sha1(gram.encode("utf-8")).digest()[:4] for gram in grams)
+    hashes = np.frombuffer(digests, dtype="<u4").astype(np.uint32)
+    s1, m1, s2, m2, s3 = (np.uint32(c) for c in _FMIX32)  # MurmurHash3's finalizer, once per hash
+    hashes = hashes ^ (hashes >> s1)
+    hashes = hashes * m1
+    hashes = hashes ^ (hashes >> s2)
+    hashes = hashes * m2
+    hashes = hashes ^ (hashes >> s3)
+    a, b = _permutations(count)
+    values = np.outer(hashes, a) + b  # uint32: the wraparound is the modulo
+    return [int(v) for v in values.min(axis=0)]
 
 
 def _band_keys(kind: str, grams: set[str], bands: int) -> list[int]:
-    num_perm = bands * BAND_ROWS
-    sketch = _minhash(num_perm, permutations=_permutations(num_perm))
-    sketch.update_batch([gram.encode("utf-8") for gram in grams])
-    values = [int(v) for v in sketch.hashvalues]
+    values = _minhash(grams, bands * BAND_ROWS)
     keys = []
     for band in range(bands):
         rows = values[band * BAND_ROWS : (band + 1) * BAND_ROWS]
