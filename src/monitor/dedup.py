@@ -173,7 +173,7 @@ _FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 def shingles(tokens: list[str], size: int = SHINGLE_WORDS) -> set[str]:
     if len(tokens) <= size:
         return {" ".join(tokens)} if tokens else set()
-    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+    return set(map(" ".join, zip(*(tokens[i:] for i in range(size)), strict=False)))
 
 
 @lru_cache(maxsize=4)
@@ -192,8 +192,9 @@ def _minhash(grams: set[str], count: int) -> list[int]:
     """The ``count``-value MinHash signature of a set of shingles."""
     import numpy as np
 
-    digests = b"".join(hashlib.sha1(gram.encode("utf-8")).digest()[:4] for gram in grams)
-    hashes = np.frombuffer(digests, dtype="<u4").astype(np.uint32)
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(gram).digest() for gram in map(str.encode, grams)])
+    hashes = np.frombuffer(digests, dtype="<u4")[::5].astype(np.uint32)  # the first 4 of each 20 bytes
     s1, m1, s2, m2, s3 = (np.uint32(c) for c in _FMIX32)  # MurmurHash3's finalizer, once per hash
     hashes = hashes ^ (hashes >> s1)
     hashes = hashes * m1
@@ -227,7 +228,10 @@ def band_keys(text: str) -> tuple[int, ...]:
 
 def containment(a: str, b: str) -> float:
     """How much of the smaller text's shingles the larger one contains (1.0: all of it)."""
-    grams_a, grams_b = shingles(words(a)), shingles(words(b))
+    return _containment(shingles(words(a)), shingles(words(b)))
+
+
+def _containment(grams_a: set[str], grams_b: set[str]) -> float:
     if not grams_a or not grams_b:
         return 0.0
     return len(grams_a & grams_b) / min(len(grams_a), len(grams_b))
@@ -235,11 +239,30 @@ def containment(a: str, b: str) -> float:
 
 def duplicate_score(a: str, b: str) -> float:
     """1.0 for the same folded text; the containment for texts long enough to compare; else 0.0."""
-    if fold_text(a) == fold_text(b) and fold_text(a):
-        return 1.0
-    if min(len(words(a)), len(words(b))) < MIN_NEAR_WORDS:
-        return 0.0
-    return containment(a, b)
+    return _Scored(a).score(b)
+
+
+class _Scored:
+    """A text's words and shingles, computed once to be scored against many candidates."""
+
+    __slots__ = ("_grams", "tokens")
+
+    def __init__(self, text: str) -> None:
+        self.tokens = words(text)
+        self._grams: set[str] | None = None
+
+    def grams(self) -> set[str]:
+        if self._grams is None:
+            self._grams = shingles(self.tokens)
+        return self._grams
+
+    def score(self, other: str) -> float:
+        tokens = words(other)
+        if tokens == self.tokens and tokens:  # the same folded text (fold_text joins the words)
+            return 1.0
+        if min(len(tokens), len(self.tokens)) < MIN_NEAR_WORDS:
+            return 0.0
+        return _containment(self.grams(), shingles(tokens))
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +276,9 @@ class StoryCandidate:
 def best_match(text: str, candidates: Sequence[StoryCandidate]) -> tuple[StoryCandidate, float] | None:
     """The candidate this text is a copy of (the highest score at or above the threshold), if any."""
     best: tuple[StoryCandidate, float] | None = None
+    scored = _Scored(text)
     for candidate in candidates:
-        score = duplicate_score(text, candidate.text)
+        score = scored.score(candidate.text)
         if score >= DUPLICATE_THRESHOLD and (best is None or score > best[1]):
             best = (candidate, score)
     return best
