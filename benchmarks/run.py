@@ -6,9 +6,10 @@
     .venv/bin/python benchmarks/run.py --json out.json   # also keep every raw figure
 
 Each ratio's two sides come from the same run on the same machine (the anchors: all-core extraction for
-ingest, a bare httpx client for idle polling, the 10k archive for archive growth). These are measurements,
-not timed tests: nothing fails when the machine is busy, but wall-clock ratios are only as quiet as the
-machine (the load average is printed before and after; compare runs with similar load).
+ingest, a bare httpx client for idle polling, the 10k archive for archive growth, the same export writing no
+row for export memory). These are measurements, not timed tests: nothing fails when the machine is busy, but
+wall-clock ratios are only as quiet as the machine (the load average is printed before and after; compare
+runs with similar load).
 See ``benchmarks/PERFORMANCE.md`` for what each figure means and where the time goes.
 """
 
@@ -26,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import archive
+import export
 import feeds
 import idle
 import ingest
@@ -184,6 +186,52 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                     "-",
                 )
             )
+    rows.extend(_export_rows(results["export"]))
+    return rows
+
+
+def _export_rows(exp: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    if "skipped" in exp:
+        return [("export", exp["skipped"], "", "", "skipped")]
+    rows: list[tuple[str, str, str, str, str]] = []
+    first, last = exp["sizes"][0], exp["sizes"][-1]
+    small = export.short_size(first["articles"])
+    target = exp["target_above_idle_mb"]
+    for size in exp["sizes"]:
+        n = export.short_size(size["articles"])
+        for fmt, run in size["formats"].items():
+            ok = run["above_idle_mb"] < target
+            rows.append(
+                (
+                    f"export peak RSS above idle ({n} articles, {fmt})",
+                    f"{run['above_idle_mb']:+.1f} MB",
+                    f"{run['idle_mb']:.0f} MB idle (same command, 0 rows)",
+                    "",
+                    f"< {target:.0f} MB {_verdict(ok)}"
+                    if run["rows_ok"]
+                    else f"MISSED: {run['rows']:,} rows of {size['archive_rows']:,}",
+                )
+            )
+            if size is not first:
+                rows.append(
+                    (
+                        f"export peak RSS {n} vs {small} ({fmt})",
+                        f"{run['peak_mb']:.1f} MB",
+                        f"{first['formats'][fmt]['peak_mb']:.1f} MB at {small}",
+                        f"{run['ratio_to_first']:.2f}x",
+                        "-",
+                    )
+                )
+    for fmt, run in last["formats"].items():
+        rows.append(
+            (
+                f"export rate at {export.short_size(last['articles'])} ({fmt}, process start included)",
+                f"{run['rows_per_s']:,.0f} rows/s",
+                f"{run['rows']:,} rows in {run['wall_s']:.1f} s",
+                "",
+                "-",
+            )
+        )
     return rows
 
 
@@ -206,6 +254,7 @@ def main() -> None:
         ("ingest", lambda: ingest.measure(scale)),
         ("idle", lambda: idle.measure(scale)),
         ("archive", lambda: archive.measure(scale, log)),
+        ("export", lambda: export.measure(scale, log)),
     ):
         log(f"bench: {name} ({scale}) ...")
         step_started = time.perf_counter()
