@@ -109,3 +109,6 @@ def test_export_streams_every_article_with_filters(server: NewsServer, tmp_path:
     assert monitor(config, "export", "--source", "outlet2", "-o", str(out_file))[0] == 0
     assert len(out_file.read_text().splitlines()) == 5
     assert monitor(config, "export", '"unclosed')[0] == 2
+    empty = tmp_path / "none.jsonl"
+    assert monitor(config, "export", "--since", "2100-01-01", "-o", str(empty))[0] == 0
+    assert empty.exists() and empty.read_text() == ""  # a script can rely on the file

@@ -509,6 +509,7 @@ def export(
                     progress=bar.update if bar is not None else None,
                 )
                 return
+            output.write("")  # -o FILE exists afterwards even when nothing matched
             writer = csv.writer(output, lineterminator="\n") if fmt == "csv" else None
             if writer is not None:
                 writer.writerow(columns)
