@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import html
 import random
+import socket
 import threading
 import time
 from collections import Counter
@@ -352,6 +353,13 @@ def add_fixture_outlet(server: NewsServer) -> dict[str, object]:
     for path, (name, content_type) in FIXTURE_PAGES.items():
         server.add(path, (FIXTURES / "pages" / name).read_bytes(), content_type=content_type)
     return {"id": "digest", "name": "Regional Digest", "feed": server.url("/digest/rss.xml")}
+
+
+def free_port() -> int:
+    """A port nothing listens on now (for servers a test starts later, or never)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def write_config(path: Path, sources: list[dict[str, object]], *, archive: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.logs import JsonFormatter, Redactor
-from newssite import NewsServer, add_outlets, write_config
+from newssite import NewsServer, add_outlets, free_port, write_config
 
 
 def monitor(config: Path, *args: str) -> tuple[int, str, str]:
@@ -60,12 +59,6 @@ def daemon(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.communicate()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_one_daemon_per_archive_health_check_and_reload(server: NewsServer, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -17,7 +16,7 @@ from click.testing import CliRunner
 
 from monitor.alerts.notifiers import signature
 from monitor.cli import cli
-from newssite import NewsServer, Response, write_config
+from newssite import NewsServer, Response, free_port, write_config
 from test_stories import OTHER_STORY, SEED_PARAGRAPHS, atom, page
 
 
@@ -28,12 +27,6 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from click.testing import CliRunner
 from monitor import web
 from monitor.cli import cli
 from monitor.store import SQLiteArchive
-from newssite import NewsServer, add_fixture_outlet, add_outlets, write_config
+from newssite import NewsServer, add_fixture_outlet, add_outlets, free_port, write_config
 from test_stories import SEED_PARAGRAPHS, atom, page
 
 SEED_TITLE = "Khamenei to Maduro: Resistance is the only way to face US pressure"
@@ -179,31 +178,23 @@ def test_print_metadata_is_valid_for_datasette(built: Built) -> None:
     assert code == 0 and set(json.loads(out)["databases"]) == {"news"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class Served:
     base: str
     process: subprocess.Popen[bytes]
 
 
-@pytest.fixture(scope="module")
-def served(built: Built) -> Iterator[Served]:
-    """`monitor serve` as a user starts it: the installed command, a real port."""
+def start_serve(config: Path) -> Served:
+    """`monitor serve` as a user starts it: the installed command, a real port; returns once it answers."""
     port = free_port()
-    command = [sys.executable, "-m", "monitor", "-c", str(built.config), "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "monitor", "-c", str(config), "serve", "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             if httpx.get(f"{base}/-/versions.json", timeout=2).status_code == 200:
-                break
+                return Served(base, process)
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
@@ -211,18 +202,28 @@ def served(built: Built) -> Iterator[Served]:
             _, err = process.communicate()
             pytest.fail(f"monitor serve did not start: {err.decode(errors='replace')}")
         time.sleep(0.2)
+
+
+def stop_serve(served: Served) -> None:
+    process = served.process
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.stderr is not None
+    process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def served(built: Built) -> Iterator[Served]:
+    running = start_serve(built.config)
     try:
-        yield Served(base, process)
+        yield running
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        assert process.stderr is not None
-        process.stderr.close()
+        stop_serve(running)
 
 
 def test_datasette_search_uses_fts5_syntax_and_canned_queries_run(built: Built, served: Served) -> None:
@@ -248,25 +249,14 @@ def test_datasette_search_uses_fts5_syntax_and_canned_queries_run(built: Built, 
 
 
 def test_serve_stops_datasette_on_sigterm(built: Built) -> None:
-    port = free_port()
-    command = [sys.executable, "-m", "monitor", "-c", str(built.config), "serve", "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/-/versions.json", timeout=2)
-            break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.send_signal(signal.SIGTERM)
+    running = start_serve(built.config)
+    running.process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=30)
+        running.process.wait(timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
+        stop_serve(running)
     with pytest.raises(httpx.TransportError):  # the Datasette child went too, not only the launcher
-        httpx.get(f"{base}/-/versions.json", timeout=2)
+        httpx.get(f"{running.base}/-/versions.json", timeout=2)
 
 
 def chromium() -> str:
