@@ -22,7 +22,6 @@ At each size, on a temporary copy:
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import random
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from simulator import MissingPages, sentence_pool, shared_pages
 
+from monitor import rawpage
 from monitor.dedup import canonical_url, content_hash
 from monitor.models import Article, PollOutcome, SearchQuery, Source
 from monitor.store import SQLiteArchive
@@ -205,9 +205,9 @@ def measure_size(size: int, articles: Articles, queries: list[str], log: Any = p
 
 
 def raw_bytes_per_page() -> float:
-    """What keeping the raw page adds per article: the shared pages gzipped at level 6, as the pipeline."""
+    """What keeping the raw page adds per article: the shared pages compressed as the pipeline keeps them."""
     pages = shared_pages()
-    return sum(len(gzip.compress(page, 6)) for page in pages) / len(pages)
+    return sum(len(rawpage.compress(page)) for page in pages) / len(pages)
 
 
 def measure(scale: str = "quick", log: Any = print) -> dict[str, Any]:

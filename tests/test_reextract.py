@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 from pathlib import Path
 
+import zstandard
 from click.testing import CliRunner
 
 from monitor.cli import cli
@@ -27,6 +29,14 @@ def test_reextract_restores_text_and_metadata_in_place_and_twice_changes_nothing
     assert monitor(config, "run", "--once")[0] == 0
     with sqlite3.connect(archive) as db:
         assert db.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 6
+        assert {row[0] for row in db.execute("SELECT compression FROM raw_pages")} == {"zstd"}
+        # pages kept before zstd (D37) are gzip: two such rows must read as well
+        for article_id, body in db.execute("SELECT article_id, body FROM raw_pages LIMIT 2").fetchall():
+            page = zstandard.ZstdDecompressor().decompress(body)
+            db.execute(
+                "UPDATE raw_pages SET compression = 'gzip', body = ? WHERE article_id = ?",
+                [gzip.compress(page), article_id],
+            )
         good = dict(db.execute("SELECT id, text FROM articles").fetchall())
         titles = dict(db.execute("SELECT id, title FROM articles").fetchall())
         # an older, worse extractor made these

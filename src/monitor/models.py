@@ -134,7 +134,9 @@ class RawPage:
     url: str
     content_type: str
     charset: str | None
-    gzipped: bytes
+    body: bytes
+    """The page as fetched, compressed with ``compression`` (:mod:`monitor.rawpage`)."""
+    compression: str = "zstd"
 
 
 @dataclass(frozen=True, slots=True)

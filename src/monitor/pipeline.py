@@ -9,7 +9,6 @@ leaves nothing half-written. A failure of the source is recorded on it (``source
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
 import logging
 import time
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from monitor import rawpage
 from monitor.articles import build_article, entry_fingerprint, entry_link
 from monitor.dedup import canonical_url
 from monitor.errors import FetchError, ParseError, SourceError
@@ -568,7 +568,11 @@ class Pipeline:
         raw = None
         if self.archive_raw and page is not None:
             raw = RawPage(
-                result.final_url, result.content_type, result.charset, gzip.compress(result.content, 1)
+                result.final_url,
+                result.content_type,
+                result.charset,
+                rawpage.compress(result.content),
+                rawpage.CODEC,
             )
         return _Fetched(page, result.final_url, raw)
 

@@ -7,13 +7,12 @@ still changes nothing when the result is the same).
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor import rawpage
 from monitor.articles import reextracted_fields
 from monitor.config import Settings
 from monitor.extract import EXTRACTOR_VERSION
@@ -53,7 +52,7 @@ async def reextract(
             changes: dict[int, dict[str, Any]] = {}
             for row in rows:
                 try:
-                    content = gzip.decompress(row["raw_body"])
+                    content = rawpage.decompress(row["raw_body"], row["raw_compression"])
                     page = await extractor.extract(
                         content,
                         url=row["raw_url"],
@@ -61,7 +60,7 @@ async def reextract(
                         now=now,
                         selectors=selectors.get(row["source"]),
                     )
-                except (OSError, EOFError, zlib.error, ValueError):
+                except ValueError:
                     failed += 1
                     continue
                 changes[row["id"]] = reextracted_fields(row, page, page_url=row["raw_url"])

@@ -282,10 +282,18 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
             return
         self.db.execute(
             "INSERT INTO raw_pages (article_id, url, fetched_at, content_type, charset, compression, body) "
-            "VALUES (?, ?, ?, ?, ?, 'gzip', ?) ON CONFLICT (article_id) DO UPDATE SET url = excluded.url, "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO UPDATE SET url = excluded.url, "
             "fetched_at = excluded.fetched_at, content_type = excluded.content_type, "
-            "charset = excluded.charset, body = excluded.body",
-            [article_id, raw.url, iso(article.fetched_at), raw.content_type, raw.charset, raw.gzipped],
+            "charset = excluded.charset, compression = excluded.compression, body = excluded.body",
+            [
+                article_id,
+                raw.url,
+                iso(article.fetched_at),
+                raw.content_type,
+                raw.charset,
+                raw.compression,
+                raw.body,
+            ],
         )
 
     # -- stories -----------------------------------------------------------------------------------
@@ -606,7 +614,8 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
         marks = ",".join("?" * len(ids))
         cursor = self.db.execute(
             f"SELECT a.*, r.url AS raw_url, r.content_type AS raw_content_type, r.charset AS raw_charset, "
-            f"r.body AS raw_body FROM articles AS a JOIN raw_pages AS r ON r.article_id = a.id "
+            "r.compression AS raw_compression, r.body AS raw_body "
+            f"FROM articles AS a JOIN raw_pages AS r ON r.article_id = a.id "
             f"WHERE a.id IN ({marks}) ORDER BY a.id",
             list(ids),
         )
