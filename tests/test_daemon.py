@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from monitor.config import load_config
 from monitor.daemon import run_forever
@@ -116,3 +117,37 @@ def test_sigterm_during_run_once_stops_cleanly_and_leaves_no_process(
         except ProcessLookupError:
             leftovers = False
     assert not leftovers
+
+
+def test_pages_waiting_for_extraction_are_bounded_by_max_connections(
+    server: NewsServer, tmp_path: Path
+) -> None:
+    """Fetching is faster than extraction; the pages in between stay bounded, so memory does too."""
+    import yaml
+
+    from monitor.daemon import run_once
+
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, add_outlets(server, outlets=4, articles=6), archive=archive)
+    raw = yaml.safe_load(config.read_text())
+    raw["http"]["max_connections"] = 3
+    config.write_text(yaml.safe_dump(raw))
+
+    class SlowExtractor(InlineExtractor):
+        def __init__(self) -> None:
+            self.pending = self.peak = self.calls = 0
+
+        async def extract(self, content: bytes, **kwargs: Any) -> Any:
+            self.pending += 1
+            self.calls += 1
+            self.peak = max(self.peak, self.pending)
+            try:
+                await asyncio.sleep(0.05)  # a page's worth of CPU elsewhere; fetching goes on meanwhile
+                return await super().extract(content, **kwargs)
+            finally:
+                self.pending -= 1
+
+    extractor = SlowExtractor()
+    reports = asyncio.run(run_once(load_config(config), extractor=extractor))
+    assert sum(report.new for report in reports) == 24 and extractor.calls == 24
+    assert extractor.peak == 3  # fetched pages waiting for, or in, extraction: never more than the bound

@@ -52,7 +52,11 @@ async def open_pipeline(settings: Settings, *, extractor: Extractor | None = Non
         _sync_watches(store, settings)
         async with Fetcher(settings.http) as fetcher:
             yield Pipeline(
-                store=store, fetcher=fetcher, extractor=extractor, archive_raw=settings.archive_raw
+                store=store,
+                fetcher=fetcher,
+                extractor=extractor,
+                archive_raw=settings.archive_raw,
+                pages_in_flight=settings.http.max_connections,
             )
     finally:
         extractor.close()

@@ -48,6 +48,8 @@ HTML_TYPES = ("", "text/html", "application/xhtml+xml", "text/plain", "applicati
 SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
 MAX_NESTED_SITEMAPS = 20
 MAX_RECHECKS = 10
+PAGES_IN_FLIGHT = 32  # the daemon uses http.max_connections
+"""Article pages fetched or being extracted at once, across all polls (memory is bounded by this)."""
 DueRow = tuple[int, str, int, datetime | None]
 
 
@@ -137,8 +139,13 @@ class Pipeline:
         extractor: Extractor,
         clock: Callable[[], datetime] = utcnow,
         archive_raw: bool = True,
+        pages_in_flight: int = PAGES_IN_FLIGHT,
     ) -> None:
         self.archive_raw = archive_raw
+        # Article pages between request and extracted text, across all polls. Fetching is faster than
+        # extraction, so without a bound every page of a large round would wait, whole, in the pool's queue
+        # (470 MB at 2,000 new articles in benchmarks/ingest.py); with it, fetching waits instead.
+        self._pages = asyncio.Semaphore(pages_in_flight)
         self.store = store
         self.fetcher = fetcher
         self.extractor = extractor
@@ -528,6 +535,10 @@ class Pipeline:
             return None
 
     async def _fetch_page(self, poll: _Poll, link: str) -> _Fetched:
+        async with self._pages:
+            return await self._fetch_and_extract(poll, link)
+
+    async def _fetch_and_extract(self, poll: _Poll, link: str) -> _Fetched:
         source = poll.source
         at = self.clock()
         if not await self.fetcher.allowed_by_robots(link):
