@@ -7,9 +7,9 @@
 
 Each ratio's two sides come from the same run on the same machine (the anchors: all-core extraction for
 ingest, a bare httpx client for idle polling, the 10k archive for archive growth, the same export writing no
-row for export memory). These are measurements, not timed tests: nothing fails when the machine is busy, but
-wall-clock ratios are only as quiet as the machine (the load average is printed before and after; compare
-runs with similar load).
+row for export memory, trafilatura alone for extraction speed). These are measurements, not timed tests:
+nothing fails when the machine is busy, but wall-clock ratios are only as quiet as the machine (the load
+average is printed before and after; compare runs with similar load).
 See ``benchmarks/PERFORMANCE.md`` for what each figure means and where the time goes.
 """
 
@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import archive
 import export
+import extraction
 import feeds
 import idle
 import ingest
@@ -187,6 +188,7 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                 )
             )
     rows.extend(_export_rows(results["export"]))
+    rows.extend(_extraction_rows(results.get("extraction")))
     return rows
 
 
@@ -235,6 +237,42 @@ def _export_rows(exp: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def _extraction_rows(ext: dict[str, Any] | None) -> list[tuple[str, str, str, str, str]]:
+    rows: list[tuple[str, str, str, str, str]] = []
+    if ext is not None and "skipped" in ext:
+        rows.append(("extraction", ext["skipped"], "", "", "skipped"))
+    elif ext is not None:
+        mon, tra = ext["monitor"], ext["trafilatura"]
+        rows.append(
+            (
+                f"extraction speed ({ext['pages']} shared pages, 1 process)",
+                f"{mon['pages_per_s']:.1f} pages/s",
+                f"{tra['pages_per_s']:.1f} pages/s trafilatura",
+                f"{ext['speed_ratio']:.2f}x",
+                f">= {extraction.TARGET_SPEED}x {_verdict(ext['speed_ratio'] >= extraction.TARGET_SPEED)}",
+            )
+        )
+        rows.append(
+            (
+                "extraction speed in CPU time",
+                f"{mon['cpu_pages_per_s']:.1f} pages/s",
+                f"{tra['cpu_pages_per_s']:.1f} pages/s trafilatura",
+                f"{ext['cpu_speed_ratio']:.2f}x",
+                "-",
+            )
+        )
+        rows.append(
+            (
+                "extraction quality (issue 4)",
+                f"F1 {mon['f1']:.3f}, P {mon['precision']:.3f}, {int(mon['empty'])} empty",
+                f"F1 {tra['f1']:.3f}, {int(tra['empty'])} empty trafilatura",
+                "",
+                f">= {extraction.TARGET_F1} {_verdict(mon['f1'] >= extraction.TARGET_F1)}",
+            )
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -255,6 +293,7 @@ def main() -> None:
         ("idle", lambda: idle.measure(scale)),
         ("archive", lambda: archive.measure(scale, log)),
         ("export", lambda: export.measure(scale, log)),
+        ("extraction", lambda: extraction.summary(extraction.measure(repeat=3 if scale == "full" else 1))),
     ):
         log(f"bench: {name} ({scale}) ...")
         step_started = time.perf_counter()
