@@ -130,24 +130,28 @@ def test_pages_waiting_for_extraction_are_bounded_by_max_connections(
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, add_outlets(server, outlets=4, articles=6), archive=archive)
     raw = yaml.safe_load(config.read_text())
-    raw["http"]["max_connections"] = 3
+    raw["http"]["max_connections"] = 2
     config.write_text(yaml.safe_dump(raw))
 
     class SlowExtractor(InlineExtractor):
         def __init__(self) -> None:
             self.pending = self.peak = self.calls = 0
+            self.worker = asyncio.Lock()  # one pool worker: extractions queue, as they do in the pool
 
         async def extract(self, content: bytes, **kwargs: Any) -> Any:
             self.pending += 1
             self.calls += 1
             self.peak = max(self.peak, self.pending)
             try:
-                await asyncio.sleep(0.05)  # a page's worth of CPU elsewhere; fetching goes on meanwhile
-                return await super().extract(content, **kwargs)
+                async with self.worker:
+                    await asyncio.sleep(0.02)  # a page's worth of CPU elsewhere; fetching goes on meanwhile
+                    return await super().extract(content, **kwargs)
             finally:
                 self.pending -= 1
 
     extractor = SlowExtractor()
     reports = asyncio.run(run_once(load_config(config), extractor=extractor))
     assert sum(report.new for report in reports) == 24 and extractor.calls == 24
-    assert extractor.peak == 3  # fetched pages waiting for, or in, extraction: never more than the bound
+    # pages fetched and waiting for, or in, extraction: they did queue (without the bound, 7 here), but never
+    # beyond the bound (twice max_connections, some of it held by pages still being fetched)
+    assert 2 <= extractor.peak <= 4

@@ -56,7 +56,7 @@ async def open_pipeline(settings: Settings, *, extractor: Extractor | None = Non
                 fetcher=fetcher,
                 extractor=extractor,
                 archive_raw=settings.archive_raw,
-                pages_in_flight=settings.http.max_connections,
+                pages_in_flight=2 * settings.http.max_connections,
             )
     finally:
         extractor.close()

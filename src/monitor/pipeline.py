@@ -48,7 +48,7 @@ HTML_TYPES = ("", "text/html", "application/xhtml+xml", "text/plain", "applicati
 SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
 MAX_NESTED_SITEMAPS = 20
 MAX_RECHECKS = 10
-PAGES_IN_FLIGHT = 32  # the daemon uses http.max_connections
+PAGES_IN_FLIGHT = 64  # the daemon uses twice http.max_connections
 """Article pages fetched or being extracted at once, across all polls (memory is bounded by this)."""
 DueRow = tuple[int, str, int, datetime | None]
 
