@@ -38,6 +38,7 @@ from monitor.store.schema import MIGRATIONS
 from monitor.store.watching import WatchStore
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 MAX_CANDIDATES = 50
 
 
@@ -59,6 +60,9 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 self.db.enable_wal()
                 self.db.execute("PRAGMA synchronous = NORMAL")
+                # Fold the WAL back every ~40 MB rather than every 4 MB: a page dirtied by many polls is
+                # written back once, and commits pay fewer checkpoints (-20% per article at 10k and 1M, D36).
+                self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
                 self.db.execute("PRAGMA foreign_keys = ON")
                 MIGRATIONS.apply(self.db)
         except sqlite3.Error as exc:
