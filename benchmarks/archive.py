@@ -161,6 +161,8 @@ def measure_size(size: int, articles: Articles, queries: list[str], log: Any = p
     with tempfile.TemporaryDirectory(prefix="monitor-bench-archive-", dir=CACHE) as tmp:
         path = Path(tmp) / "archive.sqlite"
         shutil.copyfile(base, path)
+        with path.open("rb+") as copy:  # the copy's writeback (5 GB at 1M) must not overlap the measurement
+            os.fsync(copy.fileno())
         archive = SQLiteArchive(path)
         # a running daemon's connection has its page cache warm: fill it before measuring
         warmup = range(20_000_000 + size, 20_000_000 + size + WARMUP_ARTICLES)
