@@ -13,7 +13,9 @@ import gzip
 import hashlib
 import html
 import random
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -23,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -360,6 +363,19 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """Stop a command a test started: SIGTERM, a kill after ``timeout`` seconds; its pipes are drained
+    and closed either way."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.communicate()
 
 
 def write_config(path: Path, sources: list[dict[str, object]], *, archive: Path) -> None:

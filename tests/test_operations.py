@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.logs import JsonFormatter, Redactor
-from newssite import NewsServer, add_outlets, free_port, write_config
+from newssite import NewsServer, add_outlets, free_port, stop_process, write_config
 
 
 def monitor(config: Path, *args: str) -> tuple[int, str, str]:
@@ -52,13 +52,7 @@ def daemon(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
+        stop_process(process)
 
 
 def test_one_daemon_per_archive_health_check_and_reload(server: NewsServer, tmp_path: Path) -> None:

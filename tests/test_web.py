@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from monitor import web
 from monitor.cli import cli
 from monitor.store import SQLiteArchive
-from newssite import NewsServer, add_fixture_outlet, add_outlets, free_port, write_config
+from newssite import NewsServer, add_fixture_outlet, add_outlets, free_port, stop_process, write_config
 from test_stories import SEED_PARAGRAPHS, atom, page
 
 SEED_TITLE = "Khamenei to Maduro: Resistance is the only way to face US pressure"
@@ -204,26 +204,13 @@ def start_serve(config: Path) -> Served:
         time.sleep(0.2)
 
 
-def stop_serve(served: Served) -> None:
-    process = served.process
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    assert process.stderr is not None
-    process.stderr.close()
-
-
 @pytest.fixture(scope="module")
 def served(built: Built) -> Iterator[Served]:
     running = start_serve(built.config)
     try:
         yield running
     finally:
-        stop_serve(running)
+        stop_process(running.process)
 
 
 def test_datasette_search_uses_fts5_syntax_and_canned_queries_run(built: Built, served: Served) -> None:
@@ -254,7 +241,7 @@ def test_serve_stops_datasette_on_sigterm(built: Built) -> None:
     try:
         running.process.wait(timeout=30)
     finally:
-        stop_serve(running)
+        stop_process(running.process)
     with pytest.raises(httpx.TransportError):  # the Datasette child went too, not only the launcher
         httpx.get(f"{running.base}/-/versions.json", timeout=2)
 

@@ -136,7 +136,7 @@ class RawPage:
     charset: str | None
     body: bytes
     """The page as fetched, compressed with ``compression`` (:mod:`monitor.rawpage`)."""
-    compression: str = "zstd"
+    compression: str
 
 
 @dataclass(frozen=True, slots=True)
