@@ -1,0 +1,163 @@
+"""One parsed article page, read-only, for the metadata rules (pure).
+
+The page is parsed once with lxml (trafilatura's ``load_html``); the metadata rules read it here first, and
+the body extraction gets the same tree afterwards (trafilatura prunes it in place). Lookups that several
+rules share (meta tags, JSON-LD objects, headings) are computed once per page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+from lxml import etree
+
+from monitor.extract.evidence import clean_text
+
+ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|Posting)$")
+_NOT_CONTENT = ("script", "style", "noscript", "template")
+
+
+def element_text(element: Any) -> str | None:
+    """The visible text of an element (scripts and styles skipped), entities decoded, whitespace folded."""
+    return clean_text(" ".join(_itertext(element)))
+
+
+def _itertext(element: Any) -> Iterator[str]:
+    if isinstance(element.tag, str) and element.tag not in _NOT_CONTENT and element.text:
+        yield element.text
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _NOT_CONTENT:
+            yield from _itertext(child)
+        if child.tail:
+            yield child.tail
+
+
+class PageDoc:
+    """A parsed page and its URL, with the lookups the metadata rules share."""
+
+    def __init__(self, tree: Any, url: str | None = None, *, content_language: str | None = None) -> None:
+        self.tree = tree
+        self.url = url
+        self.content_language = content_language
+        """The ``Content-Language`` response header, when the caller has it."""
+
+    @classmethod
+    def parse(cls, html: str | bytes, url: str | None = None) -> PageDoc | None:
+        from trafilatura.utils import load_html
+
+        tree = load_html(html)
+        return None if tree is None else cls(tree, url)
+
+    # meta tags ---------------------------------------------------------------------------------------
+    @cached_property
+    def metas(self) -> list[tuple[str, str]]:
+        """``(key, content)`` of every ``<meta>`` with content, key lower-cased from ``property``, ``name``,
+        ``itemprop`` or ``http-equiv``, in document order."""
+        found: list[tuple[str, str]] = []
+        for tag in self.tree.iter("meta"):
+            key = tag.get("property") or tag.get("name") or tag.get("itemprop") or tag.get("http-equiv")
+            value = clean_text(tag.get("content"))
+            if key and value:
+                found.append((key.strip().lower(), value))
+        return found
+
+    def meta(self, *names: str) -> str | None:
+        """The first meta value among ``names``, in the order the names are given."""
+        for name in names:
+            for key, value in self.metas:
+                if key == name:
+                    return value
+        return None
+
+    def meta_all(self, *names: str) -> list[tuple[str, str]]:
+        """Every ``(key, value)`` whose key is among ``names``, in document order."""
+        wanted = set(names)
+        return [(key, value) for key, value in self.metas if key in wanted]
+
+    # JSON-LD -----------------------------------------------------------------------------------------
+    @cached_property
+    def json_ld(self) -> list[dict[str, Any]]:
+        """Every JSON-LD object on the page (lists and ``@graph`` flattened), in document order."""
+        objects: list[dict[str, Any]] = []
+        for script in self.tree.iter("script"):
+            if "ld+json" not in (script.get("type") or "").lower():
+                continue
+            raw = (script.text or "").strip().removeprefix("<![CDATA[").removesuffix("]]>").strip()
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                try:  # control characters inside strings are common in hand-made JSON-LD
+                    data = json.loads(raw, strict=False)
+                except ValueError:
+                    continue
+            stack: list[Any] = [data]
+            while stack:
+                item = stack.pop(0)
+                if isinstance(item, list):
+                    stack.extend(item)
+                elif isinstance(item, dict):
+                    objects.append(item)
+                    if isinstance(item.get("@graph"), list):
+                        stack.extend(item["@graph"])
+        return objects
+
+    @cached_property
+    def article_ld(self) -> dict[str, Any]:
+        """The first JSON-LD object typed as an article ({} when none)."""
+        for obj in self.json_ld:
+            if any(ARTICLE_TYPES.search(kind) for kind in ld_types(obj)):
+                return obj
+        return {}
+
+    # document ----------------------------------------------------------------------------------------
+    @cached_property
+    def html_lang(self) -> str | None:
+        root = self.tree.getroottree().getroot() if hasattr(self.tree, "getroottree") else self.tree
+        return clean_text(root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang"))
+
+    @cached_property
+    def document_title(self) -> str | None:
+        for title in self.tree.iter("title"):
+            if _inside_svg(title):
+                continue
+            return element_text(title)
+        return None
+
+    @cached_property
+    def headings(self) -> list[tuple[str, str]]:
+        """``(tag, text)`` of the page's ``h1`` elements, then of ``h2`` when there is no ``h1``."""
+        found = [(e.tag, t) for e in self.tree.iter("h1") if (t := element_text(e))]
+        if not found:
+            found = [(e.tag, t) for e in self.tree.iter("h2") if (t := element_text(e))]
+        return found
+
+    def xpath(self, expression: str) -> list[Any]:
+        try:
+            result = self.tree.xpath(expression)
+        except etree.XPathError:
+            return []
+        return result if isinstance(result, list) else []
+
+
+def ld_types(obj: dict[str, Any]) -> list[str]:
+    kind = obj.get("@type")
+    return [str(k) for k in kind] if isinstance(kind, list) else [str(kind)] if kind else []
+
+
+def ld_names(value: Any) -> list[str]:
+    """Names in a JSON-LD person/organisation value: a string, an object with ``name``, or a list."""
+    if isinstance(value, list):
+        return [name for item in value for name in ld_names(item)]
+    if isinstance(value, dict):
+        name = clean_text(value.get("name"))
+        return [name] if name else []
+    name = clean_text(value)
+    return [name] if name else []
+
+
+def _inside_svg(element: Any) -> bool:
+    return any(isinstance(p.tag, str) and p.tag.endswith("svg") for p in element.iterancestors())
