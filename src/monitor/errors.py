@@ -8,7 +8,8 @@
     │   │   └── TooLargeError         the decoded body passed http.max_bytes
     │   └── ParseError       the response is not a feed monitor can read
     ├── StoreError           the archive cannot be opened or written
-    │   └── QueryError       a search query SQLite's FTS5 rejects
+    │   └── QueryError       a search query that cannot be run
+    │       └── QuerySyntaxError   the query does not parse (carries ``query`` and the 0-based ``position``)
     ├── ArchiveLockedError   another daemon is writing to this archive
     ├── NotFoundError        a looked-up article does not exist
     ├── UnknownSourceError   a source id that the config does not have
@@ -94,6 +95,15 @@ class StoreError(MonitorError):
 
 class QueryError(StoreError):
     """A search query was rejected; the message says why."""
+
+
+class QuerySyntaxError(QueryError):
+    """monitor's query language cannot read the query; ``position`` is where (0-based)."""
+
+    def __init__(self, message: str, *, query: str, position: int | None = None) -> None:
+        self.query = query
+        self.position = position
+        super().__init__(message)
 
 
 class NotFoundError(MonitorError):
