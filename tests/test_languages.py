@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.extract import decode_html, extract_article
-from monitor.extract.language import detect_language
+from monitor.extract.language import SAMPLE_CHARS, choose_language, detect_language, detect_scored
 from monitor.models import Selectors
 from monitor.store import iso
 
@@ -148,3 +148,102 @@ def test_source_selectors_override_the_generic_extractor() -> None:
     assert page.title == "Real headline"
     assert page.text == "First paragraph of the story.\n\nSecond paragraph."
     assert page.authors == ("Ana Ruiz",) and iso(page.published_at) == "2024-03-02T10:00:00Z"
+
+
+# One sentence as a feed-only article gives it: every script monitor's sources write in (issue 13)
+SENTENCES = [
+    ("zh", "马杜罗周日在加拉加斯发表讲话。"),
+    ("zh", "外交部发言人表示，中方坚决反对单边制裁。"),
+    ("ja", "東京で震度五弱の地震があり、新幹線が一時運転を見合わせた。"),
+    ("ja", "日銀は金融政策の現状維持を決めた。"),
+    ("ko", "서울 도심에서 대규모 집회가 열렸다."),
+    ("ko", "한국은행이 기준금리를 동결했다."),
+    ("th", "นายกรัฐมนตรีเดินทางไปเชียงใหม่เมื่อวานนี้"),
+    ("th", "ราคาน้ำมันปรับขึ้นเป็นสัปดาห์ที่สาม"),
+    ("ar", "قال الرئيس إن الحكومة ستواصل دعم المقاومة."),
+    ("ar", "وصل وزير الخارجية إلى دمشق في زيارة رسمية."),
+    ("fa", "رئیس جمهور گفت که دولت از مردم حمایت می‌کند."),
+    ("fa", "وزیر امور خارجه امروز به مسکو سفر کرد."),
+    ("ru", "Президент заявил, что правительство продолжит реформы."),
+    ("ru", "Центробанк сохранил ключевую ставку."),
+    ("hi", "प्रधानमंत्री ने कहा कि सरकार किसानों की मदद करेगी।"),
+    ("hi", "दिल्ली में आज भारी बारिश हुई।"),
+    ("en", "The president said the government will continue its reforms."),
+    ("en", "The central bank kept interest rates unchanged."),
+]
+
+
+@pytest.mark.parametrize(("lang", "sentence"), SENTENCES)
+def test_one_sentence_in_each_script_has_its_language(lang: str, sentence: str) -> None:
+    detected = detect_scored(sentence)
+    assert detected is not None and detected[0] == lang
+    assert 0.0 < detected[1] <= 1.0
+
+
+@pytest.mark.parametrize(("lang", "sentence"), SENTENCES)
+def test_a_feed_only_article_of_one_sentence_gets_its_language(lang: str, sentence: str) -> None:
+    assert choose_language([], detected=detect_scored(sentence)).value == lang
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("ja", "政府、新型コロナ対策を決定"),  # a kanji-heavy headline: its few kana make it Japanese
+        ("ja", "円安が進み、輸入物価が上昇している。"),
+        ("zh", "日本政府决定放宽新冠防疫措施。"),  # Chinese about Japan: no kana
+        ("zh", "香港特區政府宣布放寬入境檢疫措施。"),  # traditional characters
+    ],
+)
+def test_japanese_is_not_chinese(lang: str, sentence: str) -> None:
+    assert (detect_scored(sentence) or ("",))[0] == lang
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("fa", "مجلس لایحه بودجه سال آینده را تصویب کرد."),
+        ("ar", "أقر البرلمان مشروع قانون الموازنة للعام المقبل."),
+        ("fa", "این کتاب به زبان فارسی ترجمه شده است."),
+        ("ar", "تمت ترجمة هذا الكتاب إلى اللغة العربية."),
+        ("ur", "کراچی میں آج شدید بارش ہوئی۔"),
+    ],
+)
+def test_persian_is_not_arabic(lang: str, sentence: str) -> None:
+    assert (detect_scored(sentence) or ("",))[0] == lang
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("ru", "Цены на бензин выросли за неделю на два процента."),
+        ("uk", "Президент заявив, що уряд продовжить реформи."),
+        ("bg", "Президентът заяви, че правителството ще продължи реформите."),
+    ],
+)
+def test_russian_is_told_from_other_cyrillic(lang: str, sentence: str) -> None:
+    assert (detect_scored(sentence) or ("",))[0] == lang
+
+
+def test_korean_with_english_names_is_korean() -> None:
+    detected = detect_scored("삼성전자는 오늘 Galaxy S25 시리즈를 공개했다고 밝혔다.")
+    assert detected is not None and detected[0] == "ko"
+
+
+def test_regional_labels_fold_into_their_language() -> None:
+    # py3langid splits this sentence between ar, ary (Moroccan) and arz (Egyptian): 0.73 / 0.18 / 0.08
+    detected = detect_scored("قال الرئيس إن الحكومة ستواصل دعم المقاومة.")
+    assert detected is not None and detected[0] == "ar" and detected[1] > 0.95
+
+
+def test_detection_reads_a_sample_of_the_text() -> None:
+    text = GERMAN_PARAGRAPH * 3 + " " + "The rest of this long page is written in English. " * 200
+    assert len(GERMAN_PARAGRAPH * 3) >= SAMPLE_CHARS
+    assert (detect_scored(text) or ("",))[0] == "de"
+
+
+GERMAN_PARAGRAPH = (
+    "Am Montag hat der Stadtrat beschlossen, das Schwimmbad im Sommer länger zu öffnen. Die Bürgerinnen und "
+    "Bürger hatten sich in einer Umfrage mehrheitlich dafür ausgesprochen, und die Verwaltung rechnet mit "
+    "zusätzlichen Kosten von rund 40.000 Euro, die aus den Rücklagen bezahlt werden sollen. "
+    "Die Opposition kritisierte, dass die Entscheidung ohne Debatte im Ausschuss gefallen sei. "
+)
