@@ -42,6 +42,9 @@ def terms(text: str, language: str | None = None) -> list[str]:
         ("ＡＢＣ ٢٠٢٤ ۱۴۰۳", None, ["abc", "2024", "1403"]),
         ("e\u0301cole infor\u00admation", "fr", ["ecole", "information"]),
         ("—!? … ---", None, []),
+        ("İstanbul ISTANBUL", "tr", ["istanbul", "istanbul"]),
+        ("ｶﾞｿﾘﾝ ガソリン", "ja", ["ガソ", "ソリ", "リン", "ガソ", "ソリ", "リン"]),
+        ("ที่ได้รับ๒๕๖๗", "th", ["ที่ไ", "ได้", "ด้รั", "รับ", "2567"]),
     ],
 )
 def test_terms_per_script(text: str, language: str | None, expected: list[str]) -> None:
@@ -65,6 +68,25 @@ def test_spans_map_back_to_the_original(text: str, expected: list[tuple[int, int
     got = [(token.start, token.end, text[token.start : token.end]) for token in tokens(text)]
     assert [(start, end) for start, end, _ in got] == [(start, end) for start, end, _ in expected]
     assert [original for _, _, original in got] == [original for _, _, original in expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "马杜罗会见伊朗外长",
+        "石川県で大きな地震があり",
+        "대규모집회가열렸다",
+        "ฝนตกหนักทำให้เกิดน้ำท่วมในหลายเขต",
+        "ที่ได้รับผลกระทบ",
+    ],
+)
+def test_the_fast_paths_agree_with_the_general_one(text: str) -> None:
+    # a Latin letter glued in front sends the run through the general path, which splits it at the script change
+    glued = tokens("x" + text)
+    assert glued[0] == Token(0, 1, "x")
+    assert [(token.start - 1, token.end - 1, token.term) for token in glued[1:]] == [
+        (token.start, token.end, token.term) for token in tokens(text)
+    ]
 
 
 def test_token_is_a_frozen_slots_dataclass() -> None:

@@ -139,6 +139,8 @@ _CLUSTER = re.compile(f"[^{_MARK_CLASS}][{_MARK_CLASS}]*|[{_MARK_CLASS}]+")
 # Runs that need no normalisation and are bigrammed as they stand (the common case of CJK text).
 _PLAIN_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe]+")
 _PLAIN_HANGUL = re.compile("[\uac00-\ud7a3]+")
+# Thai letters and marks (no digits): units are the clusters as they stand (sara am kept whole, as below).
+_PLAIN_THAI = re.compile("[\u0e01-\u0e3a\u0e40-\u0e4e]+")
 
 # --- per-character folding --------------------------------------------------------------------------------
 
@@ -184,9 +186,9 @@ def _fold_cluster(cluster: str) -> str:
     folded = unicodedata.normalize("NFKC", cluster).casefold().replace("\u0e4d\u0e32", "\u0e33")
     folded = folded.replace("\u0ecd\u0eb2", "\u0eb3")
     base = folded[:1]
-    if base.isascii():
-        pass
-    elif "LATIN" in unicodedata.name(base, ""):
+    if folded.isascii():
+        return folded
+    if base.isascii() or "LATIN" in unicodedata.name(base, ""):  # also the dot casefold leaves on İ
         decomposed = unicodedata.normalize("NFD", folded)
         folded = "".join(char for char in decomposed if char not in _MARKS).translate(_LATIN_EXTRA)
     elif _is_arabic(base):
@@ -235,6 +237,11 @@ def _run_spans(run: str, stem: bool) -> tuple[_Span, ...]:
         if len(run) == 1:
             return ((0, 1, run),)
         return tuple((i, i + 2, run[i : i + 2]) for i in range(len(run) - 1))
+    if _PLAIN_THAI.fullmatch(run):
+        units = [(match.group(), match.start(), match.end()) for match in _CLUSTER.finditer(run)]
+        if units[0][0][0] in _MARKS:  # a mark with no base
+            del units[0]
+        return tuple(_group_spans(units, _THAI, stem)) if units else ()
     return tuple(_general_spans(run, stem))
 
 
@@ -248,7 +255,7 @@ def _general_spans(run: str, stem: bool) -> Iterator[_Span]:
             if char in _MARKS:
                 if units and units[-1] is not None:
                     text, unit_start, _ = units[-1]
-                    units[-1] = (text + char, unit_start, end)
+                    units[-1] = (unicodedata.normalize("NFC", text + char), unit_start, end)
             elif char.isalnum():
                 units.append((char, start, end))
             else:
