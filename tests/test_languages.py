@@ -91,7 +91,7 @@ def page_bytes(lang: str, *, declare: bool = True, jsonld: bool = True) -> bytes
         f"{ld if jsonld else ''}</head><body><nav><a href='/'>Inicio</a></nav><article><h1>{page['title']}</h1>"
         f"{body}</article><footer>2024</footer></body></html>"
     )
-    return html.encode(page["charset"])
+    return html.encode(str(page["charset"]))
 
 
 @pytest.mark.parametrize("lang", sorted(PAGES))

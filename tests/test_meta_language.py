@@ -265,3 +265,8 @@ def test_a_bilingual_source_has_no_template() -> None:
 def test_pages_declaring_nothing_make_no_template() -> None:
     assert learn_template_language([(None, ("de", 1.0))] * 10) is None
     assert learn_template_language([]) is None
+
+
+def test_a_declaration_on_a_minority_of_the_pages_is_no_template() -> None:
+    pages = [("en", ("de", 1.0))] * 5 + [(None, ("de", 1.0))] * 6
+    assert learn_template_language(pages) is None
