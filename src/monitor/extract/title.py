@@ -31,6 +31,7 @@ _NAME_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[»·•]\s+")
 _DASH_SEPARATOR = re.compile(r"\s+[-–—]\s+")
 _SEPARATOR_CHARS = "|\\-–—»«·•:/>~‹›_｜"
 _DANGLING = re.compile(rf"^\s*(?:[{_SEPARATOR_CHARS}]+(?:\s+|$))+|(?:(?:^|\s+)[{_SEPARATOR_CHARS}]+)+\s*$")
+_CJK_DANGLING = re.compile(rf"(?<=[{_CJK}])[_｜|\-—–]+$|^[_｜|\-—–]+(?=[{_CJK}])")
 _SEPARATOR_BEFORE = re.compile(rf"(?:\s[{_SEPARATOR_CHARS}]+\s+|[{_CJK}][_｜|\-—–]|\s*[|｜]\s*)$")
 _SEPARATOR_AFTER = re.compile(rf"\s+[{_SEPARATOR_CHARS}]+\s|[_｜|\-—–][{_CJK}]|\s*[|｜]")
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
@@ -350,7 +351,7 @@ def _looks_like_name(text: str) -> bool:
 
 
 def _trim(text: str) -> str:
-    return _DANGLING.sub("", text).strip()
+    return _CJK_DANGLING.sub("", _DANGLING.sub("", text)).strip()
 
 
 def learn_site_name(document_titles: Sequence[str]) -> str | None:

@@ -1,0 +1,200 @@
+"""The title by evidence (issue 13): small pages written for each rule, and pages of the shared metadata
+benchmark's half A named by file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.extract.charset import decode_html
+from monitor.extract.evidence import Candidate
+from monitor.extract.page import PageDoc
+from monitor.extract.title import (
+    choose_title,
+    learn_site_name,
+    site_name_candidates,
+    strip_site_name,
+    title_candidates,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "metadata"
+
+
+def page(head: str, body: str = "", url: str = "https://outlet.example/news/1") -> PageDoc:
+    html = f"<!doctype html><html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+    doc = PageDoc.parse(html, url)
+    assert doc is not None
+    return doc
+
+
+def title_of(doc: PageDoc, **evidence: str) -> str | None:
+    names = [c.value for c in site_name_candidates(doc)]
+    return choose_title(title_candidates(doc), site_names=names, **evidence).value
+
+
+def test_entities_are_decoded_even_when_doubly_encoded() -> None:
+    doc = page(
+        '<title>Warum wir zerst&amp;ouml;ren &quot;Klima&quot; | DW</title><meta property="og:site_name"'
+        ' content="DW">'
+    )
+    assert title_of(doc) == 'Warum wir zerstören "Klima"'
+    assert [c.value for c in title_candidates(doc)] == ['Warum wir zerstören "Klima" | DW']
+
+
+def test_site_suffix_is_stripped_and_the_visible_headline_kept() -> None:
+    doc = page(
+        '<title>Flut in Libyen: Tausende Tote | DW</title><meta property="og:site_name" content="DW">',
+        "<article><h1>Flut in Libyen: Tausende Tote</h1><p>Text.</p></article>",
+    )
+    choice = choose_title(title_candidates(doc), site_names=["DW"])
+    assert (choice.value, choice.source) == ("Flut in Libyen: Tausende Tote", "h1")
+    assert strip_site_name("Flut in Libyen: Tausende Tote | DW", ["DW"]) == "Flut in Libyen: Tausende Tote"
+
+
+def test_site_prefix_with_guillemet_is_stripped_knowing_the_channel_title() -> None:
+    doc = page(
+        "<title>Tech Blog Network » Why the netbook won</title>",
+        '<div id="header"><h1>Tech Blog Network</h1></div>',
+    )
+    assert title_of(doc, channel_title="Tech Blog Network") == "Why the netbook won"
+
+
+def test_feed_title_wins_when_the_page_offers_only_the_site_name() -> None:
+    """The 2009 blog-network case: every page's title was archived as the site's name."""
+    doc = page("<title>Tech Blog Network</title>", "<div><h1>Tech Blog Network</h1></div>")
+    choice = choose_title(
+        title_candidates(doc),
+        site_names=[c.value for c in site_name_candidates(doc)],
+        feed_title="Why the netbook won",
+        channel_title="Tech Blog Network",
+    )
+    assert (choice.value, choice.source) == ("Why the netbook won", "feed:title")
+    alone = choose_title(title_candidates(doc), channel_title="Tech Blog Network")
+    assert alone.value == "Tech Blog Network"  # never empty: without a feed, the name is all there is
+
+
+def test_visible_headline_beats_the_seo_variant_when_json_ld_agrees() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Bergisch Gladbach verklagt die Baufirma"}
+    doc = page(
+        '<meta property="og:title" content="Pflaster-Desaster: Fußgängerzone in schlechtem Zustand">'
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>',
+        "<main><h1>Bergisch Gladbach verklagt die Baufirma</h1></main>",
+    )
+    choice = choose_title(title_candidates(doc))
+    assert (choice.value, choice.source) == ("Bergisch Gladbach verklagt die Baufirma", "h1")
+    assert choice.reason == "visible headline equals json-ld:headline"
+
+
+def test_visible_headline_beats_the_seo_variant_when_the_feed_agrees() -> None:
+    doc = page(
+        '<meta property="og:title" content="Lockdown: what you need to know">',
+        "<main><h1>Lockdown extended by four weeks</h1></main>",
+    )
+    assert title_of(doc) == "Lockdown: what you need to know"
+    assert title_of(doc, feed_title="Lockdown extended by four weeks") == "Lockdown extended by four weeks"
+
+
+def test_kicker_in_the_heading_is_left_out_when_metadata_has_the_headline_alone() -> None:
+    doc = page(
+        '<meta property="og:title" content="Rene Benko-Firma Signa in Sorge">',
+        '<article><h1><span class="roofline">Immobilienkrise </span>Rene Benko-Firma Signa in Sorge</h1></article>',
+    )
+    assert title_of(doc) == "Rene Benko-Firma Signa in Sorge"
+
+
+def test_learned_site_name() -> None:
+    assert learn_site_name(["A » x one", "A » y two", "A » z three"]) == "A"
+    assert learn_site_name(["Netbooks » Blog Archive » x", "Netbooks » Blog Archive » y"]) == (
+        "Netbooks » Blog Archive"
+    )
+    assert learn_site_name(["Only one » title", "Only one » title"]) is None
+    assert learn_site_name(["Floods in Libya", "Earthquake in Turkey"]) is None
+    doc = page("<title>Netbooks » Blog Archive » Why the netbook won</title>")
+    learned = learn_site_name(["Netbooks » Blog Archive » x", "Netbooks » Blog Archive » y"])
+    assert title_of(doc, learned_site_name=learned or "") == "Why the netbook won"
+
+
+def test_logo_heading_in_the_header_is_ignored() -> None:
+    doc = page(
+        '<title>Need for Speed – Insubordinantes Denken</title><meta property="og:site_name"'
+        ' content="Insubordinantes Denken">',
+        '<header class="site-header"><div class="site-branding"><h1>Insubordinantes Denken</h1></div></header>'
+        '<main><article><header class="entry-header"><h1>Need for Speed</h1></header></article></main>',
+    )
+    headings = [c.value for c in title_candidates(doc) if c.source == "h1"]
+    assert headings[0] == "Need for Speed"
+    assert title_of(doc) == "Need for Speed"
+
+
+@pytest.mark.parametrize(
+    ("title", "names", "want"),
+    [
+        ("عنوان الخبر الرئيسي - الميادين", ["الميادين"], "عنوان الخبر الرئيسي"),
+        ("الميادين | عنوان الخبر الرئيسي", ["الميادين"], "عنوان الخبر الرئيسي"),
+        ("习近平会见外国领导人_新华网", ["新华网"], "习近平会见外国领导人"),
+        ("习近平会见外国领导人-新华网", ["xinhuanet.com", "新华网"], "习近平会见外国领导人"),
+        ("기사 제목입니다 - 연합뉴스", ["연합뉴스"], "기사 제목입니다"),
+        ("GdP-Vize Klemmer: Mangelnde Wertschätzung", ["GdP"], "GdP-Vize Klemmer: Mangelnde Wertschätzung"),
+        ("Perturbazione polare al Sud - La Stampa", ["lastampa.it"], "Perturbazione polare al Sud"),
+        ("Headline of the day - Suisse - tdg.ch", ["tdg.ch/"], "Headline of the day - Suisse"),
+        ("Pferdesport bei Olympia 2028 dabei -", [], "Pferdesport bei Olympia 2028 dabei"),
+        ("«Wir waren fast 40 Tage in Quarantäne»", [], "«Wir waren fast 40 Tage in Quarantäne»"),
+        ("Formel-1-Fahrercheck - AlphaTauri: Das können Gasly", ["Motorsport-Magazin.com"], None),
+    ],
+)
+def test_strip_site_name_in_every_script(title: str, names: list[str], want: str | None) -> None:
+    assert strip_site_name(title, names) == (want or title)
+
+
+def test_rtl_page_keeps_its_headline() -> None:
+    doc = page(
+        '<title>عنوان الخبر الرئيسي - الميادين</title><meta property="og:site_name" content="الميادين">',
+        "<article><h1>عنوان الخبر الرئيسي</h1></article>",
+        url="https://www.almayadeen.net/news/1",
+    )
+    assert title_of(doc) == "عنوان الخبر الرئيسي"
+
+
+def test_a_site_name_that_holds_the_page_title_is_no_site_name() -> None:
+    doc = page(
+        "<title>US-Sport in Zeiten von Corona - ZDFmediathek</title>"
+        '<meta name="application-name" content="US-Sport in Zeiten von Corona - ZDFmediathek">'
+    )
+    assert [c.source for c in site_name_candidates(doc)] == ["url"]
+    assert title_of(doc) == "US-Sport in Zeiten von Corona"
+
+
+def test_no_evidence_gives_no_title() -> None:
+    choice = choose_title([])
+    assert choice.value is None
+    assert choose_title([], feed_title="From the feed").value == "From the feed"
+    assert choose_title([Candidate("  ", "title")]).value is None
+
+
+# pages of the shared benchmark, half A (even numbers) --------------------------------------------------
+SHARED_PAGES = [
+    "0008_kleinegruenemonster.wordpress.com.start.html",  # logo h1 before the article's h1
+    "0040_rosalux.de-quarantaene.html",  # guillemets are the headline's, " - Site" is not
+    "0044_d27eb719099b43639104995806e07d00.html",  # og:title an SEO variant, h1 = JSON-LD headline
+    "0062_bostonherald.com-Brothel-catering.html",  # "Local News | " kicker inside the h1
+    "0070_st-georg.de-olympia.html",  # dangling separator
+    "0104_gdp.de-Wertsch_tzung.html",  # site name "GdP" inside "GdP-Vize"
+    "0158_lastampa.it.temperature.html",  # no headline h1; site named after the host
+    "0182_zdf.de.corona.html",  # application-name holds the page title
+    "0206_handwerk-magazin.de-Angriffe.html",  # kicker span before the headline
+    "0234_wsl.ch-neubeau.html",  # no h1; the h2 that resembles the <title>
+    "0252_bundeskanzleramt.gv.at-bundesminsterin.html",  # date span before the headline
+]
+
+
+@pytest.mark.parametrize("name", SHARED_PAGES)
+def test_shared_benchmark_pages(name: str) -> None:
+    if not (SHARED / "pages").is_dir():
+        pytest.skip(f"the shared metadata benchmark is not at {SHARED}")
+    rows = [json.loads(line) for line in (SHARED / "expected.jsonl").read_text(encoding="utf-8").splitlines()]
+    row = next(r for r in rows if r["page"] == f"pages/{name}")
+    doc = PageDoc.parse(decode_html((SHARED / row["page"]).read_bytes()), row["url"])
+    assert doc is not None
+    assert title_of(doc) == " ".join(row["title"].split())
