@@ -88,10 +88,11 @@ def archived(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("query", ['"hello', "*", "NEAR(a b, x)", "talks AND (", "title:", "a:b"])
-def test_queries_fts5_rejects_exit_2_without_traceback(archived: Path, query: str) -> None:
+def test_queries_the_language_rejects_exit_2_without_traceback(archived: Path, query: str) -> None:
     result = CliRunner().invoke(cli, ["-c", str(archived), "search", query])
     assert result.exit_code == 2, result.output
-    assert "not a valid FTS5 query" in result.stderr and "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "at position" in result.stderr or "has no words to search for" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("value", ["0d", "999999999999d", "yesterday", "2024-13-45"])

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from monitor import web
 from monitor.cli import cli
-from monitor.store import SQLiteArchive
+from monitor.store import SQLiteArchive, fts
 from newssite import NewsServer, add_fixture_outlet, add_outlets, free_port, stop_process, write_config
 from test_stories import SEED_PARAGRAPHS, atom, page
 
@@ -89,9 +89,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 
 
 def canned(archive: Path, name: str, **params: Any) -> list[dict[str, Any]]:
-    """Run a shipped canned query with sqlite3, as Datasette would (named parameters)."""
+    """Run a shipped canned query with sqlite3, as Datasette would (named parameters, monitor's SQL
+    functions registered as the plugin does)."""
     sql = web.metadata()["databases"]["monitor"]["queries"][name]["sql"]
     db = sqlite3.connect(archive)
+    fts.register(db)
     db.row_factory = sqlite3.Row
     try:
         return [dict(row) for row in db.execute(sql, params)]

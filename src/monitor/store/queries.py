@@ -13,6 +13,8 @@ from sqlite_utils import Database
 from monitor.dedup import canonical_url
 from monitor.errors import NotFoundError, QueryError, StoreError
 from monitor.models import SearchHit, SearchQuery, SourceStatus
+from monitor.query import parse, to_fts5
+from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.store.common import _translated, iso
 
 
@@ -31,6 +33,27 @@ def _hit(row: Sequence[Any], *, snippet: str, copies: int | None = None) -> Sear
     )
 
 
+def _snippet(row: Sequence[Any], terms: Terms, marks: tuple[str, str]) -> str:
+    """From the columns of :meth:`ArchiveQueries._hit_rows`: title 3, language 6, text 7."""
+    return best_snippet(row[3], row[7] or "", row[6], terms, marks)
+
+
+def compile_query(text: str) -> tuple[str, Terms]:
+    """monitor's query language to an FTS5 MATCH string over the normalised index, and the terms that
+    snippets mark; :class:`QueryError` (naming the position) when it does not parse."""
+    node = parse(text)
+    return to_fts5(node), terms_of(node)
+
+
+def _searched(query: str, exc: sqlite3.Error) -> StoreError:
+    message = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and not any(
+        word in message for word in ("locked", "busy", "disk", "I/O", "readonly", "corrupt")
+    ):
+        return QueryError(f"search: {query!r} cannot be searched ({message})")
+    return StoreError(f"store: search failed: {message}")
+
+
 class ArchiveQueries:
     db: Database
 
@@ -41,6 +64,7 @@ class ArchiveQueries:
 
     def search(self, query: SearchQuery) -> list[SearchHit]:
         where, params = self._filters(query)
+        _, terms = compile_query(query.query)
         # bm25 with the title weighted ten times the body: a word in the headline says more
         order = (
             "bm25(articles_fts, 10.0, 1.0)"
@@ -49,35 +73,41 @@ class ArchiveQueries:
         )
         # collapsing keeps one row per story (its best-placed match): read more rows to fill the limit
         limit = query.limit * 20 if query.collapse else query.limit
-        # Two steps: pick the page of ids, then make snippets for those rows only. In one step SQLite builds
-        # the snippet (re-tokenising the text) of every match before sorting: at 1M articles a common pair of
-        # words made the newest-first p95 ~380 ms, ~50-70 ms in two steps (benchmarks/archive.py).
+        # Two steps: pick the page of ids, then read those rows and cut their snippets from the original text
+        # (the index holds the normalised copy; monitor.snippets). Reading every match's text before sorting
+        # made a common word's newest-first p95 ~380 ms at 1M articles (benchmarks/archive.py).
         sql = f"""
-            SELECT a.id, a.url, a.source, a.title, a.authors, a.published_at, a.language,
-                   snippet(articles_fts, -1, ?, ?, '…', 30), coalesce(a.story_id, a.id)
+            SELECT a.id, coalesce(a.story_id, a.id)
             FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
-            WHERE articles_fts MATCH ? AND articles_fts.rowid IN (
-                SELECT a.id FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
-                WHERE {" AND ".join(where)}
-                ORDER BY {order}, a.id DESC
-                LIMIT ?
-            )
+            WHERE {" AND ".join(where)}
             ORDER BY {order}, a.id DESC
+            LIMIT ?
         """
-        # the statement's markers in order: the snippet's, the outer match, the page's filters, its limit
-        params = [*query.highlight, query.query, *params, limit]
         try:
-            rows = self.db.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            message = str(exc)
-            if any(word in message for word in ("locked", "busy", "disk", "I/O", "readonly", "corrupt")):
-                raise StoreError(f"store: search failed: {message}") from exc
-            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({message})") from None
+            page: list[tuple[int, int]] = self.db.execute(sql, [*params, limit]).fetchall()
+            if query.collapse:
+                return self._collapse(page, query.limit, terms, query.highlight)
+            rows = self._hit_rows([article_id for article_id, _ in page])
         except sqlite3.Error as exc:
-            raise StoreError(f"store: search failed: {exc}") from exc
-        if query.collapse:
-            return self._collapse(rows, query.limit)
-        return [_hit(row, snippet=row[7]) for row in rows]
+            raise _searched(query.query, exc) from exc
+        return [
+            _hit(rows[article_id], snippet=_snippet(rows[article_id], terms, query.highlight))
+            for article_id, _ in page
+        ]
+
+    def _hit_rows(self, ids: Sequence[int]) -> dict[int, Sequence[Any]]:
+        """The columns of :func:`_hit`, then text, by id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {
+            row[0]: row
+            for row in self.db.execute(
+                "SELECT id, url, source, title, authors, published_at, language, text FROM articles "
+                f"WHERE id IN ({marks})",
+                list(ids),
+            )
+        }
 
     @staticmethod
     def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
@@ -86,7 +116,7 @@ class ArchiveQueries:
         params: list[Any] = []
         if query.query:
             where.append("articles_fts MATCH ?")
-            params.append(query.query)
+            params.append(to_fts5(parse(query.query)))
         if query.sources:
             where.append(f"a.source IN ({','.join('?' * len(query.sources))})")
             params.extend(query.sources)
@@ -107,48 +137,45 @@ class ArchiveQueries:
             params.extend(query.tags)
         return where, params
 
-    @_translated
     def count(self, query: SearchQuery) -> int:
         """How many articles match (no limit)."""
         where, params = self._filters(query)
         sql = (
             "SELECT count(*) FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid "
-            f"WHERE {' AND '.join(where)}"
+            f"WHERE {' AND '.join(where) or '1 = 1'}"
         )
         try:
             return int(self.db.execute(sql, params).fetchone()[0])
-        except sqlite3.OperationalError as exc:
-            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({exc})") from None
+        except sqlite3.Error as exc:
+            raise _searched(query.query, exc) from exc
 
-    def _collapse(self, rows: list[Any], limit: int) -> list[SearchHit]:
+    def _collapse(
+        self, page: list[tuple[int, int]], limit: int, terms: Terms, marks: tuple[str, str]
+    ) -> list[SearchHit]:
         """One hit per story, in the order the stories first matched: the story's original stands for it
         (with the matching copy's snippet), with the number of its copies."""
-        firsts: dict[int, Any] = {}
-        for row in rows:
-            firsts.setdefault(row[8], row)
+        firsts: dict[int, int] = {}
+        for article_id, story_id in page:
+            firsts.setdefault(story_id, article_id)
             if len(firsts) == limit:
                 break
         if not firsts:
             return []
-        marks = ",".join("?" * len(firsts))
-        originals = {
-            r[0]: r
-            for r in self.db.execute(
-                "SELECT id, url, source, title, authors, published_at, language FROM articles "
-                f"WHERE id IN ({marks})",
-                list(firsts),
-            )
-        }
+        rows = self._hit_rows(list({*firsts, *firsts.values()}))
+        marks_ = ",".join("?" * len(firsts))
         counts = dict(
             self.db.execute(
-                f"SELECT story_id, count(*) - 1 FROM articles WHERE story_id IN ({marks}) GROUP BY story_id",
+                f"SELECT story_id, count(*) - 1 FROM articles WHERE story_id IN ({marks_}) GROUP BY story_id",
                 list(firsts),
             ).fetchall()
         )
         hits = []
-        for story_id, row in firsts.items():
-            o = originals.get(story_id) or row
-            hits.append(_hit(o, snippet=row[7], copies=counts.get(story_id, 0)))
+        for story_id, article_id in firsts.items():
+            matching = rows[article_id]
+            original = rows.get(story_id) or matching
+            hits.append(
+                _hit(original, snippet=_snippet(matching, terms, marks), copies=counts.get(story_id, 0))
+            )
         return hits
 
     @_translated
@@ -206,8 +233,8 @@ class ArchiveQueries:
         sql, params = self._export_sql(query, "count(*)")
         try:
             return int(self.db.execute(sql, params).fetchone()[0])
-        except sqlite3.OperationalError as exc:
-            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({exc})") from None
+        except sqlite3.Error as exc:
+            raise _searched(query.query, exc) from exc
 
     def iter_articles(self, query: SearchQuery) -> Iterator[dict[str, Any]]:
         """Every article matching the filters (and the FTS query, if any), oldest first, one at a time:
@@ -225,8 +252,8 @@ class ArchiveQueries:
                         json.loads(record["attribution"]) if record["attribution"] else None
                     )
                     yield record
-        except sqlite3.OperationalError as exc:
-            raise QueryError(f"search: {query.query!r} is not a valid FTS5 query ({exc})") from None
+        except sqlite3.Error as exc:
+            raise _searched(query.query, exc) from exc
         finally:
             cursor.close()
 
@@ -249,12 +276,13 @@ class ArchiveQueries:
         }[by]
         order = "key DESC" if by == "day" else "count DESC, key"
         if query:
+            where, params = self._filters(SearchQuery(query=query))
             sql = (
                 f"SELECT {key} AS key, count(*) AS count FROM articles_fts "
-                f"JOIN articles AS a ON a.id = articles_fts.rowid WHERE articles_fts MATCH ? "
+                f"JOIN articles AS a ON a.id = articles_fts.rowid WHERE {' AND '.join(where)} "
                 f"GROUP BY key ORDER BY {order} LIMIT ?"
             )
-            params: list[Any] = [query, limit]
+            params.append(limit)
         else:
             sql = (
                 f"SELECT {key} AS key, count(*) AS count FROM articles AS a "
@@ -263,8 +291,8 @@ class ArchiveQueries:
             params = [limit]
         try:
             rows = self.db.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise QueryError(f"search: {query!r} is not a valid FTS5 query ({exc})") from None
+        except sqlite3.Error as exc:
+            raise _searched(query or "", exc) from exc
         return [{"key": row[0], "count": row[1]} for row in rows]
 
     @_translated

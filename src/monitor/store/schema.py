@@ -10,6 +10,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from monitor.dedup import band_keys, content_hash
+from monitor.store import fts
 
 MIGRATIONS = Migrations("monitor")
 
@@ -241,3 +242,22 @@ def _fts_written_per_poll(db: Database) -> None:
         END;
         """
     )
+
+
+@MIGRATIONS(name="0009_normalised_search_index")
+def _normalised_search_index(db: Database) -> None:
+    """``articles_fts`` indexes a normalised copy of title and text (CJK and Thai bigrams, Arabic and
+    Persian forms, folded accents, English stems), written by the store (``monitor.store.fts``); its
+    ``search_index`` table records the normaliser version. The old index (raw text, unicode61) and its
+    update trigger go; the articles are indexed when the archive is next opened for writing, in batches with
+    progress (issue 13). A deleted article still leaves the index through a trigger, which needs no normal
+    form (the index stores its own copy)."""
+    db.execute("DROP TRIGGER IF EXISTS articles_au")
+    db.execute("DROP TRIGGER IF EXISTS articles_ad")
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute(
+        "CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN "
+        "DELETE FROM articles_fts WHERE rowid = old.id; END"
+    )
+    fts.create_meta(db.conn)
+    fts.create_table(db.conn)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -32,6 +33,7 @@ from monitor.models import (
     Source,
 )
 from monitor.schedule import next_recheck
+from monitor.store import fts
 from monitor.store.common import _attribution_json, _time, _translated, iso
 from monitor.store.queries import ArchiveQueries
 from monitor.store.schema import MIGRATIONS
@@ -41,11 +43,24 @@ BUSY_TIMEOUT_MS = 10_000
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 MAX_CANDIDATES = 50
 
+log = logging.getLogger("monitor.store")
+
+
+def _log_index_progress(done: int, total: int) -> None:
+    """The search index rebuild's progress, on stderr through the log (a line per ~5%)."""
+    step = max(total // 20, 1)
+    if done == total or done % step < fts.BATCH:
+        log.info("store: building the search index: %d/%d articles", done, total)
+
 
 class SQLiteArchive(ArchiveQueries, WatchStore):
     """The archive in one SQLite file. One instance per thread; not shared across processes."""
 
-    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, *, readonly: bool = False, index_progress: fts.Progress | None = None
+    ) -> None:
+        """``index_progress`` hears how a rebuild of the search index goes (a new archive schema or
+        normaliser); by default it is logged."""
         self.path = Path(path)
         try:
             if readonly:
@@ -64,7 +79,9 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 # written back once, and commits pay fewer checkpoints (-20% per article at 10k and 1M, D36).
                 self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
                 self.db.execute("PRAGMA foreign_keys = ON")
+                fts.register(self.db.conn)
                 MIGRATIONS.apply(self.db)
+                fts.rebuild_if_stale(self.db.conn, self._write, index_progress or _log_index_progress)
         except sqlite3.Error as exc:
             raise StoreError(f"store: cannot open archive {self.path}: {exc}") from exc
         except OSError as exc:
@@ -444,6 +461,7 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 for recheck in outcome.rechecks:
                     if self._apply_recheck(recheck, at or ""):
                         revised.append(recheck.article_id)
+                fts.reindex(self.db.conn, revised)
                 self._match_watches([*inserted, *revised], at or "")
                 for alias in outcome.aliases:
                     if (alias_id := self._article_id_for([alias.url])) is not None:
@@ -469,17 +487,10 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
         return CommitResult(inserted=inserted, revised=revised)
 
     def _index_new(self, article_ids: Sequence[int]) -> None:
-        """Add this poll's new articles to the full-text index in one statement: one FTS5 segment per poll
-        rather than one per article (migration 0008, D36). Runs before re-checks and watch matching, which
-        need the rows indexed."""
-        for start in range(0, len(article_ids), 500):
-            chunk = article_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            self.db.execute(
-                "INSERT INTO articles_fts (rowid, title, text) "
-                f"SELECT id, title, text FROM articles WHERE id IN ({marks}) ORDER BY id",
-                list(chunk),
-            )
+        """Add this poll's new articles to the (normalised) full-text index in one statement: one FTS5
+        segment per poll rather than one per article (migrations 0008 and 0009, D36). Runs before re-checks
+        and watch matching, which need the rows indexed."""
+        fts.index(self.db.conn, article_ids)
 
     def _apply_recheck(self, recheck: Recheck, at: str) -> bool:
         """Store a new version of an article if its text or title changed (the old one goes to
@@ -628,10 +639,11 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
 
     @_translated
     def apply_reextraction(self, changes: Mapping[int, Mapping[str, Any]], *, version: str) -> int:
-        """Update re-extracted articles in one transaction (FTS follows through its triggers, band keys are
-        refiled when the text changed); every listed article is marked with ``version``. Returns how many
-        changed."""
+        """Update re-extracted articles in one transaction (the search index follows a new title, text or
+        language, band keys are refiled when the text changed); every listed article is marked with
+        ``version``. Returns how many changed."""
         changed = 0
+        searchable: list[int] = []
         with self._write():
             for article_id, columns in changes.items():
                 if columns:
@@ -646,8 +658,11 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                     self.db.execute(
                         f"UPDATE articles SET {assignments} WHERE id = ?", [*columns.values(), article_id]
                     )
+                    if {"title", "text", "language"} & set(columns):
+                        searchable.append(article_id)
                     changed += 1
                 self.db.execute("UPDATE articles SET extractor = ? WHERE id = ?", [version, article_id])
+            fts.reindex(self.db.conn, searchable)
         return changed
 
     @_translated

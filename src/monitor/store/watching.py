@@ -12,6 +12,8 @@ from sqlite_utils import Database
 
 from monitor.errors import QueryError
 from monitor.models import Alert, Watch
+from monitor.query import parse, to_fts5
+from monitor.snippets import best_snippet, terms_of
 from monitor.store.common import _translated, iso
 
 
@@ -43,13 +45,8 @@ class WatchStore:
                 )
 
     def check_query(self, query: str) -> None:
-        """Raise :class:`QueryError` unless FTS5 accepts ``query``."""
-        try:
-            self.db.execute(
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1", [query]
-            ).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise QueryError(f"{query!r} is not a valid FTS5 query ({exc})") from None
+        """Raise :class:`QueryError` (naming the position) unless ``query`` parses."""
+        parse(query)
 
     def _match_watches(self, article_ids: Sequence[int], at: str) -> None:
         """Record which watches these (new or revised) articles match, inside the poll's transaction, so a
@@ -73,15 +70,19 @@ class WatchStore:
         }
         for watch_id, query, sources, tags, languages, channels in watches:
             try:
+                match = to_fts5(parse(query))
+            except QueryError as exc:
+                raise QueryError(f"watch {watch_id}: {exc}") from None
+            try:
                 hits = [
                     row[0]
                     for row in self.db.execute(
                         f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})",
-                        [query, *article_ids],
+                        [match, *article_ids],
                     )
                 ]
             except sqlite3.OperationalError as exc:
-                raise QueryError(f"watch {watch_id}: {query!r} is not a valid FTS5 query ({exc})") from None
+                raise QueryError(f"watch {watch_id}: {query!r} cannot be searched ({exc})") from None
             wanted_sources, wanted_tags, wanted_languages = (
                 json.loads(sources),
                 json.loads(tags),
@@ -126,11 +127,12 @@ class WatchStore:
         ).fetchall()
         alerts = []
         for r in rows:
-            snippet = self.db.execute(
-                "SELECT snippet(articles_fts, -1, '', '', '…', 30) FROM articles_fts "
-                "WHERE articles_fts MATCH ? AND rowid = ?",
-                [r[10], r[4]],
+            snippet = ""
+            article = self.db.execute(
+                "SELECT title, text, language FROM articles WHERE id = ?", [r[4]]
             ).fetchone()
+            with contextlib.suppress(QueryError):  # a watch changed since the match: no snippet
+                snippet = best_snippet(article[0], article[1] or "", article[2], terms_of(parse(r[10])))
             alerts.append(
                 Alert(
                     delivery_id=r[0],
@@ -143,7 +145,7 @@ class WatchStore:
                     title=r[7],
                     published_at=r[8],
                     matched_at=r[9],
-                    snippet=" ".join(snippet[0].split()) if snippet else "",
+                    snippet=" ".join(snippet.split()),
                     attempts=r[11],
                 )
             )

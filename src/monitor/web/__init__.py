@@ -1,9 +1,10 @@
 """Datasette on the archive (issue 6): the shipped metadata and the ``monitor serve`` launcher.
 
 Datasette is an optional extra (``pip install 'monitor[web]'``); nothing here imports it. ``monitor serve``
-runs Datasette's own command line in a child process with the metadata in ``metadata.yaml`` (FTS search on
-``articles`` in raw FTS5 mode, column descriptions, facets, canned queries), so what a user gets from
-``monitor serve`` is exactly what ``datasette ARCHIVE --metadata ...`` gives.
+runs Datasette's own command line in a child process (``python -m monitor.web``: Datasette with monitor's
+plugin, :mod:`monitor.web.plugin`, which makes the search box read monitor's query language against the
+normalised index) with the metadata in ``metadata.yaml`` (column descriptions, facets, canned queries), so
+what a user gets from ``monitor serve`` is what ``python -m monitor.web serve ARCHIVE --metadata ...`` gives.
 """
 
 from __future__ import annotations
@@ -80,11 +81,11 @@ def serve_command(
     port: int = 8001,
     extra: Sequence[str] = (),
 ) -> list[str]:
-    """The Datasette command line ``monitor serve`` runs."""
+    """The Datasette command line ``monitor serve`` runs (Datasette's, with monitor's plugin)."""
     command = [
         sys.executable,
         "-m",
-        "datasette",
+        "monitor.web",
         "serve",
         str(archive),
         "--metadata",
