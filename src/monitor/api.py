@@ -68,7 +68,8 @@ class Archive:
         limit: int = 20,
         collapse: bool = False,
     ) -> list[SearchHit]:
-        """Full-text search (FTS5 syntax), as `monitor search`; typed :class:`SearchHit` records."""
+        """Full-text search in monitor's query language, as `monitor search`; typed :class:`SearchHit`
+        records (``QueryError``, with the position, for a query that does not parse)."""
         return self._store.search(
             self._query(
                 query,

@@ -1,7 +1,7 @@
 """The ``monitor`` command: a thin shell that turns arguments into library calls and results into output.
 
 Exit codes: 0 success; 1 a runtime failure (archive missing, article not found); 2 bad usage (invalid
-config, unknown source, a query FTS5 rejects).
+config, unknown source, a query that does not parse).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from monitor.formats import FORMATS, render
 from monitor.logs import add_secrets, setup_logging
 from monitor.models import SearchQuery, SourceStatus
 from monitor.parquet import write_parquet
+from monitor.query import parse
 from monitor.store import SQLiteArchive
 
 DEFAULT_CONFIG = "config.yaml"
@@ -274,16 +275,18 @@ def search(
     highlight: bool | None,
     fmt: str,
 ) -> None:
-    """Full-text search of titles and bodies, using SQLite FTS5 query syntax.
+    """Full-text search of titles and bodies, in every script (see README, Search).
 
     \b
-    Query syntax (FTS5):
+    Query language:
       maduro iran               both words, anywhere
       "maximum pressure"        the exact phrase
       maduro OR caracas         either word
       maduro NOT sanctions      the first without the second
       sanction*                 a prefix
-      title:khamenei            only in the title
+      title:khamenei            only in the title (text: only in the body)
+      al-Assad  covid-19        a word with inner punctuation: the phrase of its parts
+      马杜罗  مقاومة  flood      any word of 2+ characters in CJK and Thai, Arabic without ال, English stems
     --sort rank orders by bm25, a match in the title weighing ten times one in the body.
     \b
     Examples:
@@ -299,6 +302,7 @@ def search(
         if watch is None:
             known = ", ".join(w.id for w in settings.watches) or "(none)"
             raise UsageProblem(f"unknown watch {watch_id}; configured: {known}")
+        parse(query)  # a mistake is reported at its position in what was typed
         query = f"({watch.query}) AND ({query})"
     marks = ("\x1b[1m", "\x1b[0m") if (sys.stdout.isatty() if highlight is None else highlight) else ("", "")
     if highlight and not sys.stdout.isatty():
@@ -474,7 +478,7 @@ def export(
 ) -> None:
     """Stream articles, full text included, oldest first, in constant memory (any archive size).
 
-    With QUERY, only the articles matching it (FTS5 syntax, as in `monitor search`). A progress bar is
+    With QUERY, only the articles matching it (as in `monitor search`). A progress bar is
     shown on a terminal.
 
     \b
@@ -1116,7 +1120,8 @@ def alerts(ctx: click.Context, watch: str | None, limit: int, fmt: str) -> None:
 @click.option(
     "--print-metadata",
     is_flag=True,
-    help="Print the Datasette metadata (JSON) for this archive and exit, for `datasette --metadata`.",
+    help="Print the Datasette metadata (JSON) for this archive and exit, for `python -m monitor.web "
+    "ARCHIVE --metadata` (Datasette with monitor's search plugin).",
 )
 @click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- DATASETTE OPTIONS]")
 @click.pass_context
@@ -1125,16 +1130,17 @@ def serve(
 ) -> None:
     """Browse and query the archive in Datasette (needs the extra: pip install 'monitor[web]').
 
-    Full-text search on articles (FTS5 syntax, as in `monitor search`), column descriptions, facets by
-    outlet and language, and canned queries: articles per outlet per day, latest matches per watch, copies
-    of a story, most copied stories, source health. Read-only; safe beside a running daemon.
+    Full-text search on articles (the query language of `monitor search`, through monitor's Datasette
+    plugin), column descriptions, facets by outlet and language, and canned queries: articles per outlet per
+    day, latest matches per watch, copies of a story, most copied stories, source health. Read-only; safe
+    beside a running daemon.
 
     \b
     Examples:
       monitor serve                          # http://127.0.0.1:8001/
       monitor serve --host 0.0.0.0 --port 8080
       monitor serve -- --setting sql_time_limit_ms 20000
-      monitor serve --print-metadata > metadata.json && datasette data/monitor.db -m metadata.json
+      monitor serve --print-metadata > m.json && python -m monitor.web data/monitor.db -m m.json
     """
     settings = _load(ctx)
     if print_metadata:
