@@ -17,8 +17,14 @@ from lxml import etree
 
 from monitor.extract.evidence import clean_text
 
+_TEASER_WORDS = frozenset(
+    {"related", "teaser", "teasers", "recommended", "recommendations", "recommend", "sidebar", "aside",
+     "widget", "widgets", "popular", "trending", "latest", "promo", "comments", "comment", "footer", "nav",
+     "navigation", "menu", "carousel", "slider", "newsletter", "ticker", "rail", "more", "also", "readmore"}
+)  # fmt: skip
 ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|Posting)$")
 _NOT_CONTENT = ("script", "style", "noscript", "template")
+AFTER_HEADLINE_CHARS = 300
 
 
 def element_text(element: Any) -> str | None:
@@ -135,6 +141,52 @@ class PageDoc:
             found = [(e.tag, t) for e in self.tree.iter("h2") if (t := element_text(e))]
         return found
 
+    @cached_property
+    def headline_containers(self) -> frozenset[Any]:
+        """The ancestors of the page's first ``h1``: the article's own containers, whatever their class."""
+        headline = next(self.tree.iter("h1"), None)
+        return frozenset(headline.iterancestors()) if headline is not None else frozenset()
+
+    @cached_property
+    def after_headline(self) -> list[str]:
+        """The text lines that follow the first ``h1`` (its dateline and byline), up to
+        ``AFTER_HEADLINE_CHARS`` characters; [] when there is no ``h1`` or it stands in a teaser."""
+        headline = next(self.tree.iter("h1"), None)
+        if headline is None or self.in_teaser(headline):
+            return []
+        lines: list[str] = []
+        size = 0
+        for text in headline.xpath("following::text()"):
+            parent = text.getparent()
+            if parent is None or parent.tag in _NOT_CONTENT or not (line := " ".join(str(text).split())):
+                continue
+            lines.append(line)
+            size += len(line)
+            if size > AFTER_HEADLINE_CHARS:
+                break
+        return lines
+
+    def in_teaser(self, element: Any) -> bool:
+        """Whether an element stands in a list of other articles, an aside, a footer or the comments (where
+        teasers carry their own dates and authors): an ancestor so marked by its tag or by a word of its
+        class or id, short of the containers the article's headline shares."""
+        containers = self.headline_containers
+        for ancestor in element.iterancestors():
+            if ancestor in containers:
+                return False
+            tag = ancestor.tag if isinstance(ancestor.tag, str) else ""
+            if tag in {"aside", "nav"} or (tag == "footer" and not _inside(ancestor, "article")):
+                return True  # an article's own footer carries its byline and dates
+            if tag in {"body", "main"}:
+                return False
+            for token in f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".lower().split():
+                if token.startswith(("has-", "with-", "no-", "one-")):
+                    continue
+                words = _TEASER_WORDS.intersection(re.split(r"[-_]", token))
+                if words and not (words == {"footer"} and _inside(ancestor, "article")):
+                    return True
+        return False
+
     def xpath(self, expression: str) -> list[Any]:
         try:
             result = self.tree.xpath(expression)
@@ -157,6 +209,10 @@ def ld_names(value: Any) -> list[str]:
         return [name] if name else []
     name = clean_text(value)
     return [name] if name else []
+
+
+def _inside(element: Any, tag: str) -> bool:
+    return any(ancestor.tag == tag for ancestor in element.iterancestors())
 
 
 def _inside_svg(element: Any) -> bool:

@@ -1,0 +1,411 @@
+"""Authors of one page, by evidence (pure).
+
+Each place a page names its authors (JSON-LD, meta tags, ``rel=author``, ``itemprop=author``, the visible
+byline) is one candidate of raw strings. :func:`clean_names` turns raw strings into person names (no "By",
+no dates, no e-mails, no desk or site names, split on the separators publishers use), and
+:func:`choose_authors` takes the most trusted source that still names someone after cleaning (issue 13).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.extract.evidence import Candidate, Choice, clean_text
+from monitor.extract.page import PageDoc, element_text, ld_names
+
+AUTHOR_META = (
+    "author",
+    "article:author",
+    "dc.creator",
+    "dcterms.creator",
+    "parsely-author",
+    "sailthru.author",
+    "byl",
+)
+MAX_NAME_WORDS = 6
+MAX_BYLINE_CHARS = 200
+
+_LABEL_WORDS = (
+    r"view|all|posts?|articles?|artikel|alle|beitr[äa]ge?|ein|eine|more|mehr|stories|story|published|posted|"
+    r"written|geschrieben|verfasst|veröffentlicht|erstellt|escrito|publicado|publié|écrit|rédigé|scritto|"
+    r"pubblicato|reported|edited|compiled|text|texte|words|photos?|fotos?|video|interview|kommentar|"
+    r"ein|a|an|un|una|uno|commentary|column|kolumne|analyse|analysis|opinion|meinung|gastbeitrag"
+)
+_PREFIX = re.compile(
+    rf"^(?:(?:(?:{_LABEL_WORDS})\s+){{0,4}}(?:by|von|vom|par|por|door|av|af)\b|(?:di|de|da)\s|"
+    r"(?:autor(?:in)?|authors?|auteur|autore|redakteur(?:in)?|reporter|text|texte|fotos?|bild|quelle|source|"
+    r"escribe|escriben|escrito por|بقلم|كتب|كتبت|إعداد)\b)\s*[:\-–—]?\s*",
+    re.IGNORECASE,
+)
+_LABEL_ONLY = re.compile(
+    rf"^(?:(?:{_LABEL_WORDS}|by|von|par|por|am|on|le|el|il|and|und|et|archives?|author|autor|about|über|the|der|die|das|"
+    r"profile|profil|follow|folgen|contact|kontakt|email|e-mail|mail)\b[\s:.]*)+$",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(
+    r"\s*(?:[,;|&•·]|\s[/+]\s|\s(?:and|und|et|y|e|en|og|och|sowie)\s|\sو\s?|،)\s*", re.IGNORECASE
+)
+_DEGREES = frozenset(
+    {
+        "phd",
+        "ph.d.",
+        "ph.d",
+        "md",
+        "m.d.",
+        "dr",
+        "dr.",
+        "prof",
+        "prof.",
+        "msc",
+        "m.sc.",
+        "bsc",
+        "ma",
+        "mba",
+        "mph",
+        "rd",
+        "rn",
+        "cpt",
+        "jr",
+        "jr.",
+        "sr",
+        "sr.",
+        "ll.m.",
+        "dipl.",
+        "mag.",
+        "mag",
+    }
+)
+_MONTHS = (
+    r"jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|januar|februar|märz|juni|juli|oktober|"
+    r"dezember|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
+)
+_DATE = re.compile(
+    rf"\b\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b\d{{1,2}}:\d\d\b|\b\d{{1,2}}\.?\s+(?:{_MONTHS})\w*\.?(?:\s+\d{{4}})?|"
+    rf"\b(?:{_MONTHS})\w*\.?\s+\d{{1,2}}\b|\b(?:19|20)\d\d\b",
+    re.IGNORECASE,
+)
+_DATE_WORDS = re.compile(
+    r"\b(?:updated?|aktualisiert|veröffentlicht|published|posted|am|on|le|el|il|mis à jour|"
+    r"uhr|am|pm|gmt|utc|cet|cest|mez|mesz|ago|vor|stunden?|minuten?|hours?|minutes?)\b\.?",
+    re.IGNORECASE,
+)
+_WEEKDAYS = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|"
+    r"freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|"
+    r"jueves|viernes|sábado|domingo)\b,?",
+    re.IGNORECASE,
+)
+_FOR_OUTLET = re.compile(
+    r"\s+(?:for|für|pour|para|per)\s+(?:the\s+|die\s+|der\s+|le\s+|la\s+|el\s+)?[A-Z].*$"
+)
+"""``Jane Doe for The Daily Mail``: the outlet she wrote for is not part of her name."""
+_SENTENCE = re.compile(r"\w{3,}[.!?]\s+\w+\s+\w+|\w{3,}[.!?]$")
+MAX_PIECE_WORDS = 12
+_DESK_WORDS = frozenset(
+    {"staff", "desk", "team", "redaktion", "redaktionen", "newsroom", "editors", "editorial", "reports",
+     "service", "services", "agencies", "agency", "wire", "online-redaktion", "onlineredaktion", "redazione",
+     "rédaction", "redacción", "equipe", "équipe"}
+)  # fmt: skip
+_HANDLE = re.compile(r"(?:^|\s)@\w|\S+@\S+\.\w|\S[\[(]at[\])]\S|https?://|www\.", re.IGNORECASE)
+_AGENCIES = frozenset(
+    {
+        "dpa",
+        "afp",
+        "ap",
+        "apa",
+        "reuters",
+        "sda",
+        "epd",
+        "kna",
+        "ddp",
+        "efe",
+        "ansa",
+        "sid",
+        "ats",
+        "dapd",
+        "xinhua",
+        "upi",
+        "pa",
+        "aa",
+        "irna",
+        "tass",
+        "keystone-sda",
+        "awp",
+        "red",
+        "red.",
+        "ots",
+    }
+)
+GENERIC_AUTHORS = frozenset(
+    {
+        "staff",
+        "admin",
+        "administrator",
+        "editor",
+        "editors",
+        "newsroom",
+        "web desk",
+        "webdesk",
+        "desk",
+        "agencies",
+        "staff writer",
+        "news desk",
+        "online desk",
+        "the editors",
+        "redaktion",
+        "editorial",
+        "editorial team",
+        "team",
+        "unknown",
+        "anonymous",
+        "guest",
+        "gast",
+        "user",
+        "redazione",
+        "rédaction",
+        "redacción",
+        "editorial staff",
+        "staff reporter",
+        "online",
+        "web",
+        "wire",
+    }
+)
+_BYLINE_XPATH = (  # without translate(): it costs a millisecond a page; marks are rarely upper-case
+    "//*[contains(@class,'yline') or contains(@class,'uthor') or contains(@class,'utor') or "
+    "contains(@class,'uteur') or contains(@id,'yline') or contains(@data-testid,'yline')]"
+    "[not(self::meta or self::link or self::script or self::style or self::img or self::body)]"
+)
+_AUTHOR_LINK_XPATH = (
+    "//a[contains(@href,'/author/') or contains(@href,'/autor/') or contains(@href,'/authors/') or "
+    "contains(@href,'/autoren/') or contains(@href,'/auteur/') or contains(@href,'/autore/')]"
+)
+MAX_BYLINE_LINE = 80
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
+_TEXT_BYLINE = re.compile(
+    rf"^(?:by|von|par|por)\s+({_NAME_WORD}(?:\s+(?:(?:de|da|van|von|der|del|la|le)\s+)?{_NAME_WORD}){{1,3}})",
+    re.I,
+)
+_NOT_BYLINE = re.compile(
+    r"bio|avatar|image|img|photo|comment|description|social|follow|more|label|prep|sep|by$|date|time", re.I
+)
+_SITE_SUFFIX = re.compile(r"\.(?:[a-z]{2,3}|co\.uk|com\.\w\w|info|online|media|news)$")
+
+
+# candidates ------------------------------------------------------------------------------------------
+def author_candidates(doc: PageDoc) -> tuple[Candidate[tuple[str, ...]], ...]:
+    """Raw author strings, one candidate per source, most trusted first."""
+    found: list[Candidate[tuple[str, ...]]] = []
+
+    def add(names: Iterable[str | None], source: str) -> None:
+        kept = tuple(dict.fromkeys(n for n in names if n))
+        if kept and not any(c.source == source for c in found):
+            found.append(Candidate(kept, source))
+
+    add(_ld_people(doc, doc.article_ld.get("author")), "json-ld:author")
+    add(_ld_people(doc, doc.article_ld.get("creator")), "json-ld:creator")
+    for obj in doc.json_ld:
+        if obj is not doc.article_ld and "author" in obj:
+            add(_ld_people(doc, obj.get("author")), "json-ld:other:author")
+    for key in AUTHOR_META:
+        values = [v for k, v in doc.meta_all(key) if not (k == "article:author" and "://" in v)]
+        add(values, f"meta:{key}")
+    add((element_text(e) for e in doc.xpath('//a[@rel="author"]') if not doc.in_teaser(e)), "rel=author")
+    add(_itemprop_authors(doc), "itemprop:author")
+    add(_byline_texts(doc), "byline")
+    add(_author_links(doc), "link:author")
+    add(_headline_byline(doc), "text:byline")
+    return tuple(found)
+
+
+def _ld_people(doc: PageDoc, value: Any) -> list[str]:
+    """JSON-LD names, with ``{"@id": ...}`` references resolved to the object of that id (Yoast's graph)."""
+    if isinstance(value, list):
+        return [name for item in value for name in _ld_people(doc, item)]
+    if isinstance(value, dict) and "name" not in value and isinstance(value.get("@id"), str):
+        for obj in doc.json_ld:
+            if obj.get("@id") == value["@id"] and "name" in obj:
+                return ld_names(obj)
+        return []
+    return ld_names(value)
+
+
+def _author_links(doc: PageDoc) -> list[str | None]:
+    """Links to an author's page (``/author/jane-doe``), outside teasers: the first group of them."""
+    names: list[str | None] = []
+    parent = None
+    for element in doc.xpath(_AUTHOR_LINK_XPATH):
+        if doc.in_teaser(element) or (parent is not None and element.getparent() is not parent):
+            continue
+        if text := element_text(element):
+            names.append(text)
+            parent = element.getparent()
+    return names
+
+
+def _headline_byline(doc: PageDoc) -> list[str]:
+    """A "By Jane Doe" line standing just below the headline, in no marked element."""
+    for line in doc.after_headline:
+        if len(line) <= MAX_BYLINE_LINE and (match := _TEXT_BYLINE.match(line)):
+            return [match[1]]
+    return []
+
+
+def _itemprop_authors(doc: PageDoc) -> list[str | None]:
+    names: list[str | None] = []
+    for element in doc.xpath('//*[@itemprop="author"][not(self::meta)]'):
+        if doc.in_teaser(element):
+            continue
+        inner = element.xpath('.//*[@itemprop="name"]')
+        if inner:
+            names.extend(clean_text(e.get("content")) or element_text(e) for e in inner)
+        else:
+            names.append(clean_text(element.get("content")) or element_text(element))
+    return names
+
+
+def _byline_texts(doc: PageDoc) -> list[str]:
+    """The visible byline: the first element marked byline/author outside teasers and comments (its
+    whole text: labels and dates are cleaned off later), with the marked elements beside it."""
+    chosen: list[Any] = []
+    for element in doc.xpath(_BYLINE_XPATH):
+        marks = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if _NOT_BYLINE.search(marks) or doc.in_teaser(element):
+            continue
+        if any(ancestor in chosen for ancestor in element.iterancestors()):
+            continue
+        if chosen and element.getparent() is not chosen[0].getparent():
+            break
+        text = element_text(element)
+        if text and len(text) <= MAX_BYLINE_CHARS:
+            chosen.append(element)
+    return [text for element in chosen if (text := _pieces(element))]
+
+
+def _pieces(element: Any) -> str | None:
+    """A byline's text with its parts kept apart (``Von | Patrick Czerny | -``): a label, a name and a
+    handle in separate elements must not run together into one name."""
+    parts = [clean_text(element.text)]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in {"script", "style", "noscript", "template"}:
+            parts.append(element_text(child))
+        parts.append(clean_text(child.tail))
+    return clean_text(" | ".join(p for p in parts if p))
+
+
+# cleaning --------------------------------------------------------------------------------------------
+def clean_names(raw: Sequence[str], *, site_names: Sequence[str] = ()) -> tuple[str, ...]:
+    """Person names from raw author strings, in order, without duplicates (case-insensitive): no "By",
+    dates, e-mails, handles or degrees; no site, desk or agency names."""
+    return _clean(raw, site_names=site_names, people_only=True)
+
+
+def _clean(raw: Sequence[str], *, site_names: Sequence[str], people_only: bool) -> tuple[str, ...]:
+    """People (split on the separators, no organisations) or, with ``people_only=False``, the page's
+    credit as written (a desk, the site, an agency: split only where the page separates parts)."""
+    sites = {key for s in site_names if s for key in _site_keys(s)}
+    names: list[str] = []
+    seen: set[str] = set()
+    for value in raw:
+        for piece in value.split("|"):
+            if _SENTENCE.search(piece) or len(piece.split()) > MAX_PIECE_WORDS:
+                continue  # an author's bio or a teaser, not a byline
+            parts = _SEPARATORS.split(_strip_prefix(piece)) if people_only else [piece]
+            for part in parts:
+                name = _clean_part(part)
+                if name is None or (key := name.casefold()) in seen:
+                    continue
+                if people_only and not _is_person(name, sites):
+                    continue
+                seen.add(key)
+                names.append(name)
+    return tuple(names)
+
+
+def _is_person(name: str, sites: set[str]) -> bool:
+    words = name.casefold().split()
+    if sites & set(_site_keys(name)) or name.casefold() in _AGENCIES:
+        return False
+    if _DESK_WORDS.intersection(words) or name.casefold() in GENERIC_AUTHORS:
+        return False
+    # an abbreviation (``LN``, ``det``): an outlet's or an editor's short sign, not a name
+    return not (len(words) == 1 and len(name) <= 3)
+
+
+def _strip_prefix(value: str) -> str:
+    text = " ".join(value.split()).strip(" ,;|:-–—")
+    for _ in range(2):
+        text = _PREFIX.sub("", text, count=1).strip(" ,;|:-–—")
+    return text
+
+
+def _clean_part(part: str) -> str | None:
+    text = _strip_prefix(part)
+    if not text or _HANDLE.search(text):
+        return None
+    if _DATE.search(text):
+        text = _DATE_WORDS.sub(" ", _DATE.sub(" ", text))
+    text = _WEEKDAYS.sub(" ", _FOR_OUTLET.sub("", text))
+    text = " ".join(text.split()).strip(" ,;|:-–—()[]\"'“”„«»")
+    if not text or _LABEL_ONLY.match(text) or text.casefold() in _DEGREES:
+        return None
+    letters = sum(ch.isalpha() for ch in text)
+    digits = sum(ch.isdigit() for ch in text)
+    if letters == 0 or (digits and " " in text) or digits > letters or len(text.split()) > MAX_NAME_WORDS:
+        return None  # digits only in a one-word handle (``c1ph4``); else a reading time, a date, a count
+    return text
+
+
+def _site_keys(name: str) -> list[str]:
+    """A site's name as it may be written: ``Spektrum.de``, ``spektrum``, ``L’Opinion``, ``www.x.ch``."""
+    key = name.casefold().replace("’", "'").strip()
+    key = re.sub(r"^(?:https?://)?(?:www\.)?", "", key).rstrip("/")
+    bare = _SITE_SUFFIX.sub("", key)
+    return list(
+        dict.fromkeys(k for k in (key, bare, re.sub(r"[^\w]", "", key), re.sub(r"[^\w]", "", bare)) if k)
+    )
+
+
+def site_names_of(doc: PageDoc) -> tuple[str, ...]:
+    """The names the page gives its site (``og:site_name``, the JSON-LD publisher, the application name)
+    and its host, for telling the outlet from its authors."""
+    names = [
+        value for _, value in doc.meta_all("og:site_name", "application-name", "apple-mobile-web-app-title")
+    ]
+    names += ld_names(doc.article_ld.get("publisher"))
+    host = urlsplit(doc.url or "").hostname or ""
+    if host:
+        names.append(host.removeprefix("www."))
+    return tuple(dict.fromkeys(names))
+
+
+# choice ----------------------------------------------------------------------------------------------
+def choose_authors(
+    page: Sequence[Candidate[tuple[str, ...]]],
+    *,
+    site_names: Sequence[str] = (),
+    feed_authors: Sequence[str] = (),
+) -> Choice[tuple[str, ...]]:
+    """The first source, in order of trust, that names a person after cleaning; else the feed's authors;
+    else the credit the page gives (a desk, the site, an agency) when it credits no person: a reader sees
+    "Redaktion" as the byline, and an empty field would hide that the page credits no one by name."""
+    candidates = tuple(page)
+    feed = Candidate(tuple(feed_authors), "feed:authors") if feed_authors else None
+    considered = candidates + ((feed,) if feed is not None else ())
+    named = [(c, names) for c in candidates if (names := clean_names(c.value, site_names=site_names))]
+    if named:
+        first, names = named[0]
+        keys = {n.casefold() for n in names}
+        agreeing = [c.source for c, other in named[1:] if keys & {n.casefold() for n in other}]
+        reason = "agreed by " + ", ".join(agreeing) if agreeing else "the most trusted source naming a person"
+        return Choice(names, first.source, considered, reason)
+    if feed is not None and (names := clean_names(feed.value, site_names=site_names)):
+        return Choice(names, feed.source, considered, "the page names no person")
+    for candidate in candidates:
+        if credit := _clean(candidate.value, site_names=(), people_only=False):
+            return Choice(credit, candidate.source, considered, "the page credits no person: its credit")
+    return Choice((), None, considered, None)

@@ -1,0 +1,262 @@
+"""Publication dates by evidence (issue 13): golden small pages per rule, and pages of the shared metadata
+benchmark (half A) named by file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from monitor.extract.charset import decode_html
+from monitor.extract.dates import (
+    choose_published,
+    fallback_candidate,
+    local_iso,
+    modified_candidates,
+    parse_moment,
+    published_candidates,
+    to_utc,
+)
+from monitor.extract.evidence import Candidate, Moment
+from monitor.extract.page import PageDoc
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "metadata"
+
+
+def page(head: str = "", body: str = "", url: str = "https://news.example/story") -> PageDoc:
+    doc = PageDoc.parse(f"<html><head>{head}</head><body>{body}</body></html>", url)
+    assert doc is not None
+    return doc
+
+
+def json_ld(obj: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+def chosen(doc: PageDoc, **kwargs: datetime | None) -> Moment:
+    choice = choose_published(published_candidates(doc, now=NOW), **kwargs)
+    assert choice.value is not None, choice
+    return choice.value
+
+
+# parsing ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "local", "precision", "declared"),
+    [
+        ("2019-12-12T09:30:00+01:00", "2019-12-12T09:30:00+01:00", "second", True),
+        ("2019-12-12T08:30:00Z", "2019-12-12T08:30:00+00:00", "second", True),
+        ("2019-12-12 09:30:00.123456+0100", "2019-12-12T09:30:00+01:00", "second", True),
+        ("2019-12-12T09:30", "2019-12-12T09:30:00+00:00", "minute", False),
+        ("2019-12-12", "2019-12-12", "day", False),
+        ("12.12.2019", "2019-12-12", "day", False),
+        ("Thu, 12 Dec 2019 09:30:00 +0100", "2019-12-12T09:30:00+01:00", "second", True),
+        ("2019-12-12T00:00:00+01:00", "2019-12-12", "day", True),  # a template's midnight is a bare day
+    ],
+)
+def test_parse_moment_keeps_the_declared_offset(
+    text: str, local: str, precision: str, declared: bool
+) -> None:
+    moment = parse_moment(text, now=NOW)
+    assert moment is not None
+    assert (local_iso(moment), moment.precision, moment.declared_offset) == (local, precision, declared)
+
+
+@pytest.mark.parametrize("text", ["1994-12-31", "2026-11-30T00:00:00Z", "not a date", "", "2019-13-45"])
+def test_parse_moment_rejects_implausible_and_malformed_dates(text: str) -> None:
+    assert parse_moment(text, now=NOW) is None
+
+
+def test_declared_offset_is_kept_local_and_converted_for_utc() -> None:
+    doc = page('<meta property="article:published_time" content="2019-12-12T09:30:00+01:00">')
+    moment = chosen(doc)
+    assert local_iso(moment) == "2019-12-12T09:30:00+01:00"
+    assert to_utc(moment) == datetime(2019, 12, 12, 8, 30, tzinfo=UTC)
+
+
+def test_utc_time_is_shown_in_the_zone_of_the_page_country() -> None:
+    """A German page writing its times in UTC: 23:00 UTC on 6 November is 7 November for its readers."""
+    doc = page(
+        '<meta property="article:published_time" content="2022-11-06T23:00:00+00:00">',
+        url="https://magazin.example.de/reise",
+    )
+    moment = chosen(doc)
+    assert local_iso(moment) == "2022-11-07T00:00:00+01:00"
+    assert to_utc(moment) == datetime(2022, 11, 6, 23, 0, tzinfo=UTC)
+
+
+# feed and page ---------------------------------------------------------------------------------------
+def test_feed_minute_beats_the_page_bare_day_on_the_same_day() -> None:
+    doc = page('<meta name="date" content="2009-06-08">')
+    choice = choose_published(
+        published_candidates(doc, now=NOW), feed_published=datetime(2009, 6, 8, 5, 50, 18, tzinfo=UTC)
+    )
+    assert choice.source == "feed:published"
+    assert choice.value is not None and to_utc(choice.value) == datetime(2009, 6, 8, 5, 50, 18, tzinfo=UTC)
+
+
+def test_feed_time_is_compared_in_the_page_time_zone() -> None:
+    """The feed says 23:30 UTC on the 7th; the page's zone (+02:00) makes that the 8th, the page's day."""
+    doc = page(
+        '<meta name="date" content="2009-06-08">'
+        '<meta property="article:modified_time" content="2009-06-09T10:00:00+02:00">'
+    )
+    choice = choose_published(
+        published_candidates(doc, now=NOW), feed_published=datetime(2009, 6, 7, 23, 30, tzinfo=UTC)
+    )
+    assert choice.source == "feed:published"
+    assert choice.value is not None and local_iso(choice.value) == "2009-06-08T01:30:00+02:00"
+
+
+def test_page_day_wins_over_a_feed_time_on_another_day() -> None:
+    doc = page('<meta name="date" content="2009-06-08">')
+    choice = choose_published(
+        published_candidates(doc, now=NOW), feed_published=datetime(2009, 6, 10, 5, 50, tzinfo=UTC)
+    )
+    assert choice.source == "meta:date"
+    assert choice.value is not None and local_iso(choice.value) == "2009-06-08"
+
+
+def test_precise_page_time_wins_over_the_feed() -> None:
+    doc = page('<meta property="article:published_time" content="2009-06-08T07:00:00+02:00">')
+    choice = choose_published(
+        published_candidates(doc, now=NOW), feed_published=datetime(2009, 6, 8, 5, 50, tzinfo=UTC)
+    )
+    assert choice.source == "meta:article:published_time"
+
+
+def test_feed_alone_when_the_page_states_nothing() -> None:
+    choice = choose_published((), feed_published=datetime(2009, 6, 8, 5, 50, tzinfo=UTC))
+    assert choice.source == "feed:published"
+
+
+# the fetch bounds the time ---------------------------------------------------------------------------
+def test_time_later_than_the_fetch_is_dropped_not_clamped() -> None:
+    fetched = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    later = Candidate(Moment(fetched + timedelta(hours=3)), "json-ld:datePublished")
+    earlier = Candidate(Moment(fetched - timedelta(days=2)), "meta:date")
+    alone = choose_published([later], fetched_at=fetched)
+    assert alone.value is None and alone.reason == "later than the fetch"
+    both = choose_published([later, earlier], fetched_at=fetched)
+    assert both.source == "meta:date" and "later than the fetch" in (both.reason or "")
+
+
+def test_small_clock_skew_and_a_bare_day_of_the_fetch_are_accepted() -> None:
+    fetched = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)
+    skew = Candidate(Moment(fetched + timedelta(minutes=5)), "meta:article:published_time")
+    assert choose_published([skew], fetched_at=fetched).value is not None
+    # a page in UTC+1 writes "28 November" at 00:30 UTC's 01:30 local: the same day, not the future
+    day = Candidate(Moment(datetime(2026, 11, 28, tzinfo=UTC), "day", declared_offset=False), "meta:date")
+    assert choose_published([day], fetched_at=fetched - timedelta(hours=1)).value is not None
+
+
+# disagreement ----------------------------------------------------------------------------------------
+def test_json_ld_article_outweighs_weaker_disagreeing_sources() -> None:
+    doc = page(
+        json_ld({"@type": "NewsArticle", "datePublished": "2020-01-10T08:00:00+01:00"})
+        + '<meta name="date" content="2020-03-01">',
+        '<article><h1>Story</h1><time datetime="2020-03-01">1 March</time></article>',
+    )
+    choice = choose_published(published_candidates(doc, now=NOW))
+    assert choice.source == "json-ld:datePublished"
+    assert choice.value is not None and local_iso(choice.value) == "2020-01-10T08:00:00+01:00"
+    assert "disagreeing" in (choice.reason or "")
+
+
+def test_agreeing_sources_give_the_most_precise_statement() -> None:
+    doc = page(
+        '<meta name="date" content="2020-01-10">'
+        '<meta property="og:published_time" content="2020-01-10T08:00:00+01:00">',
+        "<h1>Story</h1><p>10. Januar 2020</p>",
+    )
+    choice = choose_published(published_candidates(doc, now=NOW))
+    assert choice.source == "meta:og:published_time"
+    assert "meta:date" in (choice.reason or "")
+
+
+def test_related_article_time_is_not_taken() -> None:
+    doc = page(
+        body='<div class="related-articles"><time datetime="2019-01-01T10:00:00+01:00">1.1.</time></div>'
+        '<aside><time datetime="2019-02-02T10:00:00+01:00">2.2.</time></aside>'
+        '<article><h1>Story</h1><p class="meta"><time datetime="2020-05-05T10:00:00+02:00">5 May</time></p>'
+        "<p>Text.</p></article>"
+    )
+    found = [c for c in published_candidates(doc, now=NOW) if c.source == "time"]
+    assert [local_iso(c.value) for c in found] == ["2020-05-05T10:00:00+02:00"]
+
+
+def test_json_ld_listing_objects_are_not_candidates() -> None:
+    doc = page(json_ld({"@type": "ItemList", "datePublished": "2019-01-01"}))
+    assert published_candidates(doc, now=NOW) == ()
+
+
+def test_url_and_dateline_below_the_headline_are_candidates() -> None:
+    doc = page(
+        body="<h1>Story</h1><p>Von Max Muster, 1. Februar 2022</p>", url="https://x.example/2022/02/01/story"
+    )
+    found = {c.source: local_iso(c.value) for c in published_candidates(doc, now=NOW)}
+    assert found == {"text:headline": "2022-02-01", "url": "2022-02-01"}
+
+
+def test_modified_stays_separate() -> None:
+    doc = page(
+        '<meta property="article:published_time" content="2020-01-10T08:00:00+01:00">'
+        '<meta property="article:modified_time" content="2020-01-12T08:00:00+01:00">'
+    )
+    assert [c.source for c in modified_candidates(doc, now=NOW)] == ["meta:article:modified_time"]
+    assert local_iso(chosen(doc)) == "2020-01-10T08:00:00+01:00"
+
+
+# htmldate, the last resort ---------------------------------------------------------------------------
+def test_fallback_finds_a_visible_date_and_leaves_the_tree_intact() -> None:
+    doc = page(body="<div><h2>Blog</h2><p>Text of the post, long enough to be an article.</p>"
+               "<p class='postmeta'>Posted on 2010-05-19 by Max</p></div>")  # fmt: skip
+    assert published_candidates(doc, now=NOW) == ()
+    before = etree.tostring(doc.tree)
+    found = fallback_candidate(doc, now=NOW)
+    assert found is not None and found.source == "htmldate" and local_iso(found.value) == "2010-05-19"
+    assert etree.tostring(doc.tree) == before
+
+
+# pages of the shared benchmark (half A) --------------------------------------------------------------
+def shared_page(name: str) -> tuple[PageDoc, dict[str, object]]:
+    """A page of the shared benchmark with its human-checked expectations (skipped when the set is absent)."""
+    path = SHARED / "pages" / name
+    if not path.exists():
+        pytest.skip(f"the shared metadata benchmark is not at {SHARED}")
+    rows = (json.loads(line) for line in (SHARED / "expected.jsonl").read_text(encoding="utf-8").splitlines())
+    row = next(r for r in rows if r["page"] == f"pages/{name}")
+    doc = PageDoc.parse(decode_html(path.read_bytes(), None), str(row["url"]))
+    assert doc is not None
+    return doc, row
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "0000_tdg.ch.chlorothalonil.html",  # JSON-LD and meta agree
+        "0028_golf.de-augusta.html",  # only the dateline below the headline
+        "0144_beige.de.suedfrankreich.html",  # UTC on a German page: the readers' day
+        "0290_doschu.com.solopreneur.html",  # the URL's month and a Yoast graph
+    ],
+)
+def test_shared_benchmark_pages(name: str) -> None:
+    doc, row = shared_page(name)
+    candidates = published_candidates(doc, now=NOW) or tuple(
+        c for c in [fallback_candidate(doc, now=NOW)] if c is not None
+    )
+    choice = choose_published(candidates, fetched_at=NOW)
+    assert choice.value is not None and local_iso(choice.value)[:10] == row["date"]
+
+
+def test_feed_time_without_offset_is_taken_as_utc() -> None:
+    choice = choose_published((), feed_published=datetime(2009, 6, 8, 5, 50))
+    assert choice.value is not None and choice.value.at.tzinfo == UTC
+
+
+def test_local_iso_of_a_minute() -> None:
+    moment = Moment(datetime(2019, 12, 12, 9, 30, tzinfo=timezone(timedelta(hours=1))), "minute")
+    assert local_iso(moment) == "2019-12-12T09:30:00+01:00"
