@@ -195,3 +195,40 @@ def test_photo_caption_with_its_credit_is_dropped_wherever_it_is() -> None:
     assert clean_blocks(blocks, [], []) == [prose(1), prose(2), prose(3)]
     mention = Block("p", "The agency said the photo (credit to the crew) was taken on Monday.")
     assert clean_blocks([prose(1), mention, prose(2)], [], []) == [prose(1), mention, prose(2)]
+
+
+LEAD = "Snow on a solar roof costs more than output. Its weight also strains the modules and their mounts."
+BODY_PARAGRAPHS = "".join(
+    f"<p>Paragraph {n} of the article explains in plain words what installers advise owners of solar roofs"
+    f" to do after a heavy snowfall, and why clearing the panels by hand can do more harm than good.</p>"
+    for n in range(1, 7)
+)
+
+
+def lead_page(lead_tag: str = "p", description: str = LEAD, before_headline: bool = False) -> str:
+    lead = f'<{lead_tag} class="intro">{LEAD}</{lead_tag}>'
+    headline = "<h1>Snow on solar roofs</h1>"
+    header = f"{lead}{headline}" if before_headline else f"{headline}{lead}"
+    return (
+        f'<html><head><title>Snow on solar roofs</title><meta name="description" content="{description}">'
+        f"</head><body><nav><a href='/'>Home</a></nav><main><article><header>{header}</header>"
+        f'<div class="article-body">{BODY_PARAGRAPHS}</div></article></main></body></html>'
+    )
+
+
+def test_standfirst_matching_the_description_is_put_back_in_front_of_the_body() -> None:
+    text = extract_body(lead_page())
+    assert text.startswith(LEAD + "\n\n")
+    assert text.count(LEAD) == 1
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        lead_page(lead_tag="h2"),  # a subheadline, not a paragraph
+        lead_page(description="A one-sentence dek that the page does not show as it is."),
+        lead_page(before_headline=True),  # a site tagline above the headline
+    ],
+)
+def test_standfirst_needs_a_visible_paragraph_after_the_headline_that_is_the_description(html: str) -> None:
+    assert LEAD not in extract_body(html)

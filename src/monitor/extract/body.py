@@ -6,14 +6,16 @@ drop what is not article text: a leading repeat of the title, trailing share/new
 more:" inserts, repeated copies of the body. A JSON-LD ``articleBody`` replaces the result only when it
 is clearly more complete (it is often a truncated teaser). When the result holds little of the page's
 paragraph text (trafilatura sometimes keeps one of several sibling containers of a split article),
-readability-lxml's reading replaces it under the same rule. Every rule is generic; site-specific rules belong
-in the per-source config. Measured by ``benchmarks/extraction.py`` (issue 4).
+readability-lxml's reading replaces it under the same rule. A standfirst that trafilatura left in the article
+header is put back when the page's description repeats it word for word (issue 13). Every rule is generic;
+site-specific rules belong in the per-source config. Measured by ``benchmarks/extraction.py`` (issue 4).
 """
 
 from __future__ import annotations
 
 import html as html_entities
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +61,14 @@ JSON_LD_MIN_GAIN = 1.5
 # When the extraction holds less than this share of the text in the page's <p> elements, trafilatura may have
 # taken one of several sibling containers of the article: readability-lxml gets a second opinion.
 SECOND_OPINION_SHARE = 0.45
+# A standfirst (lead) is restored only when it is a real paragraph, not a tagline or a one-line deck.
+LEAD_MIN_CHARS = 60
+LEAD_MAX_CHARS = 1000
+LEAD_PREFIX_CHARS = 40
+NOT_TEXT_TAGS = ("script", "style", "noscript", "template", "head")
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+LEAD_MIN_SENTENCES = 2
+SENTENCE_END = re.compile(r"[.!?…][\"'»“”’)]*(\s|$)")
 
 
 @dataclass(frozen=True)
@@ -238,8 +248,78 @@ def choose_body(extracted: str, json_ld_bodies: tuple[str, ...]) -> str:
     return longest if more_complete(extracted, longest) else extracted
 
 
-def extract_body(html: str, *, url: str | None = None) -> str:
+@dataclass(frozen=True)
+class Lead:
+    """The page's standfirst: an element between the headline and the body whose text is the description."""
+
+    text: str
+    position: int  # the element's index in document order
+    starts: dict[str, int]  # the first LEAD_PREFIX_CHARS of each text node -> its index in document order
+
+
+def find_lead(tree: Any, descriptions: tuple[str, ...]) -> Lead | None:
+    """The element after the page's first <h1> whose whole text is one of the page's descriptions.
+
+    Publishers set the meta description to the standfirst, which trafilatura often leaves out (it sits in a
+    header or a "teaser" container). Two pieces of evidence agree: the visible text and the declared summary.
+    Read before trafilatura prunes the tree; whether it comes before the body is decided afterwards.
+    """
+    wanted = {
+        text
+        for text in descriptions
+        if LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS
+        and len(SENTENCE_END.findall(text)) >= LEAD_MIN_SENTENCES
+    }
+    if not wanted:
+        return None
+    heads = {text[:LEAD_PREFIX_CHARS] for text in wanted}
+    starts: dict[str, int] = {}
+    headline: int | None = None
+    found: tuple[str, int] | None = None
+    for position, element in enumerate(tree.iter()):
+        if not isinstance(element.tag, str) or element.tag in NOT_TEXT_TAGS:
+            continue
+        if element.tag == "h1" and headline is None:
+            headline = position
+        text = _squash(element.text or "")
+        if len(text) < LEAD_PREFIX_CHARS:
+            continue
+        starts.setdefault(text[:LEAD_PREFIX_CHARS], position)
+        if found is None and headline is not None and text[:LEAD_PREFIX_CHARS] in heads:
+            container = element
+            for _ in range(3):  # the text may sit in an inline child of the lead element
+                if container.tag in HEADING_TAGS:  # a subheadline or deck, not a paragraph
+                    break
+                whole = _squash(container.text_content())
+                if whole in wanted:
+                    found = (whole, position)
+                    break
+                container = container.getparent()
+                if container is None or len(whole) > LEAD_MAX_CHARS:
+                    break
+    if found is None:
+        return None
+    return Lead(found[0], found[1], starts)
+
+
+def with_lead(text: str, lead: Lead | None) -> str:
+    """The body with the standfirst put back in front, when the body starts after it and lacks it."""
+    if lead is None or not text:
+        return text
+    lead_words = word_list(lead.text)
+    if len(shingle_set(lead_words) & shingle_set(word_list(text))) >= 0.5 * len(shingle_set(lead_words)):
+        return text
+    for paragraph in text.split("\n\n")[:3]:
+        start = lead.starts.get(_squash(paragraph)[:LEAD_PREFIX_CHARS])
+        if start is not None:
+            return f"{lead.text}\n\n{text}" if start > lead.position else text
+    return text
+
+
+def extract_body(html: str | lxml.html.HtmlElement, *, url: str | None = None) -> str:
     """The article body as plain text, paragraphs separated by a blank line ('' when there is none).
+
+    ``html`` is the page, or its lxml tree parsed once for the metadata too (pruned here, in place).
 
     ``url`` is accepted for callers' sake; the body does not depend on it.
     """
@@ -247,6 +327,7 @@ def extract_body(html: str, *, url: str | None = None) -> str:
     if tree is None:
         return ""
     hints = page_hints(tree)  # read before trafilatura prunes the tree in place
+    lead = find_lead(tree, hints.descriptions)
     document = trafilatura.bare_extraction(
         tree,
         url=None,  # the URL only resolves link targets, which are not kept: resolving them is slow
@@ -267,4 +348,4 @@ def extract_body(html: str, *, url: str | None = None) -> str:
         )
         if more_complete(text, second):
             text = second
-    return normalise_paragraphs(text)
+    return normalise_paragraphs(with_lead(text, lead))
