@@ -1,0 +1,185 @@
+"""Authors by evidence (issue 13): names only, from JSON-LD, meta tags and bylines; golden small pages per
+rule, and pages of the shared metadata benchmark (half A) named by file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.extract.authors import author_candidates, choose_authors, clean_names, site_names_of
+from monitor.extract.charset import decode_html
+from monitor.extract.evidence import Candidate
+from monitor.extract.page import PageDoc
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "metadata"
+
+
+def page(head: str = "", body: str = "", url: str = "https://news.example/story") -> PageDoc:
+    doc = PageDoc.parse(f"<html><head>{head}</head><body>{body}</body></html>", url)
+    assert doc is not None
+    return doc
+
+
+def json_ld(obj: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+def authors_of(doc: PageDoc) -> tuple[str, ...]:
+    choice = choose_authors(author_candidates(doc), site_names=site_names_of(doc))
+    return choice.value or ()
+
+
+# clean_names -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        (["By Jane Doe and John Roe"], ("Jane Doe", "John Roe")),
+        (["Von Max Muster, dpa"], ("Max Muster",)),
+        (["Jane Doe | Staff"], ("Jane Doe",)),
+        (["Von Max Muster, 12.03.2022, 10:45 Uhr"], ("Max Muster",)),
+        (["By Jane Doe Updated March 3, 2020"], ("Jane Doe",)),
+        (["Jane Doe, Thursday, November 9, 2023 4:40PM"], ("Jane Doe",)),
+        (["بقلم: أحمد علي"], ("أحمد علي",)),
+        (["بقلم أحمد علي و سارة حسن"], ("أحمد علي", "سارة حسن")),
+        (["Par Marie Dupont et Jean Martin"], ("Marie Dupont", "Jean Martin")),
+        (["Por Ana García y Luis Pérez"], ("Ana García", "Luis Pérez")),
+        (["di Mario Rossi"], ("Mario Rossi",)),
+        (["Door Jan de Vries"], ("Jan de Vries",)),
+        (["Lars Fischer und Alina Schadwinkel"], ("Lars Fischer", "Alina Schadwinkel")),
+        (["Jane Doe & John Roe; Erika Mustermann"], ("Jane Doe", "John Roe", "Erika Mustermann")),
+        (["Jane Doe / John Roe"], ("Jane Doe", "John Roe")),
+        (["View all posts by Daniel Lemire"], ("Daniel Lemire",)),
+        (["Grant Tinsley, PhD"], ("Grant Tinsley",)),
+        (["Glen Owen for The Mail on Sunday"], ("Glen Owen",)),
+        (["Jane Doe", "jane doe", "JANE DOE"], ("Jane Doe",)),
+        (["jane@example.com", "@janedoe", "https://example.com/jane", "jane[at]example.com"], ()),
+        (["Ursula von der Leyen"], ("Ursula von der Leyen",)),
+        (["GRACE ZOKOVITCH"], ("GRACE ZOKOVITCH",)),
+        (["c1ph4"], ("c1ph4",)),
+        (["21 minutes - 4312 words"], ()),
+        (["Redaktion", "Staff and news service reports", "LN"], ()),
+    ],
+)
+def test_clean_names(raw: list[str], names: tuple[str, ...]) -> None:
+    assert clean_names(raw) == names
+
+
+def test_site_name_is_not_a_person() -> None:
+    assert clean_names(
+        ["Example News", "example.com", "Jane Doe"], site_names=["Example News", "example.com"]
+    ) == ("Jane Doe",)
+
+
+# candidates and the choice ---------------------------------------------------------------------------
+def test_duplicates_across_json_ld_and_meta() -> None:
+    doc = page(
+        json_ld({"@type": "NewsArticle", "author": [{"@type": "Person", "name": "Jane Doe"}]})
+        + '<meta name="author" content="jane doe">'
+    )
+    choice = choose_authors(author_candidates(doc))
+    assert choice.value == ("Jane Doe",)
+    assert choice.source == "json-ld:author"
+    assert choice.reason == "agreed by meta:author"
+
+
+def test_site_name_as_author_is_dropped_for_the_byline_person() -> None:
+    doc = page(
+        '<meta property="og:site_name" content="Example News">'
+        + json_ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example News"}}),
+        '<article><h1>Story</h1><p class="byline">By <a href="/people/jane">Jane Doe</a></p></article>',
+    )
+    choice = choose_authors(author_candidates(doc), site_names=site_names_of(doc))
+    assert (choice.value, choice.source) == (("Jane Doe",), "byline")
+
+
+def test_page_crediting_no_person_keeps_its_credit() -> None:
+    """A desk or the site as the only byline is kept as written (decided on the shared data: pages that
+    credit "Redaktion" are read as crediting the desk), never split."""
+    doc = page(
+        body='<article><h1>Story</h1><span class="author">Staff and news service reports</span></article>'
+    )
+    choice = choose_authors(author_candidates(doc), site_names=site_names_of(doc))
+    assert choice.value == ("Staff and news service reports",)
+    assert "no person" in (choice.reason or "")
+
+
+def test_feed_authors_when_the_page_names_no_one() -> None:
+    choice = choose_authors((), feed_authors=["By Jane Doe"])
+    assert (choice.value, choice.source) == (("Jane Doe",), "feed:authors")
+
+
+def test_page_person_beats_feed_authors() -> None:
+    choice = choose_authors([Candidate(("Max Muster",), "meta:author")], feed_authors=["Jane Doe"])
+    assert choice.value == ("Max Muster",)
+
+
+def test_byline_label_and_name_in_separate_elements() -> None:
+    doc = page(
+        body='<h1>Story</h1><div class="td-post-author-name"><div class="td-author-by">Von</div> '
+        '<a href="/author/patrick/">Patrick Czerny</a><div class="td-author-line"> - </div></div>'
+    )
+    assert authors_of(doc) == ("Patrick Czerny",)
+
+
+def test_byline_with_a_date_inside() -> None:
+    doc = page(body='<h1>Story</h1><div class="article-byline">Von Max Muster | 12.03.2022, 10:45 Uhr</div>')
+    assert authors_of(doc) == ("Max Muster",)
+
+
+def test_authors_of_related_articles_and_comments_are_not_taken() -> None:
+    doc = page(
+        body='<article><h1>Story</h1><p class="byline">By Jane Doe</p><p>Text.</p></article>'
+        '<div class="related-posts"><span class="author">Other Writer</span></div>'
+        '<div class="comments"><span class="comment-author">A Reader</span></div>'
+    )
+    assert authors_of(doc) == ("Jane Doe",)
+
+
+def test_json_ld_author_reference_is_resolved() -> None:
+    doc = page(
+        json_ld(
+            {
+                "@graph": [
+                    {"@type": "Article", "author": {"@id": "https://x.example/#jane"}},
+                    {"@type": "Person", "@id": "https://x.example/#jane", "name": "Jane Doe"},
+                ]
+            }
+        )
+    )
+    assert authors_of(doc) == ("Jane Doe",)
+
+
+def test_article_author_url_is_not_a_name() -> None:
+    doc = page(
+        '<meta property="article:author" content="https://facebook.com/jane"><meta name="author" content="Jane Doe">'
+    )
+    assert [c.source for c in author_candidates(doc)] == ["meta:author"]
+
+
+def test_by_line_below_the_headline_without_markup() -> None:
+    doc = page(body="<h1>Story</h1><p>von Andreas Kürten</p><p>Der Text beginnt hier.</p>")
+    assert authors_of(doc) == ("Andreas Kürten",)
+
+
+# pages of the shared benchmark (half A) --------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name",
+    [
+        "0080_boxen1.com-ring-r_ckkehr.html",  # label, name and separator in separate elements
+        "0122_lacrux.com-mammut.html",  # the desk as the only credit
+        "0212_independent.co.uk.penalty.html",
+        "0272_archive.peptalks.de.schulnoten.html",  # rel=author in the article's own footer
+        "0290_doschu.com.solopreneur.html",  # a Yoast graph: the author by @id
+    ],
+)
+def test_shared_benchmark_pages(name: str) -> None:
+    path = SHARED / "pages" / name
+    if not path.exists():
+        pytest.skip(f"the shared metadata benchmark is not at {SHARED}")
+    rows = (json.loads(line) for line in (SHARED / "expected.jsonl").read_text(encoding="utf-8").splitlines())
+    row = next(r for r in rows if r["page"] == f"pages/{name}")
+    doc = PageDoc.parse(decode_html(path.read_bytes(), None), str(row["url"]))
+    assert doc is not None
+    assert {n.casefold() for n in authors_of(doc)} == {n.casefold() for n in row["authors"]}
