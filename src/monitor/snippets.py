@@ -136,9 +136,14 @@ def snippet(
     """About ``size`` tokens of ``text`` around its best run of matches, the matches marked; the start of
     the text when nothing matches."""
     tokens = textnorm.tokens(text, language)
+    return _cut(text, tokens, _hits(tokens, terms), marks, size)
+
+
+def _cut(
+    text: str, tokens: Sequence[textnorm.Token], hits: Sequence[int], marks: tuple[str, str], size: int
+) -> str:
     if not tokens:
         return text.strip()
-    hits = _hits(tokens, terms)
     start = _best_window(tokens, hits, size)
     end = min(start + size, len(tokens))
     begin, finish = tokens[start].start, tokens[end - 1].end
@@ -155,18 +160,11 @@ def best_snippet(
     title: str | None, text: str, language: str | None, terms: Terms, marks: tuple[str, str] = ("", "")
 ) -> str:
     """The snippet of the text, or of the title when only the title matches (FTS5's ``snippet`` over every
-    column picked the column that matched)."""
-    if (
-        terms
-        and title
-        and not _hits(textnorm.tokens(text, language), terms)
-        and _hits(textnorm.tokens(title, language), terms)
-    ):
-        return snippet(title, language, terms, marks)
-    return snippet(text, language, terms, marks)
-
-
-def highlight(text: str, language: str | None, terms: Terms, marks: tuple[str, str]) -> str:
-    """The whole of ``text`` with its matches marked."""
+    column picked the column that matched). Each field is tokenised once."""
     tokens = textnorm.tokens(text, language)
-    return _marked(text, (_span(text, tokens, i) for i in _hits(tokens, terms)), marks)
+    hits = _hits(tokens, terms)
+    if not hits and terms and title:
+        title_tokens = textnorm.tokens(title, language)
+        if title_hits := _hits(title_tokens, terms):
+            return _cut(title, title_tokens, title_hits, marks, WINDOW)
+    return _cut(text, tokens, hits, marks, WINDOW)
