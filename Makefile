@@ -31,6 +31,7 @@ test: $(VENV)/.dev-installed  ## set up and run every check: lint, types, tests
 
 bench: $(VENV)/.dev-installed  ## benchmarks: figures as ratios against the anchors measured in the same run
 	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/metadata.py
 	$(BIN)/python benchmarks/dedup.py
 	$(BIN)/python benchmarks/run.py
 

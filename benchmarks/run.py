@@ -245,7 +245,7 @@ def _extraction_rows(ext: dict[str, Any] | None) -> list[tuple[str, str, str, st
         mon, tra = ext["monitor"], ext["trafilatura"]
         rows.append(
             (
-                f"extraction speed ({ext['pages']} shared pages, 1 process)",
+                f"extract_article speed ({ext['pages']} shared pages, 1 process)",
                 f"{mon['pages_per_s']:.1f} pages/s",
                 f"{tra['pages_per_s']:.1f} pages/s trafilatura",
                 f"{ext['speed_ratio']:.2f}x",
@@ -258,6 +258,15 @@ def _extraction_rows(ext: dict[str, Any] | None) -> list[tuple[str, str, str, st
                 f"{mon['cpu_pages_per_s']:.1f} pages/s",
                 f"{tra['cpu_pages_per_s']:.1f} pages/s trafilatura",
                 f"{ext['cpu_speed_ratio']:.2f}x",
+                "-",
+            )
+        )
+        rows.append(
+            (
+                "extract_article vs trafilatura with metadata, CPU",
+                f"{mon['cpu_pages_per_s']:.1f} pages/s",
+                f"{ext['traf+meta']['cpu_pages_per_s']:.1f} pages/s trafilatura+metadata",
+                f"{ext['cpu_speed_ratio_metadata']:.2f}x",
                 "-",
             )
         )

@@ -241,6 +241,15 @@ def article_text(outlet: int, index: int) -> list[str]:
     return paragraphs
 
 
+_FIRST_NAMES = ("Amal", "Jonas", "Mei", "Sergei", "Lucia", "Kwame", "Priya", "Tomás", "Hana", "Omar")
+_LAST_NAMES = ("Haddad", "Berger", "Okafor")
+
+
+def reporter(outlet: int, index: int) -> str:
+    """The byline of an outlet's article: a person's name, as a real byline has (one of three per outlet)."""
+    return f"{_FIRST_NAMES[outlet % len(_FIRST_NAMES)]} {_LAST_NAMES[index % 3]}"
+
+
 def article_page(outlet: int, index: int, *, title: str, published: datetime, canonical: str) -> str:
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in article_text(outlet, index))
     nav = "".join(f'<li><a href="/section/{t}">{t.title()}</a></li>' for t in _TOPICS)
@@ -251,13 +260,13 @@ def article_page(outlet: int, index: int, *, title: str, published: datetime, ca
 <link rel="canonical" href="{canonical}">
 <meta property="og:site_name" content="Outlet {outlet} News">
 <meta property="og:image" content="/images/{outlet}/{index}.jpg">
-<meta name="author" content="Reporter {outlet}-{index % 3}">
+<meta name="author" content="{reporter(outlet, index)}">
 <meta property="article:published_time" content="{published.isoformat()}">
 </head><body>
 <header><nav><ul>{nav}</ul></nav><div class="ticker">Breaking: markets open higher</div></header>
 <main><article>
 <h1>{html.escape(title)}</h1>
-<div class="byline">By Reporter {outlet}-{index % 3}</div>
+<div class="byline">By {reporter(outlet, index)}</div>
 <time datetime="{published.isoformat()}">{published:%d %B %Y}</time>
 <div class="article-body">{body}</div>
 <div class="share">Share on Facebook · Share on X · Copy link</div>

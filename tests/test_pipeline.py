@@ -19,6 +19,7 @@ from newssite import (
     add_fixture_outlet,
     add_outlets,
     article_text,
+    reporter,
     write_config,
 )
 
@@ -55,7 +56,7 @@ def test_six_outlets_archived_once(six_outlets: tuple[NewsServer, Path, Path]) -
         assert row["extraction"] == "page"
         assert row["text"].split("\n\n") == article_text(outlet, index)  # the whole body, nothing else
         assert row["title"] == f"Outlet {outlet} story {index}: " + row["title"].split(": ", 1)[1]
-        assert json.loads(row["authors"]) == [f"Reporter {outlet}-{index % 3}"]
+        assert json.loads(row["authors"]) == [reporter(outlet, index)]
         assert row["url"] == f"{server.base_url}/outlet{outlet}/news/" + row["url"].rsplit("/", 1)[1]
         assert "utm_" not in row["url"]
         assert row["published_at"].endswith("Z") and row["fetched_at"].endswith("Z")

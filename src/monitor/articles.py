@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +19,9 @@ from monitor.dedup import (
     without_fragment,
 )
 from monitor.extract.attribution import find_attribution
+from monitor.extract.dates import local_iso, to_utc
+from monitor.extract.decide import decide
+from monitor.extract.evidence import FeedEvidence, Moment, SourceEvidence
 from monitor.models import Article, ExtractedPage, FeedEntry, RawPage, Source
 
 
@@ -48,6 +52,31 @@ def _absolute(base: str, url: str | None) -> str | None:
     return absolute if absolute.startswith(("http://", "https://")) else None
 
 
+def feed_evidence(
+    entry: FeedEntry, *, channel_title: str | None = None, channel_language: str | None = None
+) -> FeedEvidence:
+    """What the feed says of one entry and its channel, as the metadata rules take it."""
+    return FeedEvidence(
+        title=entry.title,
+        published=entry.published_at,
+        language=entry.language,
+        authors=entry.authors,
+        channel_title=channel_title,
+        channel_language=channel_language,
+        text=entry.content or entry.summary,
+    )
+
+
+def source_evidence(source: Source, known: SourceEvidence | None = None) -> SourceEvidence:
+    """The source's configured language and name with what was learned from its pages (``known``)."""
+    return SourceEvidence(
+        language=source.language,
+        site_name=known.site_name if known else None,
+        template_language=known.template_language if known else None,
+        names=tuple(dict.fromkeys(n for n in (source.name, *(known.names if known else ())) if n)),
+    )
+
+
 def build_article(
     *,
     source: Source,
@@ -57,12 +86,16 @@ def build_article(
     page: ExtractedPage | None = None,
     final_url: str | None = None,
     feed_language: str | None = None,
+    channel_title: str | None = None,
+    known: SourceEvidence | None = None,
     raw: RawPage | None = None,
 ) -> Article:
-    """The page wins for every field it has; the feed entry fills the rest.
+    """The article from its feed entry and (when there is one) its page: each metadata field decided from
+    all the evidence (:func:`monitor.extract.decide.decide`), the body from the page when it gave one.
 
     ``link`` is the entry's URL (canonicalised here). ``extraction`` is ``'page'`` when the page gave body
-    text, else ``'feed'`` (the entry's own content or summary stands in for the body).
+    text, else ``'feed'`` (the entry's own content or summary stands in for the body). ``known`` is what
+    was learned from the source's pages (site name, template-default language).
     """
     page_text = page.text if page is not None else ""
     if page_text:
@@ -73,17 +106,30 @@ def build_article(
     landed = canonical_url(final_url) if final_url else link
     url = choose_canonical(final_url or link, page.canonical_url) if page is not None else landed
     attribution = page.attribution if page is not None and page_text else find_attribution(text)
+    feed = feed_evidence(entry, channel_title=channel_title, channel_language=feed_language)
+    chosen = decide(
+        page.evidence if page is not None else None,
+        feed,
+        source_evidence(source, known),
+        fetched_at=fetched_at,
+    )
+    fixed = _fixed_fields(page)
+    title = (page.title if page and "title" in fixed else None) or chosen.title.value or entry.title
+    authors = (page.authors if page and "authors" in fixed else ()) or chosen.authors.value or entry.authors
+    published_at, published_local = page_time(page, chosen.published.value)
+    language = (page.language if page and "language" in fixed else None) or chosen.language.value
     return Article(
         url=url,
         source=source.id,
         guid=entry.guid,
-        title=(page.title if page else None) or entry.title,
-        authors=(page.authors if page else ()) or entry.authors,
-        published_at=(page.published_at if page else None) or entry.published_at,
+        title=title,
+        authors=tuple(authors),
+        published_at=published_at or entry.published_at,
+        published_local=published_local,
         fetched_at=fetched_at,
         text=text,
         summary=(page.summary if page else None) or entry.summary,
-        language=(page.language if page else None) or entry.language or feed_language or source.language,
+        language=language or entry.language or feed_language or source.language,
         image=_absolute(final_url or link, (page.image if page else None) or entry.image),
         extraction=extraction,
         content_hash=content_hash(text),
@@ -98,9 +144,33 @@ def build_article(
         modified_at=page.modified_at if page else None,
         section=page.section if page else None,
         keywords=page.keywords if page else (),
-        outlet_name=page.outlet_name if page else None,
+        outlet_name=(page.outlet_name if page else None) or chosen.site_name.value,
         raw=raw,
+        entry_published_at=entry.published_at,
+        entry_language=entry.language,
+        channel_title=channel_title,
+        channel_language=feed_language,
     )
+
+
+def _fixed_fields(page: ExtractedPage | None) -> frozenset[str]:
+    """The page's fields that no feed evidence may change: those the source's own selectors chose, or all
+    of them for a page that kept no evidence."""
+    if page is None:
+        return frozenset()
+    if page.evidence is None:
+        return frozenset({"title", "authors", "published_at", "language"})
+    return frozenset(page.selected)
+
+
+def page_time(page: ExtractedPage | None, moment: Moment | None) -> tuple[datetime | None, str | None]:
+    """``published_at`` (UTC) and ``published_local`` (as declared) from the decided moment; a time the
+    source's own selectors chose stands."""
+    if page is not None and "published_at" in _fixed_fields(page) and page.published_at is not None:
+        return page.published_at, page.published_local
+    if moment is None:
+        return None, None
+    return to_utc(moment), local_iso(moment)
 
 
 def entry_fingerprint(entry: FeedEntry) -> str:
@@ -127,28 +197,67 @@ def diff_stats(old: str, new: str) -> dict[str, int]:
     }
 
 
-def reextracted_fields(current: dict[str, Any], page: ExtractedPage, *, page_url: str) -> dict[str, Any]:
+def stored_feed_evidence(current: Mapping[str, Any]) -> FeedEvidence:
+    """What the feed said of an archived article, from its row (columns of migration 0010)."""
+    published = current.get("entry_published_at")
+    try:
+        entry_published = datetime.fromisoformat(published.replace("Z", "+00:00")) if published else None
+    except ValueError:
+        entry_published = None
+    return FeedEvidence(
+        title=current.get("feed_title"),
+        published=entry_published,
+        language=current.get("entry_language"),
+        channel_title=current.get("channel_title"),
+        channel_language=current.get("channel_language"),
+    )
+
+
+def reextracted_fields(
+    current: Mapping[str, Any],
+    page: ExtractedPage,
+    *,
+    page_url: str,
+    source: SourceEvidence | None = None,
+    fetched_at: datetime | None = None,
+) -> dict[str, Any]:
     """The columns a fresh extraction of an archived page changes (``{}``: nothing), as stored values.
 
-    A field the new extraction cannot find keeps its archived value: re-extraction only improves.
+    Metadata is decided again from the page's evidence with what the feed said of the entry (kept in the
+    row) and what is known of the source, exactly as the pipeline decides it. A field the new extraction
+    cannot find keeps its archived value: re-extraction only improves.
     """
     text = page.text or current["text"]
+    title, authors, language = page.title, page.authors, page.language
+    published_at, published_local = page.published_at, page.published_local
+    if page.evidence is not None:
+        fixed = _fixed_fields(page)
+        chosen = decide(page.evidence, stored_feed_evidence(current), source, fetched_at=fetched_at)
+        if "title" not in fixed:
+            title = chosen.title.value or title
+        if "authors" not in fixed:
+            authors = chosen.authors.value or authors
+        if "language" not in fixed:
+            language = chosen.language.value or language
+        published_at, published_local = page_time(page, chosen.published.value)
     fresh: dict[str, Any] = {
         "text": text,
         "content_hash": content_hash(text),
-        "title": page.title or current["title"],
-        "authors": json.dumps(list(page.authors), ensure_ascii=False) if page.authors else current["authors"],
+        "title": title or current["title"],
+        "authors": json.dumps(list(authors), ensure_ascii=False) if authors else current["authors"],
         "summary": page.summary or current["summary"],
-        "language": page.language or current["language"],
+        "language": language or current["language"],
         "image": _absolute(page_url, page.image) or current["image"],
         "section": page.section or current["section"],
         "keywords": json.dumps(list(page.keywords), ensure_ascii=False)
         if page.keywords
         else current["keywords"],
         "outlet_name": page.outlet_name or current["outlet_name"],
-        "published_at": _iso(page.published_at) or current["published_at"],
+        "published_at": _iso(published_at) or current["published_at"],
         "modified_at": _iso(page.modified_at) or current["modified_at"],
     }
+    if "published_local" in current:
+        fresh["published_local"] = published_local or current["published_local"]
     attribution = find_attribution(text) if page.attribution is None else page.attribution
     fresh["attribution"] = (
         json.dumps(

@@ -954,17 +954,26 @@ def stats(ctx: click.Context, by: str | None, query: str | None, fmt: str) -> No
     show_default=True,
     help="text for reading; json for programs.",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Show each metadata field's value, where it came from and the candidates it beat.",
+)
 @click.pass_context
-def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str) -> None:
+def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str, explain: bool) -> None:
     """Try the extractor on one page and print what it finds: the tool for writing a source's selectors.
 
     Fetches a URL with the config's HTTP settings (address guard included), or reads a saved HTML file.
+    With --source, the source's selectors apply and what the archive has learned of the source (its site
+    name, template language, its feed's channel title and language) joins the evidence, as in a poll.
 
     \b
     Examples:
       monitor extract https://www.example-news.com/world/some-story
       monitor extract saved-page.html --source almayadeen
       monitor extract page.html --format json | jq .authors
+      monitor extract page.html --explain
+      monitor extract page.html --explain --format json | jq .title.candidates
     """
     from monitor.extract import extract_article
     from monitor.fetch import PAGE_ACCEPT, Fetcher
@@ -991,7 +1000,11 @@ def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str) 
     else:
         raise UsageProblem(f"{url_or_file!r} is neither an http(s) URL nor a readable file")
     page = extract_article(content, url=url, now=now, charset=charset, selectors=selectors)
+    if explain:
+        _explain(settings, page, source, fmt, now=now)
+        return
     record = asdict(page)
+    record.pop("evidence", None)
     record["url"] = url
     if fmt == "json":
         click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
@@ -1018,6 +1031,58 @@ def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str) 
             value = f"{value['name']} ({value['line']})" + (f" <{value['url']}>" if value.get("url") else "")
         click.echo(f"{name + ':':<15}{value if value not in (None, '') else '-'}")
     click.echo(f"\n{page.text or '(no body text found)'}")
+
+
+def _explain(settings: Settings, page: Any, source: str | None, fmt: str, *, now: datetime) -> None:
+    """Print the decision for each metadata field (``extract --explain``)."""
+    from monitor.articles import source_evidence
+    from monitor.extract.decide import decide, known_evidence
+    from monitor.extract.evidence import FeedEvidence, Moment
+
+    feed, known = FeedEvidence(), None
+    if source is not None:
+        configured = {s.id: s for s in settings.resolved_sources()}[source]
+        learned = None
+        if Path(settings.archive).exists():
+            archive = SQLiteArchive(settings.archive, readonly=True)
+            try:
+                learned = archive.poll_state(source).knowledge
+                channel_title, channel_language = archive.channel(source)
+            finally:
+                archive.close()
+            feed = FeedEvidence(channel_title=channel_title, channel_language=channel_language)
+        known = source_evidence(configured, known_evidence(learned))
+    chosen = decide(page.evidence, feed, known, fetched_at=now)
+
+    def shown(value: object) -> object:
+        if isinstance(value, Moment):
+            return value.at.isoformat()
+        if isinstance(value, tuple):
+            return [shown(v) for v in value]
+        return value
+
+    report: dict[str, dict[str, Any]] = {
+        name: {
+            "value": shown(choice.value),
+            "from": choice.source,
+            "reason": choice.reason,
+            "candidates": [{"value": shown(c.value), "from": c.source} for c in choice.candidates],
+        }
+        for name, choice in chosen.fields().items()
+    }
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return
+    for name, entry in report.items():
+        value = entry["value"]
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        origin = f"  (from {entry['from']}" + (f": {entry['reason']}" if entry["reason"] else "") + ")"
+        value = value if value not in (None, "", []) else "-"
+        click.echo(f"{name + ':':<15}{value}{origin if entry['from'] else ''}")
+        for candidate in entry["candidates"]:
+            mark = "*" if candidate["from"] == entry["from"] and candidate["value"] == entry["value"] else " "
+            click.echo(f"  {mark} {candidate['from'] + ':':<28}{candidate['value']}")
 
 
 @cli.group(invoke_without_command=True)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pure data of the extractor's, carried across the worker seam
+    from monitor.extract.evidence import PageEvidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,12 @@ class ExtractedPage:
     keywords: tuple[str, ...] = ()
     outlet_name: str | None = None
     attribution: Attribution | None = None
+    published_local: str | None = None
+    """The publication time as the page declares it (ISO 8601 with its offset; a bare day for a date)."""
+    evidence: PageEvidence | None = None
+    """Every candidate the page offered for each metadata field (the feed's evidence decides again)."""
+    selected: tuple[str, ...] = ()
+    """Fields the source's own CSS selectors chose: they stand whatever the feed says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +186,13 @@ class Article:
     outlet_name: str | None = None
     raw: RawPage | None = None
     """The fetched page, compressed, kept so that a better extractor can re-read it later."""
+    published_local: str | None = None
+    """``published_at`` as the page declares it: ISO 8601 in its own offset, or a bare day."""
+    entry_published_at: datetime | None = None
+    entry_language: str | None = None
+    channel_title: str | None = None
+    channel_language: str | None = None
+    """What the feed said of the entry and its channel, kept so that ``reextract`` decides the same way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +233,21 @@ class PollState:
     body_hash: str | None = None
     url: str | None = None
     dead: bool = False
+    knowledge: SourceKnowledge | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceKnowledge:
+    """What is learned of a source from its pages (issue 13): the site name repeated across its titles, a
+    language its pages declare while their text is another (a template default), and the recent samples
+    both are learned from."""
+
+    site_name: str | None = None
+    template_language: str | None = None
+    titles: tuple[str, ...] = ()
+    """The ``<title>`` of the source's most recent pages."""
+    languages: tuple[tuple[str | None, str | None, float], ...] = ()
+    """(declared, detected, confidence) of the source's most recent pages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +318,8 @@ class PollOutcome:
     rechecks: tuple[Recheck, ...] = ()
     recheck_s: float = 0.0
     """How long after first sight new articles are re-fetched (their decaying re-check schedule)."""
+    knowledge: SourceKnowledge | None = None
+    """What was learned of the source from this poll's pages and the earlier ones (None: unchanged)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ from monitor import rawpage
 from monitor.articles import build_article, entry_fingerprint, entry_link
 from monitor.dedup import canonical_url
 from monitor.errors import FetchError, ParseError, SourceError
+from monitor.extract.decide import known_evidence, learn
+from monitor.extract.evidence import SourceEvidence
 from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
 from monitor.models import (
     Article,
@@ -293,7 +295,16 @@ class Pipeline:
         self._inflight.update(claimed)
         try:
             rechecking = asyncio.ensure_future(self._rechecks(poll, changed, feed))
-            built = await asyncio.gather(*(self._article(poll, item, feed) for item in new))
+            fetched = await asyncio.gather(*(self._entry_page(poll, item) for item in new))
+            # what this poll's pages teach of the source (site name, template language) decides their
+            # metadata too: a first poll of fifteen "Site » Headline" pages learns "Site" at once
+            evidence = [f.page.evidence for f in fetched if f is not None and f.page and f.page.evidence]
+            knowledge = learn(state.knowledge, evidence) if evidence else None
+            known = known_evidence(knowledge or state.knowledge)
+            built = [
+                self._article(poll, item, feed, page, known) if page is not None else None
+                for item, page in zip(new, fetched, strict=True)
+            ]
             rechecks = await rechecking
             articles = [article for article in built if article is not None]
             deferred += len(built) - len(articles)
@@ -332,6 +343,7 @@ class Pipeline:
                     moved_to=result.moved_to,
                     rechecks=tuple(rechecks),
                     recheck_s=source.recheck_s,
+                    knowledge=knowledge,
                 )
             )
         finally:
@@ -492,6 +504,8 @@ class Pipeline:
                         page=fetched.page,
                         final_url=fetched.final_url,
                         feed_language=feed.language if feed else None,
+                        channel_title=feed.title if feed else None,
+                        known=known_evidence(poll.state.knowledge),
                         raw=fetched.raw,
                     )
             except (asyncio.CancelledError, KeyboardInterrupt):
@@ -507,13 +521,32 @@ class Pipeline:
 
         return list(await asyncio.gather(*(recheck(i, *job) for i, job in jobs.items())))
 
-    async def _article(self, poll: _Poll, item: _NewEntry, feed: ParsedFeed) -> Article | None:
-        """One entry's article; an entry that fails in a way nobody foresaw is logged and skipped (it is
-        tried again next poll), never allowed to sink the rest of the poll."""
+    async def _entry_page(self, poll: _Poll, item: _NewEntry) -> _Fetched | None:
+        """One entry's page, fetched and extracted (an empty result when the source reads feeds only). An
+        entry that fails in a way nobody foresaw is logged and skipped (it is tried again next poll), never
+        allowed to sink the rest of the poll: None."""
         try:
-            fetched = (
-                await self._fetch_page(poll, item.fetch_url) if poll.source.fetch_articles else _Fetched()
+            return await self._fetch_page(poll, item.fetch_url) if poll.source.fetch_articles else _Fetched()
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception:
+            log.exception(
+                "pipeline: entry failed, skipped until the next poll source=%s url=%s",
+                poll.source.id,
+                item.fetch_url,
             )
+            return None
+
+    def _article(
+        self,
+        poll: _Poll,
+        item: _NewEntry,
+        feed: ParsedFeed,
+        fetched: _Fetched,
+        known: SourceEvidence | None,
+    ) -> Article | None:
+        """One entry's article from its feed entry and page, each field decided from all the evidence."""
+        try:
             return build_article(
                 source=poll.source,
                 entry=item.entry,
@@ -522,10 +555,10 @@ class Pipeline:
                 page=fetched.page,
                 final_url=fetched.final_url,
                 feed_language=feed.language,
+                channel_title=feed.title,
+                known=known,
                 raw=fetched.raw,
             )
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            raise
         except Exception:
             log.exception(
                 "pipeline: entry failed, skipped until the next poll source=%s url=%s",

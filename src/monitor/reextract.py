@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from monitor import rawpage
-from monitor.articles import reextracted_fields
+from monitor.articles import reextracted_fields, source_evidence
 from monitor.config import Settings
 from monitor.extract import EXTRACTOR_VERSION
+from monitor.extract.decide import known_evidence
 from monitor.store import SQLiteArchive
 from monitor.workers import Extractor, ProcessPoolExtractor
 
@@ -40,11 +41,13 @@ async def reextract(
     on_start: Callable[[int], None] = lambda total: None,
     on_progress: Callable[[int], None] = lambda done: None,
 ) -> ReextractReport:
-    selectors = {source.id: source.selectors for source in settings.resolved_sources()}
+    configured = {source.id: source for source in settings.resolved_sources()}
+    selectors = {source_id: source.selectors for source_id, source in configured.items()}
     store = SQLiteArchive(settings.archive)
     extractor = extractor or ProcessPoolExtractor()
     seen = changed = failed = 0
     try:
+        knowledge = {source_id: state.knowledge for source_id, state in store.poll_states().items()}
         ids = store.reextract_ids(sources=sources, since=since, version=None if force else EXTRACTOR_VERSION)
         on_start(len(ids))
         for start in range(0, len(ids), BATCH):
@@ -63,7 +66,16 @@ async def reextract(
                 except ValueError:
                     failed += 1
                     continue
-                changes[row["id"]] = reextracted_fields(row, page, page_url=row["raw_url"])
+                known = knowledge.get(row["source"])
+                changes[row["id"]] = reextracted_fields(
+                    row,
+                    page,
+                    page_url=row["raw_url"],
+                    source=source_evidence(configured[row["source"]], known_evidence(known))
+                    if row["source"] in configured
+                    else known_evidence(known),
+                    fetched_at=now,
+                )
             changed += store.apply_reextraction(changes, version=EXTRACTOR_VERSION)
             seen += len(rows)
             on_progress(len(rows))

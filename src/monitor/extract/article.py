@@ -7,13 +7,15 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
-from htmldate import find_date
 
 from monitor.extract.attribution import find_attribution
+from monitor.extract.authors import clean_names
 from monitor.extract.body import extract_body
 from monitor.extract.charset import decode_html
-from monitor.extract.language import detect_language
-from monitor.extract.metadata import choose_authors, extract_metadata, parse_datetime
+from monitor.extract.dates import local_iso, parse_moment, to_utc
+from monitor.extract.decide import decide, page_evidence, with_detection
+from monitor.extract.evidence import clean_text
+from monitor.extract.page import PageDoc, element_text
 from monitor.htmltext import html_to_text
 from monitor.models import ExtractedPage, Selectors
 
@@ -27,49 +29,136 @@ def extract_article(
     now: datetime,
     charset: str | None = None,
     selectors: Selectors | None = None,
+    content_language: str | None = None,
 ) -> ExtractedPage:
-    """Extract one article page. ``now`` bounds plausible dates; nothing here reads the clock.
+    """Extract one article page: one lxml parse feeds the metadata rules, then the body extraction.
 
-    ``selectors`` (a source's own rules) override the generic extractor field by field.
+    ``now`` bounds plausible dates (nothing here reads the clock). The page's fields are decided from the
+    page alone; ``evidence`` keeps every candidate, so that the pipeline decides again with the feed's and
+    the source's evidence (:func:`monitor.extract.decide.decide`). ``selectors`` (a source's own rules)
+    override the generic extractor field by field.
     """
     html = content if isinstance(content, str) else decode_html(content, charset)
-    soup = BeautifulSoup(html, "lxml")
-    meta = extract_metadata(soup, now=now)
-    text = _selected_text(soup, selectors) if selectors and selectors.body else None
+    doc = PageDoc.parse(html, url)
+    if doc is None:
+        return ExtractedPage(text="")
+    doc.content_language = content_language
+    evidence = page_evidence(doc, now=now)
+    links = _links(doc)
+    soup = BeautifulSoup(html, "lxml") if selectors else None
+    text = _selected_text(soup, selectors) if soup is not None and selectors and selectors.body else None
     if text is None:
-        text = extract_body(html, url=url)
-    title, authors, published = meta.title, meta.authors, meta.published_at
-    if selectors:
-        title = _selected_first(soup, selectors.title) or title
+        text = extract_body(doc.tree, url=url)  # prunes doc.tree: the last use of it
+    evidence = with_detection(evidence, text)
+    chosen = decide(evidence, fetched_at=now)
+    title = chosen.title.value
+    authors = chosen.authors.value or ()
+    published = chosen.published.value
+    published_at = to_utc(published) if published else None
+    published_local = local_iso(published) if published else None
+    selected: list[str] = []
+    if soup is not None and selectors:
+        if selected_title := _selected_first(soup, selectors.title):
+            title = selected_title
+            selected.append("title")
         if selectors.authors and (
-            names := [_folded(e.get_text(" ")) for e in soup.select(selectors.authors)]
+            names := [n for e in soup.select(selectors.authors) if (n := clean_text(e.get_text(" ")))]
         ):
-            authors = choose_authors([n for n in names if n], site_name=meta.site_name) or authors
+            site_names = [c.value for c in evidence.site_names]
+            if cleaned := clean_names(names, site_names=site_names):
+                authors = cleaned
+                selected.append("authors")
         if selectors.published:
             element = soup.select_one(selectors.published)
             if isinstance(element, Tag):
                 value = element.get("datetime") or element.get("content") or element.get_text(" ")
-                published = parse_datetime(value, now=now) or published
-    if published is None:
-        published = _htmldate(html, now=now)
+                if (moment := parse_moment(value, now=now)) is not None:
+                    published_at, published_local = to_utc(moment), local_iso(moment)
+                    selected.append("published_at")
     attribution = find_attribution(text)
     if attribution is not None:
-        attribution = replace(attribution, url=_credited_link(soup, attribution.name, url))
+        attribution = replace(attribution, url=_credited_link(links, attribution.name, url))
+    modified = chosen.modified.value
+    ld = doc.article_ld
     return ExtractedPage(
         text=text,
         title=title,
-        authors=authors,
-        published_at=published,
-        modified_at=meta.modified_at,
-        summary=meta.description,
-        language=meta.language or detect_language(text),
-        image=meta.image,
-        canonical_url=meta.canonical_url,
-        section=meta.section,
-        keywords=meta.keywords,
-        outlet_name=meta.site_name,
+        authors=tuple(authors),
+        published_at=published_at,
+        published_local=published_local,
+        modified_at=to_utc(modified) if modified else None,
+        summary=clean_text(ld.get("description"))
+        or doc.meta("og:description", "description", "twitter:description"),
+        language=chosen.language.value,
+        image=_image_url(ld.get("image")) or doc.meta("og:image", "twitter:image", "twitter:image:src"),
+        canonical_url=_canonical(doc),
+        section=_section(doc),
+        keywords=_keywords(doc),
+        outlet_name=chosen.site_name.value,
         attribution=attribution,
+        evidence=evidence,
+        selected=tuple(selected),
     )
+
+
+def _links(doc: PageDoc) -> list[tuple[str, str]]:
+    """``(text, href)`` of the page's links, read before the body extraction prunes the tree."""
+    found = []
+    for anchor in doc.tree.iter("a"):
+        href = anchor.get("href")
+        if href and (text := element_text(anchor)):
+            found.append((text, href))
+    return found
+
+
+def _canonical(doc: PageDoc) -> str | None:
+    for link in doc.tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        if "canonical" in rel and (href := clean_text(link.get("href"))):
+            return href
+    return doc.meta("og:url")
+
+
+def _section(doc: PageDoc) -> str | None:
+    value = doc.article_ld.get("articleSection")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return clean_text(value) or doc.meta(
+        "article:section", "parsely-section", "section", "og:section", "sailthru.section"
+    )
+
+
+def _keywords(doc: PageDoc) -> tuple[str, ...]:
+    """Keywords and tags: JSON-LD ``keywords``, ``news_keywords``/``keywords`` meta, ``article:tag``."""
+    raw = doc.article_ld.get("keywords")
+    candidates: list[str] = []
+    if isinstance(raw, list):
+        candidates.extend(str(item) for item in raw if isinstance(item, str))
+    elif isinstance(raw, str):
+        candidates.extend(raw.split(","))
+    if not candidates:
+        for _, value in doc.meta_all("news_keywords", "keywords", "parsely-tags"):
+            candidates.extend(value.split(","))
+    candidates.extend(value for _, value in doc.meta_all("article:tag"))
+    found: list[str] = []
+    seen: set[str] = set()
+    for candidate in candidates:
+        keyword = " ".join(candidate.split()).strip(" ;")
+        if keyword and len(keyword) <= 60 and keyword.casefold() not in seen:
+            seen.add(keyword.casefold())
+            found.append(keyword)
+    return tuple(found[:30])
+
+
+def _image_url(value: object) -> str | None:
+    if isinstance(value, list):
+        for item in value:
+            if url := _image_url(item):
+                return url
+        return None
+    if isinstance(value, dict):
+        return clean_text(value.get("url") or value.get("contentUrl"))
+    return clean_text(value)
 
 
 def _folded(text: str) -> str:
@@ -96,23 +185,13 @@ def _selected_text(soup: BeautifulSoup, selectors: Selectors) -> str | None:
     return html_to_text("".join(str(element) for element in found)) or None
 
 
-def _htmldate(html: str, *, now: datetime) -> datetime | None:
-    """htmldate's reading of the page (URL patterns, visible dates), the last resort for a date."""
-    try:
-        found = find_date(html, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
-    except Exception:  # htmldate is a heuristic over arbitrary HTML; a failure means "no date"
-        return None
-    return parse_datetime(found, now=now) if found else None
-
-
-def _credited_link(soup: BeautifulSoup, name: str, page_url: str) -> str | None:
+def _credited_link(links: list[tuple[str, str]], name: str, page_url: str) -> str | None:
     """The link on the credited source's name, when the page has one (usually in the credit line)."""
     wanted = name.casefold()
-    for anchor in reversed(soup.find_all("a", href=True)):
-        if wanted in _folded(anchor.get_text(" ")).casefold():
-            href = str(anchor.get("href") or "").strip()
+    for text, href in reversed(links):
+        if wanted in text.casefold():
             try:
-                absolute = urljoin(page_url, href)
+                absolute = urljoin(page_url, href.strip())
             except ValueError:
                 continue
             if absolute.startswith(("http://", "https://")):

@@ -261,3 +261,23 @@ def _normalised_search_index(db: Database) -> None:
     )
     fts.create_meta(db.conn)
     fts.create_table(db.conn)
+
+
+@MIGRATIONS(name="0010_metadata_evidence")
+def _metadata_evidence(db: Database) -> None:
+    """What the metadata rules need to decide again on ``reextract`` (issue 13): the publication time as
+    the page declares it, what the feed said of the entry and its channel; and what is learned per source
+    (the site name repeated across its titles, a template-default language) with the samples it is learned
+    from."""
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN published_local TEXT;
+        ALTER TABLE articles ADD COLUMN entry_published_at TEXT;
+        ALTER TABLE articles ADD COLUMN entry_language TEXT;
+        ALTER TABLE articles ADD COLUMN channel_title TEXT;
+        ALTER TABLE articles ADD COLUMN channel_language TEXT;
+        ALTER TABLE sources ADD COLUMN site_name TEXT;
+        ALTER TABLE sources ADD COLUMN template_language TEXT;
+        ALTER TABLE sources ADD COLUMN page_samples TEXT;
+        """
+    )

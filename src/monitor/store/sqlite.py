@@ -31,6 +31,7 @@ from monitor.models import (
     PollState,
     Recheck,
     Source,
+    SourceKnowledge,
 )
 from monitor.schedule import next_recheck
 from monitor.store import fts
@@ -156,7 +157,7 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
 
     _STATE_COLUMNS = (
         "id, interval_s, error_count, not_found_count, new_per_poll, last_polled_at, next_poll_at, etag, "
-        "last_modified, body_hash, feed, dead"
+        "last_modified, body_hash, feed, dead, site_name, template_language, page_samples"
     )
 
     @staticmethod
@@ -173,6 +174,7 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
             body_hash=row[9],
             url=row[10],
             dead=bool(row[11]),
+            knowledge=_knowledge(row[12], row[13], row[14]),
         )
 
     @_translated
@@ -406,8 +408,9 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
             INSERT INTO articles (url, source, guid, title, authors, published_at, fetched_at, text, summary,
                                   language, image, extraction, content_hash, feed_title, attribution,
                                   modified_at, entry_hash, checks, next_check_at, section, keywords,
-                                  outlet_name, extractor, id, story_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?,
+                                  outlet_name, extractor, published_local, entry_published_at,
+                                  entry_language, channel_title, channel_language, id, story_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                     (SELECT coalesce(max(id), 0) + 1 FROM articles),
                     (SELECT coalesce(max(id), 0) + 1 FROM articles))
             ON CONFLICT (url) DO NOTHING
@@ -436,6 +439,11 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 json.dumps(list(article.keywords), ensure_ascii=False),
                 article.outlet_name,
                 EXTRACTOR_VERSION if article.extraction == "page" else None,
+                article.published_local,
+                iso(article.entry_published_at),
+                article.entry_language,
+                article.channel_title,
+                article.channel_language,
             ],
         ).fetchone()
         # A new article is its own story. story_id is set in the INSERT (the id is the one SQLite would
@@ -550,6 +558,7 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
 
     def _update_source(self, outcome: PollOutcome, at: str | None) -> None:
         ok = outcome.error is None
+        knowledge = outcome.knowledge
         plan = outcome.schedule
         self.db.execute(
             """
@@ -569,7 +578,10 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 etag = CASE WHEN :keep THEN etag ELSE :etag END,
                 last_modified = CASE WHEN :keep THEN last_modified ELSE :last_modified END,
                 body_hash = CASE WHEN :keep THEN body_hash ELSE :body_hash END,
-                feed = coalesce(:moved_to, feed)
+                feed = coalesce(:moved_to, feed),
+                site_name = CASE WHEN :learned THEN :site_name ELSE site_name END,
+                template_language = CASE WHEN :learned THEN :template_language ELSE template_language END,
+                page_samples = CASE WHEN :learned THEN :page_samples ELSE page_samples END
             WHERE id = :source
             """,
             {
@@ -590,10 +602,29 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 "body_hash": outcome.validators.body_hash if outcome.validators else None,
                 "moved_to": outcome.moved_to,
                 "source": outcome.source,
+                "learned": knowledge is not None,
+                "site_name": knowledge.site_name if knowledge else None,
+                "template_language": knowledge.template_language if knowledge else None,
+                "page_samples": json.dumps(
+                    {"titles": list(knowledge.titles), "languages": [list(x) for x in knowledge.languages]},
+                    ensure_ascii=False,
+                )
+                if knowledge
+                else None,
             },
         )
 
     # -- reading -----------------------------------------------------------------------------------
+
+    @_translated
+    def channel(self, source: str) -> tuple[str | None, str | None]:
+        """The title and language the source's feed channel last declared (``extract --explain``)."""
+        row = self.db.execute(
+            "SELECT channel_title, channel_language FROM articles WHERE source = ? "
+            "AND (channel_title IS NOT NULL OR channel_language IS NOT NULL) ORDER BY id DESC LIMIT 1",
+            [source],
+        ).fetchone()
+        return (row[0], row[1]) if row is not None else (None, None)
 
     # -- re-extraction -------------------------------------------------------------------------------
 
@@ -675,3 +706,17 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 "beat_at = excluded.beat_at, version = excluded.version",
                 [pid, iso(started_at), iso(now), version],
             )
+
+
+def _knowledge(site_name: str | None, template_language: str | None, samples: str | None) -> SourceKnowledge:
+    """A source's learned knowledge from its ``sources`` columns (samples kept as JSON)."""
+    titles: tuple[str, ...] = ()
+    languages: tuple[tuple[str | None, str | None, float], ...] = ()
+    if samples:
+        try:
+            data = json.loads(samples)
+            titles = tuple(str(t) for t in data.get("titles", []))
+            languages = tuple((d, g, float(c)) for d, g, c in data.get("languages", []))
+        except (ValueError, TypeError, AttributeError):
+            pass  # samples are a cache: unreadable ones are learned again
+    return SourceKnowledge(site_name, template_language, titles, languages)
