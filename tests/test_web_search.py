@@ -86,7 +86,8 @@ def test_a_query_that_does_not_parse_is_an_error_not_a_page_of_everything(
         params={"_search": "maduro AND (", "_shape": "array"},
         timeout=30,
     )
-    assert response.status_code >= 400
+    assert response.status_code == 400
+    assert "the parenthesis at position 11 is never closed" in response.text
 
 
 def test_a_real_browser_finds_a_chinese_word_through_the_search_page(
