@@ -6,6 +6,7 @@ interrupted rebuild resumes."""
 from __future__ import annotations
 
 import gzip
+import logging
 import shutil
 import sqlite3
 from pathlib import Path
@@ -82,7 +83,9 @@ def test_a_0008_archive_is_migrated_and_its_index_rebuilt_once(old_archive: Path
     reader.close()
 
 
-def test_another_normaliser_version_rebuilds_and_an_interrupted_rebuild_resumes(old_archive: Path) -> None:
+def test_another_normaliser_version_rebuilds_and_an_interrupted_rebuild_resumes(
+    old_archive: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     SQLiteArchive(old_archive).close()
     db = sqlite3.connect(old_archive)
     db.execute("UPDATE search_index SET value = 'an older normaliser' WHERE key = 'normaliser'")
@@ -103,6 +106,12 @@ def test_another_normaliser_version_rebuilds_and_an_interrupted_rebuild_resumes(
     )
     db.commit()
     db.close()
+    with caplog.at_level(logging.WARNING, logger="monitor.store"):
+        reader = SQLiteArchive(old_archive, readonly=True)  # readers keep working meanwhile, and say so
+    assert urls(reader, "马杜罗") == ["https://outlet.example/zh/0.html"]  # indexed before the stop
+    assert urls(reader, "बारिश") == []  # not yet
+    reader.close()
+    assert "search index" in caplog.text and "being rebuilt" in caplog.text
     progress.clear()
     archive = SQLiteArchive(old_archive, index_progress=lambda done, total: progress.append((done, total)))
     assert progress == [(9, 9)]

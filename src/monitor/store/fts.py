@@ -84,6 +84,11 @@ def index_version(conn: sqlite3.Connection) -> str | None:
     return _get(conn, "normaliser")
 
 
+def is_current(conn: sqlite3.Connection) -> bool:
+    """Whether the index is complete and made by this normaliser (else the next writer rebuilds it)."""
+    return index_version(conn) == textnorm.NORMALISER_VERSION
+
+
 def index(conn: sqlite3.Connection, article_ids: Sequence[int], *, replace: bool = False) -> None:
     """Add these articles to the index, one statement per 500: one FTS5 segment per poll rather than one per
     article (D36). ``replace`` for rows that may be indexed already."""
@@ -116,7 +121,7 @@ def rebuild_if_stale(
     """Bring the index to the current normaliser: nothing to do when it is current; else (re)build it in
     batches of 2,000 articles, each its own transaction, so that readers keep working, a running writer
     waits at most one batch and an interrupted rebuild resumes. True when it rebuilt."""
-    if index_version(conn) == textnorm.NORMALISER_VERSION:
+    if is_current(conn):
         return False
     with transaction():
         if _get(conn, "building") != textnorm.NORMALISER_VERSION:

@@ -91,6 +91,12 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
             raise StoreError(
                 f"store: archive {self.path} has an older schema; run `monitor run --once` to upgrade it"
             )
+        if readonly and not fts.is_current(self.db.conn):
+            log.warning(
+                "store: the search index of %s is being rebuilt (by `monitor run`); until it is done, "
+                "searches find only the articles indexed so far",
+                self.path,
+            )
 
     def close(self) -> None:
         self.db.close()
