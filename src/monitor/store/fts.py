@@ -5,7 +5,9 @@ SQLite's FTS5 tokenizers cannot segment Chinese or Thai, strip Arabic's article 
 So the index holds a *normalised copy* of each article's title and text (:func:`monitor.textnorm.index_text`,
 one token per term), keyed by ``rowid = articles.id``, and queries are normalised the same way
 (:mod:`monitor.query`). The store writes it from Python: a poll's new articles in one statement, edited
-articles again after their update. No trigger can compute the normal form, so none is left.
+articles again after their update. No trigger can compute the normal form; the table keeps its own copy of
+what it indexed (not contentless), so that a row leaves it by rowid alone: through the delete trigger, and
+whatever normaliser made it.
 
 The ``search_index`` table records the normaliser version the index was built with; an archive opened for
 writing with another version is re-indexed in batches (resumable: ``built_to`` is the last id done).
