@@ -92,8 +92,47 @@ def test_visible_headline_beats_the_seo_variant_when_the_feed_agrees() -> None:
         '<meta property="og:title" content="Lockdown: what you need to know">',
         "<main><h1>Lockdown extended by four weeks</h1></main>",
     )
-    assert title_of(doc) == "Lockdown: what you need to know"
-    assert title_of(doc, feed_title="Lockdown extended by four weeks") == "Lockdown extended by four weeks"
+    choice = choose_title(title_candidates(doc), feed_title="Lockdown extended by four weeks")
+    assert (choice.value, choice.reason) == (
+        "Lockdown extended by four weeks",
+        "visible headline equals feed:title",
+    )
+
+
+def test_visible_headline_wins_when_nothing_agrees_with_it() -> None:
+    """An SEO variant in og:title and <title>, the headline a reader sees in the h1."""
+    doc = page(
+        "<title>Popular food blogs on Instagram: the list - Site</title>"
+        '<meta property="og:title" content="Popular food blogs on Instagram: the list">',
+        "<article><header><h1>Masters of taste: 23 food bloggers</h1></header></article>",
+    )
+    choice = choose_title(title_candidates(doc))
+    assert (choice.value, choice.source) == ("Masters of taste: 23 food bloggers", "h1")
+
+
+def test_a_label_in_the_h1_is_no_headline() -> None:
+    doc = page(
+        '<meta property="og:title" content="Pour le néolibéralisme, la retraite est un archaïsme">',
+        "<article><h1>Opinion</h1><p>Texte.</p></article>",
+    )
+    assert title_of(doc) == "Pour le néolibéralisme, la retraite est un archaïsme"
+
+
+def test_a_headline_marked_elsewhere_outweighs_a_disagreeing_h1() -> None:
+    """The h1 belongs to a teaser; the article's headline carries itemprop=headline and og:title agrees."""
+    doc = page(
+        '<meta property="og:title" content="The early reviews for the platform are not great">',
+        '<article class="featured"><header><h1>Why not fight for the reindeer?</h1></header></article>'
+        '<div><h2 itemprop="headline">The early reviews for the platform are not great</h2></div>',
+    )
+    assert title_of(doc) == "The early reviews for the platform are not great"
+
+
+def test_heading_header_inside_the_article_is_the_articles() -> None:
+    doc = page("", "<article><header><h1>Masters of taste: 23 food bloggers</h1></header></article>")
+    assert [c.source for c in title_candidates(doc)] == ["h1"]
+    chrome = page("", "<header><h1>Masters of taste</h1></header><article><p>Text.</p></article>")
+    assert title_candidates(chrome) == ()
 
 
 def test_kicker_in_the_heading_is_left_out_when_metadata_has_the_headline_alone() -> None:
@@ -102,6 +141,55 @@ def test_kicker_in_the_heading_is_left_out_when_metadata_has_the_headline_alone(
         '<article><h1><span class="roofline">Immobilienkrise </span>Rene Benko-Firma Signa in Sorge</h1></article>',
     )
     assert title_of(doc) == "Rene Benko-Firma Signa in Sorge"
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        '<span class="article-header__roofline">Wurmkiste</span> Wurmkiste selber bauen',
+        '<span class="headline--topline">Bauen</span><span>: </span><span>Wurmkiste selber bauen</span>',
+        '<span class="supertitle"><time datetime="2022-02-01">1. Februar 2022</time></span> Wurmkiste selber bauen',
+        'Wurmkiste selber bauen<span class="element-invisible"> | Garten.example</span>',
+        'Wurmkiste selber bauen <span class="sr-only">(Video)</span>',
+    ],
+)
+def test_kicker_date_and_hidden_text_in_the_heading_are_left_out_whatever_the_metadata(heading: str) -> None:
+    """What the markup marks as a kicker (roofline, topline, overline...), a date or text hidden from sighted
+    readers is no part of the headline, even when no other title repeats the rest."""
+    doc = page(
+        '<meta property="og:title" content="So bauen Sie eine Wurmkiste">',
+        f"<article><h1>{heading}</h1></article>",
+    )
+    assert title_of(doc) == "Wurmkiste selber bauen"
+
+
+def test_home_link_heading_is_the_site_name_and_the_post_title_is_in_an_h2() -> None:
+    """The classic blog theme: the blog's name in an h1 linking home, the post's title in an h2, and
+    "Blog » Blog Archive » Post" in <title>; the home link may also be an archived copy's."""
+    for home in (
+        "https://blog.example/",
+        "/",
+        "https://web.archive.org/web/20140226054445/http://blog.example/",
+    ):
+        doc = page(
+            "<title>Time 4 talks » Blog Archiv » Weitere Digitalisierung der Schweizer Kinos</title>",
+            f'<div id="header"><h1><a href="{home}">Time 4 talks</a></h1></div><div class="post">'
+            '<h2><a href="/2013/08/07/kinos/" rel="bookmark">Weitere Digitalisierung der Schweizer Kinos</a>'
+            "</h2><p>Text.</p></div>",
+            url="https://blog.example/2013/08/07/kinos/",
+        )
+        assert ("Time 4 talks", "h1:home-link") in [(c.value, c.source) for c in site_name_candidates(doc)]
+        assert title_of(doc) == "Weitere Digitalisierung der Schweizer Kinos"
+
+
+def test_home_link_heading_is_stripped_from_the_document_title() -> None:
+    doc = page(
+        "<title>Enchufla Figuren - Salsa-Figuren - Rueda in Berlin</title>",
+        '<div id="header"><h1><a href="/"><span>Salsa-Figuren - Rueda in Berlin</span></a></h1></div>'
+        '<div id="page-title">Enchufla Figuren</div>',
+        url="http://rueda.example/enchufla",
+    )
+    assert title_of(doc) == "Enchufla Figuren"
 
 
 def test_learned_site_name() -> None:
@@ -140,6 +228,13 @@ def test_logo_heading_in_the_header_is_ignored() -> None:
         ("Perturbazione polare al Sud - La Stampa", ["lastampa.it"], "Perturbazione polare al Sud"),
         ("Headline of the day - Suisse - tdg.ch", ["tdg.ch/"], "Headline of the day - Suisse"),
         ("Pferdesport bei Olympia 2028 dabei -", [], "Pferdesport bei Olympia 2028 dabei"),
+        (
+            "23.01.2022 - Wierer darf noch jubeln - Biathlon Antholz",
+            ["Biathlon Antholz"],
+            "Wierer darf noch jubeln",
+        ),
+        ("2021-11-08 | Online-Fachtag zum Intersex Day", [], "Online-Fachtag zum Intersex Day"),
+        ("1.000 Tage - eine Bilanz", [], "1.000 Tage - eine Bilanz"),
         ("«Wir waren fast 40 Tage in Quarantäne»", [], "«Wir waren fast 40 Tage in Quarantäne»"),
         ("Formel-1-Fahrercheck - AlphaTauri: Das können Gasly", ["Motorsport-Magazin.com"], None),
     ],

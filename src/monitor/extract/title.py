@@ -13,7 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from monitor.extract.evidence import Candidate, Choice, clean_text
 from monitor.extract.page import PageDoc, element_text, ld_names, ld_types
@@ -34,6 +34,8 @@ _DANGLING = re.compile(rf"^\s*(?:[{_SEPARATOR_CHARS}]+(?:\s+|$))+|(?:(?:^|\s+)[{
 _CJK_DANGLING = re.compile(rf"(?<=[{_CJK}])[_｜|\-—–]+$|^[_｜|\-—–]+(?=[{_CJK}])")
 _SEPARATOR_BEFORE = re.compile(rf"(?:\s[{_SEPARATOR_CHARS}]+\s+|[{_CJK}][_｜|\-—–]|\s*[|｜]\s*)$")
 _SEPARATOR_AFTER = re.compile(rf"\s+[{_SEPARATOR_CHARS}]+\s|[_｜|\-—–][{_CJK}]|\s*[|｜]")
+# A date line before the headline ("23.01.2022 - Headline", "2022-01-02 | Headline").
+_LEADING_DATE = re.compile(r"^\s*(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d{2})\s*[-–—|:·•]\s+(?=\w)")
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 _TOKEN = re.compile(rf"[{_CJK}\u0e00-\u0e7f]|[^\W_]+")
 _ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
@@ -42,8 +44,20 @@ _CHROME = re.compile(
     r"(?:^|[\s_-])(?:logo|brand|branding|site-title|site-header|masthead|navbar|menu)(?:$|[\s_-])"
 )
 _CHROME_TAGS = frozenset({"header", "nav", "aside", "footer"})
+# Parts of a heading that are not the headline: a kicker above it ("Dachzeile", "roofline", "overline"), text
+# hidden from sighted readers, a date.
+_NOT_HEADLINE = re.compile(
+    r"kicker|roofline|topline|overline|overhead|super-?title|top-?title|pre-?title|dachzeile|spitzmarke"
+    r"|eyebrow|entry-section|sr-only|visually-?hidden|screen-reader|element-invisible|(?:^|\s)hidden(?:$|\s)"
+)
+# The path of a site's home page ("/", "/de/", "/index.html"), and of an archived copy's original address.
+_HOME_PATH = re.compile(r"/?(?:[a-z]{2}(?:[-_][a-z]{2})?/?)?(?:index\.\w+)?", re.IGNORECASE)
+_ARCHIVED = re.compile(r"^/web/\d+[a-z_]*/(.+)$")
+_NOT_CONTENT = frozenset({"script", "style", "noscript", "template"})
 _CONTENT_TAGS = frozenset({"article", "main"})
 _MAX_HEADINGS = 4
+_HEADLINE_WORDS = 3
+"""Words that make a heading read as a headline rather than a label ("Opinion", "Leggi anche:")."""
 _HEADINGS = ("h1", "h2")
 
 EXACT, CONTAINED, SIMILAR = 3, 2, 1
@@ -111,6 +125,9 @@ def site_name_candidates(doc: PageDoc) -> tuple[Candidate[str], ...]:
         found.append(Candidate(twitter[1:], "twitter:site"))
     if doc.url and (host := urlsplit(doc.url).hostname):
         found.append(Candidate(host.removeprefix("www."), "url"))
+    for element in doc.tree.iter("h1"):
+        if _is_logo(element, doc.url) and (text := element_text(element)):
+            found.append(Candidate(text, "h1:home-link"))
     titles = [tokens for c in _metadata_titles(doc) if len(tokens := _tokens(c.value)) >= 3]
     unique: dict[str, Candidate[str]] = {}
     for candidate in found:
@@ -139,7 +156,7 @@ def _ranked_headings(doc: PageDoc, evidence: Sequence[str], site_names: Sequence
         if not text:
             continue
         agreement = max((agreement_level(text, other, names) for other in evidence), default=0)
-        placement = _placement(element)
+        placement = _placement(element, doc.url)
         if placement == 0 and agreement < CONTAINED:
             continue
         ranked.append(((0 if names.matches(text) else 1, agreement, placement, -position), text))
@@ -158,7 +175,7 @@ def _agreeing_subheadings(doc: PageDoc, evidence: Sequence[str], site_names: Seq
     found: list[tuple[int, int, str]] = []
     for position, element in enumerate(doc.tree.iter("h2")):
         text = element_text(element)
-        if not text or names.matches(text) or _placement(element) == 0:
+        if not text or names.matches(text) or _placement(element, doc.url) == 0:
             continue
         agreement = max((agreement_level(text, other, names) for other in evidence), default=0)
         if agreement:
@@ -167,9 +184,10 @@ def _agreeing_subheadings(doc: PageDoc, evidence: Sequence[str], site_names: Seq
 
 
 def _heading_text(element: Any, evidence: Sequence[str], site_names: Sequence[str]) -> str | None:
-    """The heading's text; without a kicker or a date line held in a child element ("<span>Politics |
-    </span>Headline", "Headline<small>02.02.2022</small>") when only what is left equals another source."""
-    full = _visible(element_text(element) or "")
+    """The heading's text without the parts its markup marks as no headline (a kicker, hidden text, a
+    date); without a kicker or a date line held in another child element ("<span>Politics | </span>Headline",
+    "Headline<small>02.02.2022</small>") when only what is left equals another source."""
+    full = _headline_text(element)
     if not full:
         return None
     children = [child for child in element if isinstance(child.tag, str)]
@@ -192,6 +210,28 @@ def _heading_text(element: Any, evidence: Sequence[str], site_names: Sequence[st
     return full
 
 
+def _headline_text(element: Any) -> str:
+    """The heading's visible text without its marked kicker, hidden text and dates, when anything is left."""
+    full = _visible(element_text(element) or "")
+    parts: list[str] = []
+    _collect_headline(element, parts)
+    return _trim(_visible(clean_text(" ".join(parts)) or "")) or full
+
+
+def _collect_headline(element: Any, parts: list[str]) -> None:
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _NOT_CONTENT and not _not_headline(child):
+            _collect_headline(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def _not_headline(element: Any) -> bool:
+    return element.tag == "time" or bool(_NOT_HEADLINE.search((element.get("class") or "").lower()))
+
+
 def _without(element: Any, skipped: Any) -> str | None:
     parts: list[str] = [element.text or ""]
     for child in element:
@@ -201,18 +241,49 @@ def _without(element: Any, skipped: Any) -> str | None:
     return _visible(clean_text(" ".join(parts)) or "")
 
 
-def _placement(element: Any) -> int:
-    """2 for a heading marked as the headline or inside the article, 0 inside the site's chrome."""
+def _is_logo(heading: Any, base: str | None) -> bool:
+    """A heading that is all a link to the site's home page: the site's name, as blog themes write it
+    (``<h1><a href="/" rel="home">Blog</a></h1>``)."""
+    text = element_text(heading)
+    for link in heading.iter("a"):
+        if element_text(link) == text and text and _is_home_link(link, base):
+            return True
+    return False
+
+
+def _is_home_link(link: Any, base: str | None) -> bool:
+    if "home" in (link.get("rel") or "").lower().split():
+        return True
+    href = (link.get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:")):
+        return False
+    parts = urlsplit(urljoin(base or "", href))
+    if archived := _ARCHIVED.match(parts.path):
+        parts = urlsplit(archived.group(1))
+    return not parts.query and _HOME_PATH.fullmatch(parts.path) is not None
+
+
+def _in_content(element: Any) -> bool:
+    return any(isinstance(a.tag, str) and a.tag in _CONTENT_TAGS for a in element.iterancestors())
+
+
+def _placement(element: Any, base: str | None = None) -> int:
+    """2 for a heading marked as the headline or inside the article, 0 inside the site's chrome or a link
+    to the home page."""
     if (element.get("itemprop") or "").lower() in ("headline", "name"):
         return 2
+    if _is_logo(element, base):
+        return 0
     for ancestor in element.iterancestors():
         tag = ancestor.tag if isinstance(ancestor.tag, str) else ""
         if tag in _CONTENT_TAGS:
             return 2
         classes = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".lower()
-        if tag in _CHROME_TAGS and "entry" not in classes and "article" not in classes:
-            return 0
         if tag == "a" or _CHROME.search(classes):
+            return 0
+        if tag in _CHROME_TAGS and "entry" not in classes and "article" not in classes:
+            if tag in ("header", "footer") and _in_content(ancestor):
+                continue  # the article's own header, as HTML5 writes it: <article><header><h1>
             return 0
     return 1
 
@@ -278,7 +349,7 @@ def strip_site_name(title: str, site_names: Sequence[str]) -> str:
 def _strip(title: str, site_names: Sequence[str], *, guess: bool) -> str:
     """``guess``: also drop a tail that reads as a name behind a dash when no known name ended the title
     (not for a visible heading, where "Headline – Zeugenaufruf" is the headline)."""
-    text = original = clean_text(title) or ""
+    text = original = _LEADING_DATE.sub("", clean_text(title) or "")
     names = _NameMatcher(site_names)
     for name in sorted((n for n in site_names if n), key=len, reverse=True):
         text = _strip_whole(text, name)
@@ -483,6 +554,10 @@ def choose_title(
         for candidate in others:
             if agreement_level(candidate.value, feed, matcher) == EXACT:
                 return chosen(candidate.value, candidate.source, "equals the feed's title")
+    marked = any(c.source == "itemprop:headline" for c in others)
+    if headings and not marked and len(_tokens(headings[0].value)) >= _HEADLINE_WORDS:
+        top = headings[0]
+        return chosen(top.value, top.source, "the visible headline; no other title agrees with it")
     order = {source: position for position, source in enumerate(_FALLBACK_ORDER)}
     ranked = sorted(
         stripped,
