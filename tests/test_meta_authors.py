@@ -163,6 +163,26 @@ def test_by_line_below_the_headline_without_markup() -> None:
     assert authors_of(doc) == ("Andreas Kürten",)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<h1>Story</h1><p>Text.</p><p><em>Written by: <a href='/x'>Julie Mollins</a></em></p>",
+        "<h1>Story</h1><p>Text.</p><div><h4>Autor</h4><p><a href='/p/nh'>Julie Mollins</a><b>, </b></p></div>",
+    ],
+)
+def test_labelled_byline_anywhere_in_the_page(body: str) -> None:
+    assert authors_of(page(body=body)) == ("Julie Mollins",)
+
+
+def test_labelled_byline_skips_the_site_and_teasers_and_sentences() -> None:
+    body = (
+        "<h1>Story</h1><p>By The Daily Planet</p><p>Written by a friend of the house, Jane Doe said.</p>"
+        "<aside class='related'><p>By Erika Mustermann</p></aside><p>Von</p><p>Max Muster</p>"
+    )
+    doc = page('<meta property="og:site_name" content="The Daily Planet">', body)
+    assert authors_of(doc) == ("Max Muster",)
+
+
 # pages of the shared benchmark (half A) --------------------------------------------------------------
 @pytest.mark.parametrize(
     "name",
@@ -172,6 +192,8 @@ def test_by_line_below_the_headline_without_markup() -> None:
         "0212_independent.co.uk.penalty.html",
         "0272_archive.peptalks.de.schulnoten.html",  # rel=author in the article's own footer
         "0290_doschu.com.solopreneur.html",  # a Yoast graph: the author by @id
+        "0040_rosalux.de-quarantaene.html",  # a label heading, the name in the next element
+        "0222_theplanetarypress.com.forestlands.html",  # "Written by:" in the text; the site as byline
     ],
 )
 def test_shared_benchmark_pages(name: str) -> None:

@@ -190,6 +190,15 @@ _TEXT_BYLINE = re.compile(
     rf"^(?:by|von|par|por)\s+({_NAME_WORD}(?:\s+(?:(?:de|da|van|von|der|del|la|le)\s+)?{_NAME_WORD}){{1,3}})",
     re.I,
 )
+_NAME = rf"{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|der|del|la|le)\s+)?{_NAME_WORD}){{1,3}}"
+_BYLINE_LABEL = (
+    r"(?i:by|von|par|por|door|written\s+by|geschrieben\s+von|verfasst\s+von|escrito\s+por|[ée]crit\s+par|"
+    r"autor(?:in|a)?|authors?|auteure?|autore|text|texte|texto)"
+)
+_LABELLED_LINE = re.compile(rf"^{_BYLINE_LABEL}\s*:?\s*(?P<name>{_NAME})?\s*[,.]?$")
+_NAME_LINE = re.compile(rf"^(?P<name>{_NAME})\s*[,.]?$")
+"""A byline the page writes as plain text: ``Written by: Julie Mollins``, or a label (``Autor``) whose next
+line is the name alone; the name is two to four capitalised words."""
 _NOT_BYLINE = re.compile(
     r"bio|avatar|image|img|photo|comment|description|social|follow|more|label|prep|sep|by$|date|time", re.I
 )
@@ -219,6 +228,7 @@ def author_candidates(doc: PageDoc) -> tuple[Candidate[tuple[str, ...]], ...]:
     add(_byline_texts(doc), "byline")
     add(_author_links(doc), "link:author")
     add(_headline_byline(doc), "text:byline")
+    add(_labelled_byline(doc), "text:label")
     return tuple(found)
 
 
@@ -252,6 +262,32 @@ def _headline_byline(doc: PageDoc) -> list[str]:
     for line in doc.after_headline:
         if len(line) <= MAX_BYLINE_LINE and (match := _TEXT_BYLINE.match(line)):
             return [match[1]]
+    return []
+
+
+def _labelled_byline(doc: PageDoc) -> list[str]:
+    """A labelled byline anywhere in the page outside teasers (the first): ``Written by: Jane Doe`` on one
+    line, or a label line (``Autor``, ``By``) followed by a line that is a name and nothing else."""
+    sites = {key for name in site_names_of(doc) for key in _site_keys(name)}
+    label_seen = False
+    for text in doc.xpath("//body//text()"):
+        line = " ".join(str(text).split())
+        if not line:
+            continue
+        parent = text.getparent()
+        if parent is None or parent.tag in {"script", "style", "noscript", "template"}:
+            continue
+        if len(line) > MAX_BYLINE_LINE:
+            label_seen = False
+            continue
+        match = _NAME_LINE.match(line) if label_seen else None
+        label_seen = False
+        if match is None and (labelled := _LABELLED_LINE.match(line)):
+            match = labelled if labelled["name"] else None
+            label_seen = match is None
+        if match is None or sites.intersection(_site_keys(match["name"])) or doc.in_teaser(parent):
+            continue
+        return [match["name"]]
     return []
 
 
