@@ -192,6 +192,52 @@ def test_home_link_heading_is_stripped_from_the_document_title() -> None:
     assert title_of(doc) == "Enchufla Figuren"
 
 
+@pytest.mark.parametrize(
+    "post",
+    [
+        '<h2 class="entry-title">Schwache Profile – günstige Lawinensituation</h2>',
+        "<article><header><h2>Schwache Profile – günstige Lawinensituation</h2></header><p>Text.</p></article>",
+    ],
+)
+def test_the_article_title_in_an_h2_when_no_h1_reads_as_a_headline(post: str) -> None:
+    """No title agrees with it, but the markup makes the h2 the entry's title (hAtom ``entry-title``, the
+    article's own header); an h1 holding a label ("Page") does not stand in its way."""
+    doc = page("<title>Wochenbericht 14. - 20. Januar 2022 - SLF</title>", f"<h1>Page</h1>{post}")
+    assert title_of(doc) == "Schwache Profile – günstige Lawinensituation"
+    sidebar = page(
+        "<title>Wochenbericht 14. - 20. Januar 2022 - SLF</title>",
+        "<div><h2>Weitere Berichte im Archiv</h2></div>",
+    )
+    assert title_of(sidebar) == "Wochenbericht 14. - 20. Januar 2022"
+
+
+def test_heading_in_the_breadcrumbs_is_chrome() -> None:
+    doc = page(
+        '<meta property="og:title" content="Lockdown extended by four weeks, report says">',
+        '<div class="breadcrumbs"><h1>News » Politics</h1></div><main><p>Text.</p></main>',
+    )
+    assert [c.source for c in title_candidates(doc)] == ["og:title"]
+
+
+@pytest.mark.parametrize(
+    ("heading", "want"),
+    [
+        (
+            "Für den HSV in der Oberliga?<span>:</span> Jansen kämpft",
+            "Für den HSV in der Oberliga?: Jansen kämpft",
+        ),
+        ("4 Wege zu „<em>Mein Motto</em>“ für 2020", "4 Wege zu „Mein Motto“ für 2020"),
+        (
+            "<span>Pflaster-Desaster</span><span>Fußgängerzone in schlechtem Zustand</span>",
+            "Pflaster-Desaster Fußgängerzone in schlechtem Zustand",
+        ),
+    ],
+)
+def test_heading_text_is_joined_as_a_reader_sees_it(heading: str, want: str) -> None:
+    doc = page("", f"<article><h1>{heading}</h1></article>")
+    assert title_of(doc) == want
+
+
 def test_learned_site_name() -> None:
     assert learn_site_name(["A » x one", "A » y two", "A » z three"]) == "A"
     assert learn_site_name(["Netbooks » Blog Archive » x", "Netbooks » Blog Archive » y"]) == (

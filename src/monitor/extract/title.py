@@ -41,7 +41,7 @@ _TOKEN = re.compile(rf"[{_CJK}\u0e00-\u0e7f]|[^\W_]+")
 _ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
 # Wrappers that hold a site's chrome rather than its article.
 _CHROME = re.compile(
-    r"(?:^|[\s_-])(?:logo|brand|branding|site-title|site-header|masthead|navbar|menu)(?:$|[\s_-])"
+    r"(?:^|[\s_-])(?:logo|brand|branding|site-title|site-header|masthead|navbar|menu|breadcrumbs?)(?:$|[\s_-])"
 )
 _CHROME_TAGS = frozenset({"header", "nav", "aside", "footer"})
 # Parts of a heading that are not the headline: a kicker above it ("Dachzeile", "roofline", "overline"), text
@@ -53,6 +53,10 @@ _NOT_HEADLINE = re.compile(
 # The path of a site's home page ("/", "/de/", "/index.html"), and of an archived copy's original address.
 _HOME_PATH = re.compile(r"/?(?:[a-z]{2}(?:[-_][a-z]{2})?/?)?(?:index\.\w+)?", re.IGNORECASE)
 _ARCHIVED = re.compile(r"^/web/\d+[a-z_]*/(.+)$")
+# The markup of an entry's title (hAtom, microformats2).
+_ENTRY_TITLE = re.compile(r"(?:^|\s)(?:entry-title|p-name)(?:$|\s)")
+_CLOSING = frozenset(".,:;!?)]}»›“”’\"'")
+_OPENING = frozenset("([{«‹„“‚‘\"'")
 _NOT_CONTENT = frozenset({"script", "style", "noscript", "template"})
 _CONTENT_TAGS = frozenset({"article", "main"})
 _MAX_HEADINGS = 4
@@ -80,10 +84,15 @@ def title_candidates(doc: PageDoc) -> tuple[Candidate[str], ...]:
     found = _metadata_titles(doc)
     evidence = [c.value for c in found]
     names = [c.value for c in site_name_candidates(doc)]
-    if headings := _ranked_headings(doc, evidence, names):
+    headings = _ranked_headings(doc, evidence, names)
+    if any(len(_tokens(text)) >= _HEADLINE_WORDS for text in headings):
         return tuple(Candidate(text, "h1") for text in headings) + tuple(found)
-    subheadings = _agreeing_subheadings(doc, evidence, names)
-    return tuple(Candidate(text, "h2") for text in subheadings) + tuple(found)
+    subheadings = _subheadings(doc, evidence, names)
+    return (
+        tuple(Candidate(text, "h1") for text in headings)
+        + tuple(Candidate(text, "h2") for text in subheadings)
+        + tuple(found)
+    )
 
 
 def _metadata_titles(doc: PageDoc) -> list[Candidate[str]]:
@@ -168,19 +177,30 @@ def _ranked_headings(doc: PageDoc, evidence: Sequence[str], site_names: Sequence
     return texts[:_MAX_HEADINGS]
 
 
-def _agreeing_subheadings(doc: PageDoc, evidence: Sequence[str], site_names: Sequence[str]) -> list[str]:
-    """On a page without an ``h1``, the ``h2`` that agrees with the page's other titles (some CMSs give
-    the article an ``h2`` under a generic ``h1``-less layout)."""
+def _subheadings(doc: PageDoc, evidence: Sequence[str], site_names: Sequence[str]) -> list[str]:
+    """On a page without an ``h1`` that reads as a headline, the ``h2`` that agrees with the page's other
+    titles, else the first one that the markup makes the article's title (in the article's ``<header>``, or
+    ``entry-title`` as hAtom marks it): blog themes give the post an ``h2`` under the blog's ``h1``."""
     names = _NameMatcher(site_names)
     found: list[tuple[int, int, str]] = []
+    marked: list[str] = []
     for position, element in enumerate(doc.tree.iter("h2")):
-        text = element_text(element)
+        text = _headline_text(element)
         if not text or names.matches(text) or _placement(element, doc.url) == 0:
             continue
         agreement = max((agreement_level(text, other, names) for other in evidence), default=0)
         if agreement:
             found.append((agreement, -position, text))
-    return [text for _, _, text in sorted(found, reverse=True)[:1]]
+        elif _is_article_title(element) and len(_tokens(text)) >= _HEADLINE_WORDS:
+            marked.append(text)
+    return [text for _, _, text in sorted(found, reverse=True)[:1]] or marked[:1]
+
+
+def _is_article_title(element: Any) -> bool:
+    if _ENTRY_TITLE.search((element.get("class") or "").lower()):
+        return True
+    parent = element.getparent()
+    return parent is not None and parent.tag == "header" and _in_content(parent)
 
 
 def _heading_text(element: Any, evidence: Sequence[str], site_names: Sequence[str]) -> str | None:
@@ -215,7 +235,20 @@ def _headline_text(element: Any) -> str:
     full = _visible(element_text(element) or "")
     parts: list[str] = []
     _collect_headline(element, parts)
-    return _trim(_visible(clean_text(" ".join(parts)) or "")) or full
+    return _trim(_visible(clean_text(_join_inline(parts)) or "")) or full
+
+
+def _join_inline(parts: Sequence[str]) -> str:
+    """Text pieces of nested elements joined as a reader sees them: a space between pieces that meet
+    without one (``<span>Kicker</span><span>Headline</span>``), none before closing punctuation or after
+    an opening quote ("<em>Tod</em>," and "„<em>Mein Motto</em>“" stay as written)."""
+    text = ""
+    for part in parts:
+        meet = text and part and not text[-1].isspace() and not part[0].isspace()
+        if meet and part[0] not in _CLOSING and text[-1] not in _OPENING:
+            text += " "
+        text += part
+    return text
 
 
 def _collect_headline(element: Any, parts: list[str]) -> None:
@@ -555,8 +588,9 @@ def choose_title(
             if agreement_level(candidate.value, feed, matcher) == EXACT:
                 return chosen(candidate.value, candidate.source, "equals the feed's title")
     marked = any(c.source == "itemprop:headline" for c in others)
-    if headings and not marked and len(_tokens(headings[0].value)) >= _HEADLINE_WORDS:
-        top = headings[0]
+    readable = [c for c in headings if len(_tokens(c.value)) >= _HEADLINE_WORDS]
+    if readable and not marked:
+        top = readable[0]
         return chosen(top.value, top.source, "the visible headline; no other title agrees with it")
     order = {source: position for position, source in enumerate(_FALLBACK_ORDER)}
     ranked = sorted(
