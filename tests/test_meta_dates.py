@@ -88,6 +88,28 @@ def test_utc_time_is_shown_in_the_zone_of_the_page_country() -> None:
     assert to_utc(moment) == datetime(2022, 11, 6, 23, 0, tzinfo=UTC)
 
 
+def test_local_time_without_offset_reveals_the_page_zone_of_its_utc_times() -> None:
+    """A US page: metadata in UTC (05:30:59 on the 9th), the article's ``<time>`` the same instant as wall-
+    clock time without an offset (23:30:59 on the 8th): the page's offset is -06:00 and its day the 8th."""
+    doc = page(
+        '<meta property="article:published_time" content="2023-11-09T05:30:59+00:00">',
+        '<h1>Story</h1><time datetime="2023-11-08 23:30:59">November 8, 2023 at 11:30 p.m.</time>',
+        url="https://news.example.com/story",
+    )
+    moment = chosen(doc)
+    assert local_iso(moment) == "2023-11-08T23:30:59-06:00"
+    assert to_utc(moment) == datetime(2023, 11, 9, 5, 30, 59, tzinfo=UTC)
+
+
+def test_unrelated_local_and_utc_times_reveal_no_zone() -> None:
+    doc = page(
+        '<meta property="article:published_time" content="2023-11-09T05:30:59+00:00">',
+        '<h1>Story</h1><time datetime="2023-11-08 23:31:12">November 8</time>',
+        url="https://news.example.com/story",
+    )
+    assert local_iso(chosen(doc)) == "2023-11-09T05:30:59+00:00"
+
+
 # feed and page ---------------------------------------------------------------------------------------
 def test_feed_minute_beats_the_page_bare_day_on_the_same_day() -> None:
     doc = page('<meta name="date" content="2009-06-08">')
@@ -241,6 +263,7 @@ def shared_page(name: str) -> tuple[PageDoc, dict[str, object]]:
         "0028_golf.de-augusta.html",  # only the dateline below the headline
         "0144_beige.de.suedfrankreich.html",  # UTC on a German page: the readers' day
         "0290_doschu.com.solopreneur.html",  # the URL's month and a Yoast graph
+        "0184_twincities.com-mayor.html",  # UTC metadata, local <time>: the page's own offset
     ],
 )
 def test_shared_benchmark_pages(name: str) -> None:

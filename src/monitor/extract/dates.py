@@ -307,6 +307,8 @@ def page_zone(doc: PageDoc, stated: Sequence[Moment] = ()) -> tzinfo | None:
     for moment in stated:
         if moment.declared_offset and moment.precision != "day" and moment.at.utcoffset():
             return moment.at.tzinfo
+    if (revealed := _revealed_offset(stated)) is not None:
+        return revealed
     regions = [_region(doc.html_lang), _region(doc.meta("og:locale")), _region(doc.content_language)]
     host = urlsplit(doc.url or "").hostname or ""
     regions.append(host.rsplit(".", 1)[-1] if "." in host else None)
@@ -316,6 +318,20 @@ def page_zone(doc: PageDoc, stated: Sequence[Moment] = ()) -> tzinfo | None:
                 return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
                 return None
+    return None
+
+
+def _revealed_offset(stated: Sequence[Moment]) -> tzinfo | None:
+    """The offset a page shows by writing the same instant twice: in UTC in its metadata and as local
+    wall-clock time without an offset in its markup (the same seconds, a whole number of quarter hours
+    apart). A page that states its times only in UTC otherwise keeps its UTC day."""
+    in_utc = [m for m in stated if m.declared_offset and m.precision == "second" and not m.at.utcoffset()]
+    local = [m for m in stated if not m.declared_offset and m.precision == "second"]
+    for written in local:
+        for instant in in_utc:
+            shift = written.at.replace(tzinfo=None) - instant.at.replace(tzinfo=None)
+            if shift and abs(shift) <= DAY_AHEAD and not shift % timedelta(minutes=15):
+                return timezone(shift)
     return None
 
 
