@@ -73,6 +73,14 @@ def test_site_name_is_not_a_person() -> None:
 
 
 # candidates and the choice ---------------------------------------------------------------------------
+def test_site_name_with_a_separator_is_not_split_into_people() -> None:
+    assert clean_names(["Jobs & Hire"], site_names=["Jobs & Hire"]) == ()
+    doc = page(
+        '<meta property="og:site_name" content="Jobs & Hire"><meta name="author" content="Jobs & Hire">'
+    )
+    assert authors_of(doc) == ("Jobs & Hire",)
+
+
 def test_duplicates_across_json_ld_and_meta() -> None:
     doc = page(
         json_ld({"@type": "NewsArticle", "author": [{"@type": "Person", "name": "Jane Doe"}]})

@@ -350,6 +350,8 @@ def _clean(raw: Sequence[str], *, site_names: Sequence[str], people_only: bool) 
         for piece in value.split("|"):
             if _SENTENCE.search(piece) or len(piece.split()) > MAX_PIECE_WORDS:
                 continue  # an author's bio or a teaser, not a byline
+            if people_only and sites.intersection(_site_keys(_strip_prefix(piece))):
+                continue  # the site's name (``Jobs & Hire``) is not two people
             parts = _SEPARATORS.split(_strip_prefix(piece)) if people_only else [piece]
             for part in parts:
                 name = _clean_part(part)
