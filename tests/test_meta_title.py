@@ -151,6 +151,7 @@ def test_kicker_in_the_heading_is_left_out_when_metadata_has_the_headline_alone(
         '<span class="supertitle"><time datetime="2022-02-01">1. Februar 2022</time></span> Wurmkiste selber bauen',
         'Wurmkiste selber bauen<span class="element-invisible"> | Garten.example</span>',
         'Wurmkiste selber bauen <span class="sr-only">(Video)</span>',
+        'Wurmkiste selber bauen<span class="subtitle">So geht es in zehn Schritten</span>',
     ],
 )
 def test_kicker_date_and_hidden_text_in_the_heading_are_left_out_whatever_the_metadata(heading: str) -> None:
@@ -211,10 +212,18 @@ def test_the_article_title_in_an_h2_when_no_h1_reads_as_a_headline(post: str) ->
     assert title_of(sidebar) == "Wochenbericht 14. - 20. Januar 2022"
 
 
-def test_heading_in_the_breadcrumbs_is_chrome() -> None:
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        '<div class="breadcrumbs"><h1>News » Politics today</h1></div>',
+        '<div class="cookie-consent"><h1>We value your privacy here</h1></div>',
+        '<div class="adblock-message"><h1>We need to talk about your ad blocker</h1></div>',
+    ],
+)
+def test_heading_in_breadcrumbs_or_a_dialog_is_chrome(chrome: str) -> None:
     doc = page(
         '<meta property="og:title" content="Lockdown extended by four weeks, report says">',
-        '<div class="breadcrumbs"><h1>News » Politics</h1></div><main><p>Text.</p></main>',
+        f"{chrome}<main><p>Text.</p></main>",
     )
     assert [c.source for c in title_candidates(doc)] == ["og:title"]
 

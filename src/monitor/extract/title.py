@@ -39,16 +39,18 @@ _LEADING_DATE = re.compile(r"^\s*(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 _TOKEN = re.compile(rf"[{_CJK}\u0e00-\u0e7f]|[^\W_]+")
 _ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
-# Wrappers that hold a site's chrome rather than its article.
+# Wrappers that hold a site's chrome rather than its article (also breadcrumbs and dialogs laid over it).
 _CHROME = re.compile(
-    r"(?:^|[\s_-])(?:logo|brand|branding|site-title|site-header|masthead|navbar|menu|breadcrumbs?)(?:$|[\s_-])"
+    r"(?:^|[\s_-])(?:logo|brand|branding|site-title|site-header|masthead|navbar|menu|breadcrumbs?"
+    r"|cookies?|consent|gdpr|modal|popup|newsletter|adblock)(?:$|[\s_-])"
 )
 _CHROME_TAGS = frozenset({"header", "nav", "aside", "footer"})
-# Parts of a heading that are not the headline: a kicker above it ("Dachzeile", "roofline", "overline"), text
-# hidden from sighted readers, a date.
+# Parts of a heading that are not the headline: a kicker above it ("Dachzeile", "roofline", "overline"), a
+# subtitle below it, text hidden from sighted readers, a date.
 _NOT_HEADLINE = re.compile(
     r"kicker|roofline|topline|overline|overhead|super-?title|top-?title|pre-?title|dachzeile|spitzmarke"
-    r"|eyebrow|entry-section|sr-only|visually-?hidden|screen-reader|element-invisible|(?:^|\s)hidden(?:$|\s)"
+    r"|eyebrow|sub-?title|subline|sub-?headline|standfirst|entry-section"
+    r"|sr-only|visually-?hidden|screen-reader|element-invisible|(?:^|\s)hidden(?:$|\s)"
 )
 # The path of a site's home page ("/", "/de/", "/index.html"), and of an archived copy's original address.
 _HOME_PATH = re.compile(r"/?(?:[a-z]{2}(?:[-_][a-z]{2})?/?)?(?:index\.\w+)?", re.IGNORECASE)
