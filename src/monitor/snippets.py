@@ -86,8 +86,8 @@ def _span(text: str, tokens: Sequence[textnorm.Token], i: int) -> tuple[int, int
     return start, end
 
 
-def _best_window(tokens: Sequence[textnorm.Token], hits: Sequence[int], size: int) -> int:
-    """The first token of the window showing the most distinct terms, then the most hits, earliest first;
+def _best_window(terms: Sequence[str], hits: Sequence[int], size: int) -> int:
+    """The first term of the window showing the most distinct terms, then the most hits, earliest first;
     the hits it holds centred in it, as FTS5 does."""
     if not hits:
         return 0
@@ -97,9 +97,9 @@ def _best_window(tokens: Sequence[textnorm.Token], hits: Sequence[int], size: in
         inside = [i for i in hits if first <= i < first + size]
         last = inside[-1]
         start = first - (size - (last - first + 1)) // 2
-        start = max(0, min(start, len(tokens) - size))
+        start = max(0, min(start, len(terms) - size))
         shown = [i for i in hits if start <= i < start + size]
-        score = (len({tokens[i].term for i in shown}), len(shown), -start)
+        score = (len({terms[i] for i in shown}), len(shown), -start)
         if best is None or score > best:
             best, start_of_best = score, start
     return start_of_best
@@ -144,23 +144,101 @@ def _cut(
 ) -> str:
     if not tokens:
         return text.strip()
-    start = _best_window(tokens, hits, size)
+    start = _best_window([token.term for token in tokens], hits, size)
     end = min(start + size, len(tokens))
-    begin, finish = tokens[start].start, tokens[end - 1].end
-    if start == 0:
-        begin = 0
-    if end == len(tokens):
-        finish = len(text)
+    return _render(text, tokens, start, end, hits, marks, at_start=start == 0, at_end=end == len(tokens))
+
+
+def _render(
+    text: str,
+    tokens: Sequence[textnorm.Token],
+    start: int,
+    end: int,
+    hits: Sequence[int],
+    marks: tuple[str, str],
+    *,
+    at_start: bool,
+    at_end: bool,
+) -> str:
+    """Tokens ``start`` to ``end`` of ``text`` with the hits among them marked, ``…`` where text is cut."""
+    begin = 0 if at_start else tokens[start].start
+    finish = len(text) if at_end else tokens[end - 1].end
     spans = [(a - begin, b - begin) for a, b in (_span(text, tokens, i) for i in hits if start <= i < end)]
     cut = _marked(text[begin:finish], spans, marks)
-    return (ELLIPSIS if start > 0 else "") + cut + (ELLIPSIS if end < len(tokens) else "")
+    return ("" if at_start else ELLIPSIS) + cut + ("" if at_end else ELLIPSIS)
+
+
+def _whitespace_before(text: str, position: int) -> int:
+    if position <= 0:
+        return 0
+    return max(text.rfind(" ", 0, position), text.rfind("\n", 0, position)) + 1
+
+
+def _whitespace_after(text: str, position: int) -> int:
+    found = [at for at in (text.find(" ", position), text.find("\n", position)) if at >= 0]
+    return min(found) if found and position < len(text) else len(text)
+
+
+def _located(
+    text: str, language: str | None, window: Sequence[str], first: int, words: int
+) -> tuple[list[textnorm.Token], int] | None:
+    """The tokens of the part of ``text`` around index terms ``first`` .. ``first + len(window)``, and where
+    the window starts among them: only that part is tokenised, found where its position in the index
+    text suggests and checked term by term (cut at whitespace, which no token spans); None if not found."""
+    estimate = len(text) * first // max(words, 1)
+    width = len(text) * len(window) // max(words, 1)
+    margin = 200
+    while True:
+        begin = _whitespace_before(text, estimate - margin)
+        finish = _whitespace_after(text, estimate + width + margin)
+        region = textnorm.tokens(text[begin:finish], language)
+        terms = [token.term for token in region]
+        for at in range(len(terms) - len(window) + 1):
+            if terms[at : at + len(window)] == list(window):
+                shifted = [textnorm.Token(t.start + begin, t.end + begin, t.term) for t in region]
+                return shifted, at
+        if begin == 0 and finish == len(text):
+            return None
+        margin *= 4
 
 
 def best_snippet(
-    title: str | None, text: str, language: str | None, terms: Terms, marks: tuple[str, str] = ("", "")
+    title: str | None,
+    text: str,
+    language: str | None,
+    terms: Terms,
+    marks: tuple[str, str] = ("", ""),
+    *,
+    indexed: str | None = None,
 ) -> str:
     """The snippet of the text, or of the title when only the title matches (FTS5's ``snippet`` over every
-    column picked the column that matched). Each field is tokenised once."""
+    column picked the column that matched).
+
+    ``indexed`` is the text's normal form as the index holds it (:func:`monitor.textnorm.index_text`):
+    the window is then chosen on it, and only its part of the original text is tokenised (a page of 50
+    hits otherwise spends most of a search's time re-tokenising whole articles)."""
+    if indexed is not None:
+        words = indexed.split()
+        hits = [i for i, word in enumerate(words) if terms.matches(word)]
+        if hits or not (terms and title):
+            if not words:
+                return text.strip()
+            start = _best_window(words, hits, WINDOW)
+            end = min(start + WINDOW, len(words))
+            located = _located(text, language, words[start:end], start, len(words))
+            if located is not None:
+                tokens, at = located
+                shown = [at + i - start for i in hits if start <= i < end]
+                return _render(
+                    text,
+                    tokens,
+                    at,
+                    at + end - start,
+                    shown,
+                    marks,
+                    at_start=start == 0,
+                    at_end=end == len(words),
+                )
     tokens = textnorm.tokens(text, language)
     hits = _hits(tokens, terms)
     if not hits and terms and title:

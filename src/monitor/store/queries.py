@@ -15,6 +15,7 @@ from monitor.errors import NotFoundError, QueryError, StoreError
 from monitor.models import SearchHit, SearchQuery, SourceStatus
 from monitor.query import parse, to_fts5
 from monitor.snippets import Terms, best_snippet, terms_of
+from monitor.store import fts
 from monitor.store.common import _translated, iso
 
 
@@ -34,8 +35,9 @@ def _hit(row: Sequence[Any], *, snippet: str, copies: int | None = None) -> Sear
 
 
 def _snippet(row: Sequence[Any], terms: Terms, marks: tuple[str, str]) -> str:
-    """From the columns of :meth:`ArchiveQueries._hit_rows`: title 3, language 6, text 7."""
-    return best_snippet(row[3], row[7] or "", row[6], terms, marks)
+    """From the columns of :meth:`ArchiveQueries._hit_rows`: title 3, language 6, text 7, and the text's
+    normal form in the index 8 (None while the index is rebuilt)."""
+    return best_snippet(row[3], row[7] or "", row[6], terms, marks, indexed=row[8])
 
 
 def compile_query(text: str) -> tuple[str, Terms]:
@@ -96,15 +98,18 @@ class ArchiveQueries:
         ]
 
     def _hit_rows(self, ids: Sequence[int]) -> dict[int, Sequence[Any]]:
-        """The columns of :func:`_hit`, then text, by id."""
+        """The columns of :func:`_hit`, then the text and its normal form in the index (when the index is
+        current: it locates snippets cheaply), by id."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
+        indexed = "f.text" if fts.is_current(self.db.conn) else "NULL"
         return {
             row[0]: row
             for row in self.db.execute(
-                "SELECT id, url, source, title, authors, published_at, language, text FROM articles "
-                f"WHERE id IN ({marks})",
+                "SELECT a.id, a.url, a.source, a.title, a.authors, a.published_at, a.language, a.text, "
+                f"{indexed} FROM articles AS a LEFT JOIN articles_fts AS f ON f.rowid = a.id "
+                f"WHERE a.id IN ({marks})",
                 list(ids),
             )
         }
