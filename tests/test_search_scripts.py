@@ -320,3 +320,17 @@ def test_collapse_keeps_the_snippet_of_the_matching_copy(tmp_path: Path) -> None
     hits = archive.search(SearchQuery(query="马杜罗", collapse=True, highlight=("[", "]")))
     assert len(hits) == 1 and hits[0].copies == 1 and "[马杜罗]" in hits[0].snippet
     archive.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("maduro AND (iran", "position 11 is never closed"), ("... --", "has no words to search for")],
+)
+def test_a_watch_that_cannot_be_searched_is_a_config_error(tmp_path: Path, query: str, message: str) -> None:
+    config = tmp_path / "c.yaml"
+    write_config(config, [{"id": "outlet", "feed": "http://127.0.0.1:9/feed"}], archive=tmp_path / "a.db")
+    data = yaml.safe_load(config.read_text())
+    data["watches"] = [{"id": "w", "query": query, "notify": [{"jsonl": "x.jsonl"}]}]
+    config.write_text(yaml.safe_dump(data))
+    code, _, err = monitor(config, "run", "--once")
+    assert code != 0 and "watches[0].query" in err and message in err, err

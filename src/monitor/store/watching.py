@@ -45,8 +45,9 @@ class WatchStore:
                 )
 
     def check_query(self, query: str) -> None:
-        """Raise :class:`QueryError` (naming the position) unless ``query`` parses."""
-        parse(query)
+        """Raise :class:`QueryError` (naming the position) unless ``query`` parses and has words to search
+        for: a watch must never fail inside a poll's transaction."""
+        to_fts5(parse(query))
 
     def _match_watches(self, article_ids: Sequence[int], at: str) -> None:
         """Record which watches these (new or revised) articles match, inside the poll's transaction, so a
