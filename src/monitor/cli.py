@@ -1080,9 +1080,15 @@ def _explain(settings: Settings, page: Any, source: str | None, fmt: str, *, now
         origin = f"  (from {entry['from']}" + (f": {entry['reason']}" if entry["reason"] else "") + ")"
         value = value if value not in (None, "", []) else "-"
         click.echo(f"{name + ':':<15}{value}{origin if entry['from'] else ''}")
+        marked = False
         for candidate in entry["candidates"]:
-            mark = "*" if candidate["from"] == entry["from"] and candidate["value"] == entry["value"] else " "
-            click.echo(f"  {mark} {candidate['from'] + ':':<28}{candidate['value']}")
+            winner = not marked and candidate["from"] == entry["from"]
+            marked = marked or winner
+            mark = "*" if winner else " "
+            shown_value = candidate["value"]
+            if isinstance(shown_value, list):
+                shown_value = "; ".join(str(v) for v in shown_value)
+            click.echo(f"  {mark} {candidate['from'] + ':':<28}{shown_value}")
 
 
 @cli.group(invoke_without_command=True)
