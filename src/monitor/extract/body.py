@@ -335,6 +335,7 @@ def extract_body(html: str | lxml.html.HtmlElement, *, url: str | None = None) -
         with_metadata=False,
         include_tables=True,
         include_links=True,  # link text marks related-article lists; links are not kept in the output
+        output_format="txt",  # only the body tree is read: "python" would also serialise it to text
     )
     body = getattr(document, "body", None)
     blocks = (
