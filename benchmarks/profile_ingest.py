@@ -42,10 +42,11 @@ def frame_name(frame: str) -> str:
     return f"{match['function']} {match['file'].rsplit('/', 1)[-1]}"
 
 
-def summarise(raw: str, top: int = 12) -> str:
+def summarise(raw: str, top: int = 12, *, articles: int = 0, rate: int = 0) -> str:
     """The report for py-spy's raw output (one ``frame;frame;... count`` line per distinct stack): per side
     (main process, fork server and workers), outside ``extract_article``, monitor's own functions inclusive
-    (the stages) and every function by its own samples (the leaves)."""
+    (the stages) and every function by its own samples (the leaves). With ``articles`` and the sampling
+    ``rate``, each line also shows sampled milliseconds per article (wall time running or runnable)."""
     total = extraction = 0
     sides: Counter[str] = Counter()
     stages: dict[str, Counter[str]] = {"main": Counter(), "workers": Counter()}
@@ -71,15 +72,27 @@ def summarise(raw: str, top: int = 12) -> str:
             leaves[side][names[-1]] += samples
     if not total:
         return "no samples"
+
+    def line(n: int, name: str) -> str:
+        ms = f"{1000 * n / rate / articles:6.2f} ms/art  " if articles and rate else ""
+        return f"  {n / total:6.1%}  {ms}{name[:100]}"
+
     lines = [
         f"samples: {total:,}; main process {sides['main'] / total:.1%}, fork server and workers "
         f"{sides['workers'] / total:.1%}; inside extract_article {extraction / total:.1%}",
     ]
+    if articles and rate:
+        per = 1000 / rate / articles
+        lines.append(
+            f"per article ({articles}): main {sides['main'] * per:.2f} ms, fork server and workers "
+            f"{sides['workers'] * per:.2f} ms, inside extract_article {extraction * per:.2f} ms "
+            "(sampled wall time: running or waiting for a core)"
+        )
     for side in ("main", "workers"):
         lines.append(f"\n{side}, outside extract_article: monitor's functions, inclusive (% of all samples)")
-        lines += [f"  {n / total:6.1%}  {name[:100]}" for name, n in stages[side].most_common(top)]
+        lines += [line(n, name) for name, n in stages[side].most_common(top)]
         lines.append(f"{side}, outside extract_article: leaf functions (% of all samples)")
-        lines += [f"  {n / total:6.1%}  {name[:100]}" for name, n in leaves[side].most_common(top)]
+        lines += [line(n, name) for name, n in leaves[side].most_common(top)]
     return "\n".join(lines)
 
 
@@ -121,7 +134,8 @@ def main() -> int:
         if done.returncode != 0 or not raw.exists():
             print(f"profile: py-spy failed ({done.returncode}):\n{done.stderr[-2000:]}", file=sys.stderr)
             return 1
-        print(summarise(raw.read_text(encoding="utf-8"), args.top))
+        text = raw.read_text(encoding="utf-8")
+        print(summarise(text, args.top, articles=args.outlets * args.articles, rate=args.rate))
     return 0
 
 
