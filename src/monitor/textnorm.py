@@ -57,7 +57,10 @@ def tokens(text: str, language: str | None = None) -> list[Token]:
 
 def index_text(text: str, language: str | None = None) -> str:
     """What the archive's FTS5 columns hold for ``text``: its terms, separated by spaces."""
-    return " ".join(term for _, _, term in _spans(text, _stems(language)))
+    # The writer calls this for every new article (D44): each run's terms come from a dict by the run's
+    # text, and the loop over the runs stays in C (a run that gives no term gives "", which is dropped).
+    terms = _RUN_TERMS[_stems(language)]
+    return " ".join(filter(None, map(terms.__getitem__, _runs(text).findall(text))))
 
 
 def query_alternatives(word: str) -> tuple[tuple[str, ...], ...]:
@@ -117,10 +120,8 @@ def _script(char: str) -> int:
     return _OTHER
 
 
-def _mark_ranges() -> str:
-    category = unicodedata.category
-    codes = [c for c in range(0x20000) if category(chr(c))[0] == "M"]
-    codes += [c for c in range(0xE0000, 0xE0200) if category(chr(c))[0] == "M"]
+def _class_of(codes: list[int]) -> str:
+    """A regex character class body for these code points, as ranges."""
     ranges: list[str] = []
     start = previous = codes[0]
     for code in [*codes[1:], -1]:
@@ -131,10 +132,35 @@ def _mark_ranges() -> str:
     return "".join(ranges)
 
 
+def _bmp_run_class() -> str:
+    """Every code point below U+10000 that ``_RUN`` takes into a run, as one class: SRE tests such a class
+    with one bitmap lookup per character, where ``_RUN``'s alternation with its hundreds of mark ranges (some
+    beyond the BMP, which rule the bitmap out) costs several times more per character."""
+    plane = "".join(map(chr, range(0x10000)))
+    return _class_of(sorted({ord(char) for run in _RUN.findall(plane) for char in run}))
+
+
+def _mark_ranges() -> str:
+    category = unicodedata.category
+    codes = [c for c in range(0x20000) if category(chr(c))[0] == "M"]
+    codes += [c for c in range(0xE0000, 0xE0200) if category(chr(c))[0] == "M"]
+    return _class_of(codes)
+
+
 _MARK_CLASS = _mark_ranges()
 _MARKS = frozenset(chr(c) for c in range(0x20000) if unicodedata.category(chr(c))[0] == "M")
 # A run of letters, digits and marks in the original text (plus the soft hyphen, which joins and vanishes).
 _RUN = re.compile(f"(?:[^\\W_]|[{_MARK_CLASS}\u00ad])+")
+# The same runs in a text with no character beyond the BMP (nearly every text), several times faster.
+_RUN_BMP = re.compile(f"[{_bmp_run_class()}]+")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _runs(text: str) -> re.Pattern[str]:
+    """The pattern that finds ``text``'s runs fastest: ``_RUN_BMP`` unless the text leaves the BMP."""
+    return _RUN if _ASTRAL.search(text) else _RUN_BMP
+
+
 _CLUSTER = re.compile(f"[^{_MARK_CLASS}][{_MARK_CLASS}]*|[{_MARK_CLASS}]+")
 # Runs that need no normalisation and are bigrammed as they stand (the common case of CJK text).
 _PLAIN_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe]+")
@@ -216,17 +242,57 @@ def _stem(word: str) -> str:
 
 
 def _spans(text: str, stem: bool) -> Iterator[_Span]:
-    for match in _RUN.finditer(text):
-        run = match.group()
+    spans = _RUN_SPANS[stem]
+    for match in _runs(text).finditer(text):
         offset = match.start()
-        found = _cached_run(run, stem) if len(run) <= 40 else _run_spans(run, stem)
-        for start, end, term in found:
+        for start, end, term in spans[match.group()]:
             yield start + offset, end + offset, term
 
 
-@functools.lru_cache(maxsize=65536)
-def _cached_run(run: str, stem: bool) -> tuple[_Span, ...]:
-    return _run_spans(run, stem)
+_CACHED_RUN_LENGTH = 40
+_CACHED_RUNS = 65536
+
+
+class _RunSpans(dict[str, tuple[_Span, ...]]):
+    """A run's spans by the run's text, for one choice of stemming. Runs up to 40 characters are kept (words
+    repeat); the dict is emptied when it holds 65,536, which bounds its memory."""
+
+    __slots__ = ("stem",)
+
+    def __init__(self, stem: bool) -> None:
+        super().__init__()
+        self.stem = stem
+
+    def __missing__(self, run: str) -> tuple[_Span, ...]:
+        found = _run_spans(run, self.stem)
+        if len(run) <= _CACHED_RUN_LENGTH:
+            if len(self) >= _CACHED_RUNS:
+                self.clear()
+            self[run] = found
+        return found
+
+
+class _RunTerms(dict[str, str]):
+    """A run's terms joined by spaces ("" for none), by the run's text: what ``index_text`` joins."""
+
+    __slots__ = ("stem",)
+
+    def __init__(self, stem: bool) -> None:
+        super().__init__()
+        self.stem = stem
+
+    def __missing__(self, run: str) -> str:
+        terms = " ".join(term for _, _, term in _RUN_SPANS[self.stem][run])
+        if len(run) <= _CACHED_RUN_LENGTH:
+            if len(self) >= _CACHED_RUNS:
+                self.clear()
+            self[run] = terms
+        return terms
+
+
+# indexed by ``stem``: [False] and [True]
+_RUN_SPANS = (_RunSpans(False), _RunSpans(True))
+_RUN_TERMS = (_RunTerms(False), _RunTerms(True))
 
 
 def _run_spans(run: str, stem: bool) -> tuple[_Span, ...]:
