@@ -93,9 +93,13 @@ class TimedPoolExtractor(monitor.workers.ProcessPoolExtractor):
         super().__init__(workers)
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
+        # monitor's own context, with its fork-server preload (without it every worker would import this
+        # script, and with it the whole pipeline, on its own)
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_init_worker, initargs=(self.log_dir,)
+            max_workers=self.workers,
+            mp_context=monitor.workers.pool_context(),
+            initializer=_init_worker,
+            initargs=(self.log_dir,),
         )
 
 

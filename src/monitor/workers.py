@@ -35,6 +35,16 @@ class Extractor(Protocol):
     def close(self) -> None: ...
 
 
+def pool_context() -> multiprocessing.context.ForkServerContext:
+    """The pool's process context. forkserver: workers never inherit the daemon's threads, sockets or SQLite
+    handles. The extractor is imported once in the fork server, not in every worker it starts. "__main__"
+    too: a worker started from a script (the `monitor` console script, a benchmark) would otherwise import
+    that script again, and with it the whole CLI, before its first page (~0.3 s CPU per worker)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "monitor.extract.article", "monitor.parse.feeds"])
+    return context
+
+
 def _extract(
     content: bytes, url: str, charset: str | None, now: datetime, selectors: Selectors | None
 ) -> ExtractedPage:
@@ -47,13 +57,7 @@ class ProcessPoolExtractor:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        # forkserver: workers never inherit the daemon's threads, sockets or SQLite handles.
-        context = multiprocessing.get_context("forkserver")
-        # Import the extractor once in the fork server, not in every worker it starts. "__main__" too: a
-        # worker started from a script (the `monitor` console script, a benchmark) would otherwise import
-        # that script again, and with it the whole CLI, before its first page (~0.3 s CPU per worker).
-        context.set_forkserver_preload(["__main__", "monitor.extract.article", "monitor.parse.feeds"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=pool_context())
 
     async def extract(
         self,
