@@ -39,9 +39,13 @@ def pool_context() -> multiprocessing.context.ForkServerContext:
     """The pool's process context. forkserver: workers never inherit the daemon's threads, sockets or SQLite
     handles. The extractor is imported once in the fork server, not in every worker it starts. "__main__"
     too: a worker started from a script (the `monitor` console script, a benchmark) would otherwise import
-    that script again, and with it the whole CLI, before its first page (~0.3 s CPU per worker)."""
+    that script again, and with it the whole CLI, before its first page (~0.3 s CPU per worker). Then
+    ``monitor.pool_warmup`` extracts a built-in page, so that what the first extraction loads (the language
+    model: ~0.5 s CPU) is loaded once in the fork server rather than in every worker."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "monitor.extract.article", "monitor.parse.feeds"])
+    context.set_forkserver_preload(
+        ["__main__", "monitor.extract.article", "monitor.parse.feeds", "monitor.pool_warmup"]
+    )
     return context
 
 
