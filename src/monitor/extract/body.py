@@ -23,9 +23,9 @@ import lxml.etree
 import lxml.html
 import trafilatura
 from readability import Document as ReadabilityDocument
-from trafilatura.utils import load_html
 
 from monitor.extract.body_rules import Block, clean_blocks, shingle_set, word_list
+from monitor.extract.page import parse_html
 from monitor.htmltext import html_to_text, normalise_paragraphs
 
 LEAF_KINDS = {
@@ -323,7 +323,7 @@ def extract_body(html: str | lxml.html.HtmlElement, *, url: str | None = None) -
 
     ``url`` is accepted for callers' sake; the body does not depend on it.
     """
-    tree = load_html(html)
+    tree = html if isinstance(html, lxml.html.HtmlElement) else parse_html(html)
     if tree is None:
         return ""
     hints = page_hints(tree)  # read before trafilatura prunes the tree in place

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
+import lxml.html
 from lxml import etree
 
 from monitor.extract.evidence import clean_text
@@ -42,6 +43,57 @@ def _itertext(element: Any) -> Iterator[str]:
             yield child.tail
 
 
+@lru_cache(maxsize=1)
+def _html_parser() -> etree.HTMLParser:
+    """trafilatura's parser settings, with lxml's C-level element classes instead of lxml.html's Python
+    callback, which ran for every element Python touched (~5,000 a page: trafilatura, readability and the
+    metadata rules each walk the tree). Every element is an ``HtmlElement``; lxml.html's form-element
+    subclasses (whose form helpers nothing here uses) are not made."""
+    parser = etree.HTMLParser(
+        collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+    )
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=lxml.html.HtmlElement,
+            comment=lxml.html.HtmlComment,
+            pi=lxml.html.HtmlProcessingInstruction,
+            entity=lxml.html.HtmlEntity,
+        )
+    )
+    return parser
+
+
+def parse_html(html: str | bytes) -> Any:
+    """The page's lxml tree, as trafilatura's ``load_html`` makes it (same decoding, repairs, fallbacks and
+    rejection of what is not HTML), with :func:`_html_parser`; None when it is not HTML."""
+    from trafilatura.utils import decode_file, is_dubious_html, repair_faulty_html
+
+    text = decode_file(html)
+    beginning = text[:50].lower()
+    text = repair_faulty_html(text, beginning)
+    tree = None
+    from_bytes = False
+    try:
+        tree = lxml.html.fromstring(text, parser=_html_parser())
+    except ValueError:  # "Unicode strings with encoding declaration are not supported"
+        tree = _parse_bytes(text)
+        from_bytes = True
+    except Exception:  # trafilatura's load_html logs and gives up as well
+        tree = None
+    if (tree is None or len(tree) < 1) and not from_bytes:
+        tree = _parse_bytes(text)
+    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
+        return None
+    return tree
+
+
+def _parse_bytes(text: str) -> Any:
+    try:
+        return lxml.html.fromstring(text.encode("utf8", "surrogatepass"), parser=_html_parser())
+    except Exception:  # as trafilatura's fromstring_bytes
+        return None
+
+
 class PageDoc:
     """A parsed page and its URL, with the lookups the metadata rules share."""
 
@@ -53,9 +105,7 @@ class PageDoc:
 
     @classmethod
     def parse(cls, html: str | bytes, url: str | None = None) -> PageDoc | None:
-        from trafilatura.utils import load_html
-
-        tree = load_html(html)
+        tree = parse_html(html)
         return None if tree is None else cls(tree, url)
 
     # meta tags ---------------------------------------------------------------------------------------
