@@ -94,6 +94,28 @@ def _parse_bytes(text: str) -> Any:
         return None
 
 
+def following_texts(element: Any) -> Iterator[tuple[str, Any]]:
+    """The text nodes after ``element`` in document order (XPath's ``following::text()``), each with the
+    element lxml names as its parent (the element whose ``text`` or ``tail`` it is), produced lazily:
+    the XPath builds all of them, and a proxy for each parent, before the caller takes the first few."""
+    node = element
+    while node is not None:
+        if node.tail:
+            yield node.tail, node
+        for sibling in node.itersiblings():
+            yield from _subtree_texts(sibling)
+        node = node.getparent()
+
+
+def _subtree_texts(element: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(element.tag, str) and element.text:
+        yield element.text, element
+    for child in element:
+        yield from _subtree_texts(child)
+    if element.tail:
+        yield element.tail, element
+
+
 class PageDoc:
     """A parsed page and its URL, with the lookups the metadata rules share."""
 
@@ -206,9 +228,8 @@ class PageDoc:
             return []
         lines: list[str] = []
         size = 0
-        for text in headline.xpath("following::text()"):
-            parent = text.getparent()
-            if parent is None or parent.tag in _NOT_CONTENT or not (line := " ".join(str(text).split())):
+        for text, parent in following_texts(headline):
+            if parent.tag in _NOT_CONTENT or not (line := " ".join(text.split())):
                 continue
             lines.append(line)
             size += len(line)
