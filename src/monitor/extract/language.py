@@ -88,6 +88,8 @@ _SCRIPT_LANGUAGE = {
 KANA_SHARE = 0.1
 """Japanese writes kana between its kanji (a third of the characters or more); Chinese writes none."""
 
+_LETTER_PIECES = re.compile(r"[A-Za-z]+|[^\x00-\x7f]")
+"""Runs of ASCII letters, and every other character that may be a letter, one at a time."""
 _TAG_SEPARATOR = re.compile(r"[-_.@\s]")
 _LIST_SEPARATOR = re.compile(r"[,;]")
 
@@ -161,10 +163,13 @@ def _script(char: str) -> str:
 
 def _script_weights(sample: str) -> Counter[str]:
     weights: Counter[str] = Counter()
-    for char in sample:
+    # a run of ASCII letters is all Latin: counted at once (scripts keep the order they first appear in)
+    for piece in _LETTER_PIECES.findall(sample):
+        if piece[0] < "\x80":
+            weights["Latin"] += len(piece)
         # vowel signs (Mn, Mc) are letters too: Devanagari and Thai write most vowels with them
-        if char.isalpha() or (char > "\u02ff" and unicodedata.category(char)[0] == "M"):
-            script = _script(char)
+        elif piece.isalpha() or (piece > "\u02ff" and unicodedata.category(piece)[0] == "M"):
+            script = _script(piece)
             weights[script] += WIDE_WEIGHT if script in _WIDE else 1
     return weights
 
