@@ -11,11 +11,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from monitor.dedup import (
-    band_keys,
     canonical_url,
     choose_canonical,
     content_hash,
     fold_text,
+    text_keys,
     without_fragment,
 )
 from monitor.extract.attribution import find_attribution
@@ -118,6 +118,7 @@ def build_article(
     authors = (page.authors if page and "authors" in fixed else ()) or chosen.authors.value or entry.authors
     published_at, published_local = page_time(page, chosen.published.value)
     language = (page.language if page and "language" in fixed else None) or chosen.language.value
+    text_hash, bands = text_keys(text)
     return Article(
         url=url,
         source=source.id,
@@ -132,14 +133,14 @@ def build_article(
         language=language or entry.language or feed_language or source.language,
         image=_absolute(final_url or link, (page.image if page else None) or entry.image),
         extraction=extraction,
-        content_hash=content_hash(text),
+        content_hash=text_hash,
         urls=tuple(dict.fromkeys((url, link, landed))),
         link=link,
         feed_title=entry.title,
         landed=landed,
         url_from_page=page is not None and url != landed,
         attribution=attribution,
-        bands=band_keys(text),
+        bands=bands,
         entry_hash=entry_fingerprint(entry),
         modified_at=page.modified_at if page else None,
         section=page.section if page else None,

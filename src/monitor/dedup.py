@@ -12,8 +12,9 @@ match exactly.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -150,7 +151,11 @@ def fold_text(text: str) -> str:
 
 def content_hash(text: str) -> str:
     """SHA-256 (hex) of the text with case, whitespace and punctuation folded."""
-    return hashlib.sha256(fold_text(text).encode("utf-8")).hexdigest()
+    return _hash_words(words(text))
+
+
+def _hash_words(tokens: list[str]) -> str:
+    return hashlib.sha256(" ".join(tokens).encode("utf-8")).hexdigest()
 
 
 # -- near-duplicates -----------------------------------------------------------------------------------
@@ -188,13 +193,23 @@ def _permutations(count: int) -> tuple[Any, Any]:
     return a, b
 
 
-def _minhash(grams: set[str], count: int) -> list[int]:
-    """The ``count``-value MinHash signature of a set of shingles."""
+_DIGEST = operator.methodcaller("digest")
+
+
+def _gram_hashes(grams: Iterable[str]) -> Any:
+    """Each shingle's 32-bit hash: the first 4 bytes (little-endian) of its SHA-1, as datasketch takes it;
+    the loop over the shingles stays in C."""
     import numpy as np
 
-    sha1 = hashlib.sha1
-    digests = b"".join([sha1(gram).digest() for gram in map(str.encode, grams)])
-    hashes = np.frombuffer(digests, dtype="<u4")[::5].astype(np.uint32)  # the first 4 of each 20 bytes
+    digests = b"".join(map(_DIGEST, map(hashlib.sha1, map(str.encode, grams))))
+    return np.frombuffer(digests, dtype="<u4")[::5].astype(np.uint32)
+
+
+def _minhash(hashes: Any, count: int) -> list[int]:
+    """The ``count``-value MinHash signature of shingles given by their hashes (a repeated shingle changes
+    no minimum, so the hashes need not be distinct)."""
+    import numpy as np
+
     s1, m1, s2, m2, s3 = (np.uint32(c) for c in _FMIX32)  # MurmurHash3's finalizer, once per hash
     hashes = hashes ^ (hashes >> s1)
     hashes = hashes * m1
@@ -203,11 +218,12 @@ def _minhash(grams: set[str], count: int) -> list[int]:
     hashes = hashes ^ (hashes >> s3)
     a, b = _permutations(count)
     values = np.outer(hashes, a) + b  # uint32: the wraparound is the modulo
-    return [int(v) for v in values.min(axis=0)]
+    result: list[int] = values.min(axis=0).tolist()
+    return result
 
 
-def _band_keys(kind: str, grams: set[str], bands: int) -> list[int]:
-    values = _minhash(grams, bands * BAND_ROWS)
+def _band_keys(kind: str, hashes: Any, bands: int) -> list[int]:
+    values = _minhash(hashes, bands * BAND_ROWS)
     keys = []
     for band in range(bands):
         rows = values[band * BAND_ROWS : (band + 1) * BAND_ROWS]
@@ -218,12 +234,24 @@ def _band_keys(kind: str, grams: set[str], bands: int) -> list[int]:
 
 def band_keys(text: str) -> tuple[int, ...]:
     """The LSH keys under which a text is filed; () for texts too short to match other than exactly."""
+    return _band_keys_of(words(text))
+
+
+def text_keys(text: str) -> tuple[str, tuple[int, ...]]:
+    """``content_hash(text)`` and ``band_keys(text)`` from one pass over the text's words."""
     tokens = words(text)
+    return _hash_words(tokens), _band_keys_of(tokens)
+
+
+def _band_keys_of(tokens: list[str]) -> tuple[int, ...]:
     if len(tokens) < MIN_NEAR_WORDS:
         return ()
-    full = _band_keys("f", shingles(tokens), FULL_BANDS)
-    lead = _band_keys("l", shingles(tokens[:LEAD_WORDS]), LEAD_BANDS)
-    return tuple(full + lead)
+    # Every shingle in order, each hashed once: the lead's shingles are the first ones of the text's (the
+    # sets ``shingles(tokens)`` and ``shingles(tokens[:LEAD_WORDS])``, as the stored keys were made).
+    grams = map(" ".join, zip(*(tokens[i:] for i in range(SHINGLE_WORDS)), strict=False))
+    hashes = _gram_hashes(grams)
+    lead = min(len(tokens), LEAD_WORDS) - SHINGLE_WORDS + 1
+    return tuple(_band_keys("f", hashes, FULL_BANDS) + _band_keys("l", hashes[:lead], LEAD_BANDS))
 
 
 def containment(a: str, b: str) -> float:
