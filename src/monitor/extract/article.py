@@ -44,11 +44,10 @@ def extract_article(
         return ExtractedPage(text="")
     doc.content_language = content_language
     evidence = page_evidence(doc, now=now)
-    links = _links(doc)
     soup = BeautifulSoup(html, "lxml") if selectors else None
     text = _selected_text(soup, selectors) if soup is not None and selectors and selectors.body else None
     if text is None:
-        text = extract_body(doc.tree, url=url)  # prunes doc.tree: the last use of it
+        text = extract_body(doc.tree, url=url)  # leaves doc.tree as it was
     evidence = with_detection(evidence, text)
     chosen = decide(evidence, fetched_at=now)
     title = chosen.title.value
@@ -77,7 +76,7 @@ def extract_article(
                     selected.append("published_at")
     attribution = find_attribution(text)
     if attribution is not None:
-        attribution = replace(attribution, url=_credited_link(links, attribution.name, url))
+        attribution = replace(attribution, url=_credited_link(doc, attribution.name, url))
     modified = chosen.modified.value
     ld = doc.article_ld
     return ExtractedPage(
@@ -99,16 +98,6 @@ def extract_article(
         evidence=evidence,
         selected=tuple(selected),
     )
-
-
-def _links(doc: PageDoc) -> list[tuple[str, str]]:
-    """``(text, href)`` of the page's links, read before the body extraction prunes the tree."""
-    found = []
-    for anchor in doc.tree.iter("a"):
-        href = anchor.get("href")
-        if href and (text := element_text(anchor)):
-            found.append((text, href))
-    return found
 
 
 def _canonical(doc: PageDoc) -> str | None:
@@ -185,11 +174,13 @@ def _selected_text(soup: BeautifulSoup, selectors: Selectors) -> str | None:
     return html_to_text("".join(str(element) for element in found)) or None
 
 
-def _credited_link(links: list[tuple[str, str]], name: str, page_url: str) -> str | None:
-    """The link on the credited source's name, when the page has one (usually in the credit line)."""
+def _credited_link(doc: PageDoc, name: str, page_url: str) -> str | None:
+    """The link on the credited source's name, when the page has one (usually in the credit line): the
+    page's links read from the last, only on the pages that credit a source."""
     wanted = name.casefold()
-    for text, href in reversed(links):
-        if wanted in text.casefold():
+    for anchor in reversed(list(doc.tree.iter("a"))):
+        href: str | None = anchor.get("href")
+        if href and (text := element_text(anchor)) and wanted in text.casefold():
             try:
                 absolute = urljoin(page_url, href.strip())
             except ValueError:

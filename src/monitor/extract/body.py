@@ -16,6 +16,7 @@ from __future__ import annotations
 import html as html_entities
 import json
 import re
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
 
@@ -319,7 +320,7 @@ def with_lead(text: str, lead: Lead | None) -> str:
 def extract_body(html: str | lxml.html.HtmlElement, *, url: str | None = None) -> str:
     """The article body as plain text, paragraphs separated by a blank line ('' when there is none).
 
-    ``html`` is the page, or its lxml tree parsed once for the metadata too (pruned here, in place).
+    ``html`` is the page, or its lxml tree parsed once for the metadata too (left as it was).
 
     ``url`` is accepted for callers' sake; the body does not depend on it.
     """
@@ -343,9 +344,11 @@ def extract_body(html: str | lxml.html.HtmlElement, *, url: str | None = None) -
     )
     text = choose_body("\n\n".join(block.text for block in blocks), hints.json_ld_bodies)
     if len(text) < SECOND_OPINION_SHARE * paragraph_chars(tree):
-        # last use of the tree: readability cleans it in place
+        # readability drops hidden elements in place: a copy keeps the caller's tree whole (trafilatura
+        # copies it too), so the caller may still read it; this runs on one page in twenty
         second = "\n\n".join(
-            block.text for block in clean_blocks(readability_blocks(tree), hints.titles, hints.descriptions)
+            block.text
+            for block in clean_blocks(readability_blocks(deepcopy(tree)), hints.titles, hints.descriptions)
         )
         if more_complete(text, second):
             text = second
