@@ -282,7 +282,10 @@ def find_lead(tree: Any, descriptions: tuple[str, ...]) -> Lead | None:
             continue
         if element.tag == "h1" and headline is None:
             headline = position
-        text = _squash(element.text or "")
+        raw = element.text
+        if raw is None or len(raw) < LEAD_PREFIX_CHARS:  # squashing only shortens it
+            continue
+        text = _squash(raw)
         if len(text) < LEAD_PREFIX_CHARS:
             continue
         starts.setdefault(text[:LEAD_PREFIX_CHARS], position)

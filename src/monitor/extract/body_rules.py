@@ -123,8 +123,8 @@ def drop_repeats(blocks: Sequence[Block]) -> list[Block]:
     for block in blocks:
         if JUNK.match(block.text.strip()):
             continue
-        key = _key(block.text)
         words = word_list(block.text)
+        key = " ".join(words)
         shingles = shingle_set(words)
         if (
             key not in keys
@@ -187,14 +187,14 @@ def drop_trailing(blocks: Sequence[Block]) -> list[Block]:
 
 def is_inserted_link(block: Block) -> bool:
     """A "Read more: <headline>" / "Related: <headline>" insert between two paragraphs."""
-    words = len(word_list(block.text))
-    labelled = bool(LABEL.search(block.text))
-    return words <= INSERT_WORDS and labelled and (block.link_dense or ":" in block.text[:40])
+    if not LABEL.search(block.text):  # the cheaper test first: few blocks are labelled
+        return False
+    return len(word_list(block.text)) <= INSERT_WORDS and (block.link_dense or ":" in block.text[:40])
 
 
 def is_caption(block: Block) -> bool:
     """A photo caption carrying its credit, wherever the extractor left it."""
-    return len(word_list(block.text)) <= SHORT_BLOCK_WORDS and bool(CAPTION.search(block.text))
+    return bool(CAPTION.search(block.text)) and len(word_list(block.text)) <= SHORT_BLOCK_WORDS
 
 
 def clean_blocks(blocks: Sequence[Block], titles: Sequence[str], descriptions: Sequence[str]) -> list[Block]:
