@@ -258,6 +258,20 @@ class PageDoc:
                     return True
         return False
 
+    @cached_property
+    def _itemprops(self) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        for element in self.tree.iter(etree.Element):
+            if (name := element.get("itemprop")) is not None:
+                found.setdefault(name, []).append(element)
+        return found
+
+    def itemprop(self, name: str, *, skip: tuple[str, ...] = ("meta",)) -> list[Any]:
+        """The elements whose ``itemprop`` is ``name``, in document order, but those tagged as in ``skip``:
+        ``//*[@itemprop="name"][not(self::meta)]`` from one pass over the page for every name (each such
+        XPath walks the whole tree again, ~0.4 ms a page)."""
+        return [element for element in self._itemprops.get(name, ()) if element.tag not in skip]
+
     def xpath(self, expression: str) -> list[Any]:
         try:
             result = self.tree.xpath(expression)
