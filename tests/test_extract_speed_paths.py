@@ -1,0 +1,89 @@
+"""The faster paths of the per-page call give what the plain ones gave (issue 14)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+import lxml.html
+import pytest
+from lxml import etree
+from trafilatura.utils import load_html
+
+from monitor.extract import language
+from monitor.extract.body import extract_body
+from monitor.extract.page import PageDoc, following_texts, parse_html
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><title>Storm | Daily</title>
+<meta itemprop="author" content="Meta Only"><script>var x = "<p>not text</p>";</script></head>
+<body><header><nav><a href="/">Home</a> <a href="/world">World</a></nav></header>
+<article><h1 itemprop="headline">Storm floods the <em>coast</em></h1>tail after h1
+<p class="byline">By <a href="/author/jane" itemprop="author">Jane Doe</a></p>
+<script>ignored()</script>after script
+<form><input name="q" value="x"><label>Search</label></form>
+<p>The storm reached the coast on Monday night, flooding the harbour and the old town.</p>
+<p itemprop="articleBody">Officials said the water would recede by Wednesday; schools stay closed.</p>
+<div hidden><p>Hidden text that readability drops from the tree it is given.</p></div>
+</article><footer><p>Copyright Daily</p></footer></body></html>"""
+
+
+def test_parse_html_builds_the_tree_load_html_builds() -> None:
+    ours, theirs = parse_html(PAGE), load_html(PAGE)
+    assert etree.tostring(ours) == etree.tostring(theirs)
+    assert all(isinstance(element, lxml.html.HtmlElement) for element in ours.iter(etree.Element))
+
+
+def test_parse_html_takes_an_encoding_declaration_and_rejects_what_is_not_html() -> None:
+    declared = '<?xml version="1.0" encoding="utf-8"?><html><body><p>Grüße</p></body></html>'
+    assert etree.tostring(parse_html(declared)) == etree.tostring(load_html(declared))
+    assert parse_html("just some words") is None
+    assert load_html("just some words") is None
+
+
+@pytest.mark.parametrize("tag", ["h1", "em", "p", "form", "label"])
+def test_following_texts_is_xpath_following_text(tag: str) -> None:
+    tree = parse_html(PAGE)
+    element = next(tree.iter(tag))
+    expected = [(str(text), text.getparent()) for text in element.xpath("following::text()")]
+    assert list(following_texts(element)) == expected
+
+
+def test_itemprop_is_the_xpath_it_replaces() -> None:
+    doc = PageDoc(parse_html(PAGE))
+    assert doc.itemprop("author") == doc.xpath('//*[@itemprop="author"][not(self::meta)]')
+    assert [e.tag for e in doc.itemprop("author", skip=())] == ["meta", "a"]
+    assert doc.itemprop("headline", skip=("meta", "h1")) == []
+    assert doc.itemprop("nothing") == []
+
+
+def test_extract_body_leaves_the_tree_it_is_given_as_it_was() -> None:
+    tree = parse_html(PAGE)
+    before = etree.tostring(tree)
+    assert "flooding the harbour" in extract_body(tree)
+    assert etree.tostring(tree) == before
+
+
+def _weights_char_by_char(sample: str) -> Counter[str]:
+    weights: Counter[str] = Counter()
+    for char in sample:
+        if char.isalpha() or (char > "\u02ff" and unicodedata.category(char)[0] == "M"):
+            script = language._script(char)
+            weights[script] += language.WIDE_WEIGHT if script in language._WIDE else 1
+    return weights
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "",
+        "Plain English, with digits 2026 and_underscores.",
+        "Москва and Paris: ελληνικά, 東京で地震が発生した。한국어 텍스트",
+        "हिन्दी में समाचार, ภาษาไทย, العربية وفارسی",
+        "e\u0301 combining, ﬁ ligature, ß, İstanbul, half-width ｶﾀｶﾅ",
+    ],
+)
+def test_script_weights_count_as_the_character_loop(sample: str) -> None:
+    fast = language._script_weights(sample)
+    slow = _weights_char_by_char(sample)
+    assert list(fast.items()) == list(slow.items())
