@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from trafilatura.utils import load_html
 
-from monitor.extract import language
+from monitor.extract import authors, language
 from monitor.extract.body import extract_body
 from monitor.extract.page import PageDoc, following_texts, parse_html
 
@@ -87,3 +87,22 @@ def test_script_weights_count_as_the_character_loop(sample: str) -> None:
     fast = language._script_weights(sample)
     slow = _weights_char_by_char(sample)
     assert list(fast.items()) == list(slow.items())
+
+
+BYLINES = """<html><body class="author-page"><div class="BYLINE">upper case: not marked</div>
+<meta class="byline" content="x"><img class="author-photo"><script class="byline"></script>
+<p class="byline">By <a class="author-name" href="/author/jane">Jane Doe</a></p><span id="byline-2">x</span>
+<div data-testid="byline"><span class="autor">Max</span><span class="auteur">Jean</span></div>
+<div class="" id="" data-testid="">empty marks</div></body></html>"""
+
+
+def test_marked_bylines_are_the_xpath_they_replace() -> None:
+    xpath = (
+        "//*[contains(@class,'yline') or contains(@class,'uthor') or contains(@class,'utor') or "
+        "contains(@class,'uteur') or contains(@id,'yline') or contains(@data-testid,'yline')]"
+        "[not(self::meta or self::link or self::script or self::style or self::img or self::body)]"
+    )
+    for page in (PAGE, BYLINES):
+        tree = parse_html(page)
+        assert list(authors._marked_bylines(tree)) == tree.xpath(xpath)
+    assert len(list(authors._marked_bylines(parse_html(BYLINES)))) == 6
