@@ -177,6 +177,7 @@ GENERIC_AUTHORS = frozenset(
         "wire",
     }
 )
+_NOT_CONTENT = frozenset({"script", "style", "noscript", "template"})
 _NOT_BYLINE_TAGS = frozenset({"meta", "link", "script", "style", "img", "body"})
 _AUTHOR_LINK_XPATH = (
     "//a[contains(@href,'/author/') or contains(@href,'/autor/') or contains(@href,'/authors/') or "
@@ -268,12 +269,9 @@ def _labelled_byline(doc: PageDoc) -> list[str]:
     line, or a label line (``Autor``, ``By``) followed by a line that is a name and nothing else."""
     sites = {key for name in site_names_of(doc) for key in _site_keys(name)}
     label_seen = False
-    for text in doc.xpath("//body//text()"):
-        line = " ".join(str(text).split())
+    for text, parent in _body_texts(doc.tree):
+        line = " ".join(text.split())
         if not line:
-            continue
-        parent = text.getparent()
-        if parent is None or parent.tag in {"script", "style", "noscript", "template"}:
             continue
         if len(line) > MAX_BYLINE_LINE:
             label_seen = False
@@ -287,6 +285,18 @@ def _labelled_byline(doc: PageDoc) -> list[str]:
             continue
         return [match["name"]]
     return []
+
+
+def _body_texts(tree: Any) -> Iterator[tuple[str, Any]]:
+    """The text nodes of ``//body//text()`` in document order, each with the element lxml names as its
+    parent (the one whose text or tail it is), but those of scripts and styles; produced lazily, as the
+    caller stops at the first byline, where the XPath built every text node and its parent first."""
+    for body in tree.iter("body"):
+        for event, element in etree.iterwalk(body, events=("start", "end", "comment", "pi")):
+            # at its end, an element's tail (a comment's too) is a text of its parent, unless it is the body
+            text = element.text if event == "start" else None if element is body else element.tail
+            if text and element.tag not in _NOT_CONTENT:
+                yield text, element
 
 
 def _itemprop_authors(doc: PageDoc) -> list[str | None]:
@@ -340,7 +350,7 @@ def _pieces(element: Any) -> str | None:
     handle in separate elements must not run together into one name."""
     parts = [clean_text(element.text)]
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in {"script", "style", "noscript", "template"}:
+        if isinstance(child.tag, str) and child.tag not in _NOT_CONTENT:
             parts.append(element_text(child))
         parts.append(clean_text(child.tail))
     return clean_text(" | ".join(p for p in parts if p))
