@@ -301,7 +301,7 @@ def _body_texts(tree: Any) -> Iterator[tuple[str, Any]]:
 
 def _itemprop_authors(doc: PageDoc) -> list[str | None]:
     names: list[str | None] = []
-    for element in doc.xpath('//*[@itemprop="author"][not(self::meta)]'):
+    for element in doc.itemprop("author"):
         if doc.in_teaser(element):
             continue
         inner = element.xpath('.//*[@itemprop="name"]')

@@ -274,7 +274,7 @@ def published_candidates(doc: PageDoc, *, now: datetime) -> tuple[Candidate[Mome
             _add(found, obj.get("datePublished"), "json-ld:other:datePublished", now)
     for key, value in doc.meta_all(*PUBLISHED_META):
         _add(found, value, f"meta:{key}", now)
-    for element in doc.xpath('//*[@itemprop="datePublished"][not(self::meta)]'):
+    for element in doc.itemprop("datePublished"):
         stated = element.get("datetime") or element.get("content") or element_text(element)
         _add(found, stated, "itemprop:datePublished", now)
     time_element = _article_time(doc, now=now)
@@ -296,7 +296,7 @@ def _modified(doc: PageDoc, *, now: datetime) -> list[Candidate[Moment]]:
     _add(found, doc.article_ld.get("dateModified"), "json-ld:dateModified", now)
     for key, value in doc.meta_all(*MODIFIED_META):
         _add(found, value, f"meta:{key}", now)
-    for element in doc.xpath('//*[@itemprop="dateModified"][not(self::meta)]'):
+    for element in doc.itemprop("dateModified"):
         _add(found, element.get("datetime") or element.get("content"), "itemprop:dateModified", now)
     return found
 

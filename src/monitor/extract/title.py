@@ -150,7 +150,7 @@ def site_name_candidates(doc: PageDoc) -> tuple[Candidate[str], ...]:
 
 
 def _itemprop_headline(doc: PageDoc) -> str | None:
-    for element in doc.xpath('//*[@itemprop="headline"][not(self::meta or self::h1)]'):
+    for element in doc.itemprop("headline", skip=("meta", "h1")):
         if text := element_text(element):
             return text
     return None
