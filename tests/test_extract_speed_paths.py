@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from trafilatura.utils import load_html
 
-from monitor.extract import authors, language
+from monitor.extract import authors, language, title
 from monitor.extract.body import extract_body
 from monitor.extract.page import PageDoc, following_texts, parse_html
 
@@ -116,3 +116,19 @@ def test_body_texts_are_xpath_body_text_but_scripts_and_styles(remove_comments: 
     kept = [(text, parent) for text, parent in expected if parent.tag not in {"script", "style"}]
     assert list(authors._body_texts(tree)) == kept
     assert len(kept) < len(expected)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Salon.com",
+        "L’Opinion",
+        "BioBioChile - La Red",
+        "Ｆｕｌｌ ｗｉｄｔｈ_ﬁ",
+        "新华网 2026",
+        "e\u0301 ß İ ①½",
+    ],
+)
+def test_compact_keeps_what_isalnum_keeps(name: str) -> None:
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    assert title._compact(name) == "".join(char for char in folded if char.isalnum())

@@ -38,6 +38,7 @@ _SEPARATOR_AFTER = re.compile(rf"\s+[{_SEPARATOR_CHARS}]+\s|[_｜|\-—–][{_CJ
 _LEADING_DATE = re.compile(r"^\s*(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d{2})\s*[-–—|:·•]\s+(?=\w)")
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 _TOKEN = re.compile(rf"[{_CJK}\u0e00-\u0e7f]|[^\W_]+")
+_NOT_ALNUM = re.compile(r"[\W_]+")  # what str.isalnum rejects, character for character, outside Python
 _ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
 # Wrappers that hold a site's chrome rather than its article (also breadcrumbs and dialogs laid over it).
 _CHROME = re.compile(
@@ -334,11 +335,15 @@ class _NameMatcher:
             for part in [name, *_segments(name)]:
                 keys.update(_name_keys(part))
         self.keys = {key for key in keys if key}
+        self._forms: dict[str, set[str]] = {}
+        """Each segment's keys, once per matcher: one title is matched against the names many times."""
 
     def matches(self, segment: str, *, loose: bool = False) -> bool:
         if not self.keys:
             return False
-        forms = _name_keys(segment)
+        forms = self._forms.get(segment)
+        if forms is None:
+            forms = self._forms[segment] = _name_keys(segment)
         if forms & self.keys:
             return True
         if loose:
@@ -368,7 +373,7 @@ def _name_keys(name: str) -> set[str]:
 
 
 def _compact(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def _segments(title: str) -> list[str]:
@@ -381,11 +386,12 @@ def strip_site_name(title: str, site_names: Sequence[str]) -> str:
     return _strip(title, site_names, guess=True)
 
 
-def _strip(title: str, site_names: Sequence[str], *, guess: bool) -> str:
+def _strip(title: str, site_names: Sequence[str], *, guess: bool, names: _NameMatcher | None = None) -> str:
     """``guess``: also drop a tail that reads as a name behind a dash when no known name ended the title
-    (not for a visible heading, where "Headline – Zeugenaufruf" is the headline)."""
+    (not for a visible heading, where "Headline – Zeugenaufruf" is the headline). ``names``: the matcher of
+    ``site_names``, when the caller has one."""
     text = original = _LEADING_DATE.sub("", clean_text(title) or "")
-    names = _NameMatcher(site_names)
+    names = _NameMatcher(site_names) if names is None else names
     for name in sorted((n for n in site_names if n), key=len, reverse=True):
         text = _strip_whole(text, name)
     pieces = _pieces(text)
@@ -552,7 +558,7 @@ def choose_title(
     candidates = list(page) + ([Candidate(feed, "feed:title")] if feed else [])
     stripped: list[Candidate[str]] = []
     for candidate in page:
-        value = _strip(candidate.value, names, guess=candidate.source not in _HEADINGS)
+        value = _strip(candidate.value, names, guess=candidate.source not in _HEADINGS, names=matcher)
         if value and not matcher.matches(value):
             stripped.append(Candidate(value, candidate.source))
     everything = tuple(candidates)
