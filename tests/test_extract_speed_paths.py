@@ -132,3 +132,19 @@ def test_body_texts_are_xpath_body_text_but_scripts_and_styles(remove_comments: 
 def test_compact_keeps_what_isalnum_keeps(name: str) -> None:
     folded = unicodedata.normalize("NFKC", name).casefold()
     assert title._compact(name) == "".join(char for char in folded if char.isalnum())
+
+
+def test_author_link_elements_are_the_xpath_they_replace() -> None:
+    page = BYLINES.replace(
+        "</body>",
+        '<a href="/AUTHOR/x">X</a><a href="/aut/y">Y</a><a href="https://e.org/autoren/z">Z</a>'
+        '<a href="/de/autore/w?p=1">W</a><a>none</a><area href="/author/area"></body>',
+    )
+    xpath = (
+        "//a[contains(@href,'/author/') or contains(@href,'/autor/') or contains(@href,'/authors/') or "
+        "contains(@href,'/autoren/') or contains(@href,'/auteur/') or contains(@href,'/autore/')]"
+    )
+    for html in (PAGE, page):
+        tree = parse_html(html)
+        assert list(authors._author_link_elements(tree)) == tree.xpath(xpath)
+    assert [a.text for a in authors._author_link_elements(parse_html(page))] == ["Jane Doe", "Z", "W"]
