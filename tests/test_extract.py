@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from monitor.extract import decode_html, extract_article
-from monitor.extract.metadata import choose_authors, clean_title, parse_datetime
+from monitor.extract.authors import clean_names
+from monitor.extract.dates import parse_datetime
+from monitor.extract.title import strip_site_name
 from monitor.store import iso
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -65,16 +67,9 @@ def test_dates_outside_plausible_range_are_rejected() -> None:
 
 
 def test_title_suffix_and_authors() -> None:
-    assert clean_title("Big story | The Daily", site_name="The Daily", headline=None) == "Big story"
-    assert clean_title("The Daily - Big story here", site_name="The Daily", headline=None) == "Big story here"
-    assert (
-        clean_title("Big story about a thing - Outlet", site_name=None, headline=None)
-        == "Big story about a thing"
-    )
-    assert clean_title("Left - right compromise reached", site_name=None, headline=None) == (
-        "Left - right compromise reached"
-    )
-    assert choose_authors(["By Jane Doe", "The Daily", "https://x/author/1"], site_name="The Daily") == (
+    assert strip_site_name("Big story | The Daily", ["The Daily"]) == "Big story"
+    assert strip_site_name("The Daily - Big story here", ["The Daily"]) == "Big story here"
+    assert strip_site_name("Left - right compromise reached", []) == "Left - right compromise reached"
+    assert clean_names(["By Jane Doe", "The Daily", "https://x/author/1"], site_names=["The Daily"]) == (
         "Jane Doe",
     )
-    assert choose_authors(["Staff"], site_name=None) == ("Staff",)

@@ -250,6 +250,12 @@ def _from_rfc822(text: str) -> Moment | None:
     return Moment(parsed, "second")
 
 
+def parse_datetime(value: object, *, now: datetime) -> datetime | None:
+    """A declared time as aware UTC (feeds, sitemaps): :func:`parse_moment`, converted."""
+    moment = parse_moment(value, now=now)
+    return to_utc(moment) if moment is not None else None
+
+
 def to_utc(moment: Moment) -> datetime:
     """The moment in UTC (a bare day: midnight of that day in the page's zone, UTC when unknown)."""
     return moment.at.astimezone(UTC)

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup, Tag
 from monitor.dedup import canonical_url, same_site
 from monitor.errors import ParseError
 from monitor.extract.charset import decode_html
-from monitor.extract.metadata import language_code
+from monitor.extract.language import language_code
 from monitor.models import FeedEntry, ParsedFeed
 
 

@@ -21,7 +21,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from monitor.errors import ParseError
-from monitor.extract.metadata import language_code, parse_datetime
+from monitor.extract.dates import parse_datetime
+from monitor.extract.language import language_code
 from monitor.models import FeedEntry
 
 GZIP_MAGIC = b"\x1f\x8b"
