@@ -153,3 +153,29 @@ def test_blog_network_titles_and_times_come_from_the_feed_where_the_page_is_poor
     db = sqlite3.connect(archive)
     again = db.execute("SELECT title, published_at FROM articles ORDER BY guid").fetchall()
     assert again == [(title, published) for title, published, _, _ in rows]
+
+
+def test_the_content_language_header_is_the_pages_own_declaration(server: NewsServer, tmp_path: Path) -> None:
+    """A page that declares nothing in its markup, sent with ``Content-Language: fr``, in a channel that
+    declares ``en``: the page's own declaration (its header) comes before the channel's."""
+    page = (
+        "<html><head><title>Le conseil vote</title></head><body><article><h1>Le conseil vote</h1>"
+        "<p>Le conseil municipal a voté lundi la reconstruction du vieux pont du port, mettant fin à un débat "
+        "qui durait depuis plus de dix ans et divisait la ville.</p></article></body></html>"
+    )
+    for name, headers in (("with", {"Content-Language": "fr"}), ("without", {})):
+        server.add(f"/fr/{name}", page, content_type="text/html; charset=utf-8", headers=headers)
+    items = [
+        ("Le conseil vote", server.url(f"/fr/{name}"), "Mon, 23 Nov 2026 08:00:00 GMT", "Vote.")
+        for name in ("with", "without")
+    ]
+    server.add("/fr/feed", _rss(items, title="Town", language="en"), content_type="application/rss+xml")
+    config, archive = tmp_path / "config.yaml", tmp_path / "a.db"
+    write_config(config, [{"id": "town", "feed": server.url("/fr/feed")}], archive=archive)
+    code, _, err = _run(config, "run", "--once")
+    assert code == 0, err
+    db = sqlite3.connect(archive)
+    languages = {
+        url.rsplit("/", 1)[1]: lang for url, lang in db.execute("SELECT url, language FROM articles")
+    }
+    assert languages == {"with": "fr", "without": "en"}

@@ -599,6 +599,7 @@ class Pipeline:
                     charset=result.charset,
                     now=at,
                     selectors=source.selectors,
+                    content_language=result.headers.get("content-language"),
                 )
             except Exception as exc:
                 log.exception("extract: failed source=%s url=%s", source.id, link)

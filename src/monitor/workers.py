@@ -28,6 +28,7 @@ class Extractor(Protocol):
         charset: str | None,
         now: datetime,
         selectors: Selectors | None = None,
+        content_language: str | None = None,
     ) -> ExtractedPage: ...
 
     async def parse_feed(self, content: bytes, *, url: str, content_type: str) -> ParsedFeed: ...
@@ -50,9 +51,16 @@ def pool_context() -> multiprocessing.context.ForkServerContext:
 
 
 def _extract(
-    content: bytes, url: str, charset: str | None, now: datetime, selectors: Selectors | None
+    content: bytes,
+    url: str,
+    charset: str | None,
+    now: datetime,
+    selectors: Selectors | None,
+    content_language: str | None = None,
 ) -> ExtractedPage:
-    return extract_article(content, url=url, charset=charset, now=now, selectors=selectors)
+    return extract_article(
+        content, url=url, charset=charset, now=now, selectors=selectors, content_language=content_language
+    )
 
 
 class ProcessPoolExtractor:
@@ -71,12 +79,15 @@ class ProcessPoolExtractor:
         charset: str | None,
         now: datetime,
         selectors: Selectors | None = None,
+        content_language: str | None = None,
     ) -> ExtractedPage:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             pool = self._pool
             try:
-                return await loop.run_in_executor(pool, _extract, content, url, charset, now, selectors)
+                return await loop.run_in_executor(
+                    pool, _extract, content, url, charset, now, selectors, content_language
+                )
             except BrokenProcessPool:
                 # A worker died (out of memory, a crash in a C library) and took every page in flight with
                 # it. Replace the pool once (the first caller to notice does it) and try this page again;
@@ -110,8 +121,9 @@ class InlineExtractor:
         charset: str | None,
         now: datetime,
         selectors: Selectors | None = None,
+        content_language: str | None = None,
     ) -> ExtractedPage:
-        return _extract(content, url, charset, now, selectors)
+        return _extract(content, url, charset, now, selectors, content_language)
 
     async def parse_feed(self, content: bytes, *, url: str, content_type: str) -> ParsedFeed:
         return _parse_feed(content, url, content_type)
