@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from monitor.articles import build_article, reextracted_fields
 from monitor.cli import cli
 from monitor.extract import extract_article
-from monitor.extract.decide import decide, known_evidence, learn
+from monitor.extract.decide import decide, learn
 from monitor.extract.evidence import FeedEvidence
 from monitor.models import FeedEntry, Source
 
@@ -50,7 +50,7 @@ def test_site_name_only_title_loses_to_the_feed_title() -> None:
         link="https://blog.example/1",
         fetched_at=NOW,
         page=pages[1],
-        known=known_evidence(knowledge),
+        knowledge=knowledge,
     )
     assert article.title == "Story number 1"
 

@@ -22,7 +22,7 @@ from monitor.extract.attribution import find_attribution
 from monitor.extract.dates import local_iso, to_utc
 from monitor.extract.decide import decide
 from monitor.extract.evidence import FeedEvidence, Moment, SourceEvidence
-from monitor.models import Article, ExtractedPage, FeedEntry, RawPage, Source
+from monitor.models import Article, ExtractedPage, FeedEntry, RawPage, Source, SourceKnowledge
 
 
 def entry_link(entry: FeedEntry, *, feed_url: str) -> str | None:
@@ -67,13 +67,14 @@ def feed_evidence(
     )
 
 
-def source_evidence(source: Source, known: SourceEvidence | None = None) -> SourceEvidence:
-    """The source's configured language and name with what was learned from its pages (``known``)."""
+def source_evidence(source: Source | None, knowledge: SourceKnowledge | None = None) -> SourceEvidence:
+    """The source's configured language and name (None: no longer configured) with what was learned from
+    its pages."""
     return SourceEvidence(
-        language=source.language,
-        site_name=known.site_name if known else None,
-        template_language=known.template_language if known else None,
-        names=tuple(dict.fromkeys(n for n in (source.name, *(known.names if known else ())) if n)),
+        language=source.language if source else None,
+        site_name=knowledge.site_name if knowledge else None,
+        template_language=knowledge.template_language if knowledge else None,
+        names=(source.name,) if source and source.name else (),
     )
 
 
@@ -87,15 +88,15 @@ def build_article(
     final_url: str | None = None,
     feed_language: str | None = None,
     channel_title: str | None = None,
-    known: SourceEvidence | None = None,
+    knowledge: SourceKnowledge | None = None,
     raw: RawPage | None = None,
 ) -> Article:
     """The article from its feed entry and (when there is one) its page: each metadata field decided from
     all the evidence (:func:`monitor.extract.decide.decide`), the body from the page when it gave one.
 
     ``link`` is the entry's URL (canonicalised here). ``extraction`` is ``'page'`` when the page gave body
-    text, else ``'feed'`` (the entry's own content or summary stands in for the body). ``known`` is what
-    was learned from the source's pages (site name, template-default language).
+    text, else ``'feed'`` (the entry's own content or summary stands in for the body). ``knowledge`` is
+    what was learned from the source's pages (site name, template-default language).
     """
     page_text = page.text if page is not None else ""
     if page_text:
@@ -110,7 +111,7 @@ def build_article(
     chosen = decide(
         page.evidence if page is not None else None,
         feed,
-        source_evidence(source, known),
+        source_evidence(source, knowledge),
         fetched_at=fetched_at,
     )
     fixed = _fixed_fields(page)

@@ -1036,7 +1036,7 @@ def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str, 
 def _explain(settings: Settings, page: Any, source: str | None, fmt: str, *, now: datetime) -> None:
     """Print the decision for each metadata field (``extract --explain``)."""
     from monitor.articles import source_evidence
-    from monitor.extract.decide import decide, known_evidence
+    from monitor.extract.decide import decide
     from monitor.extract.evidence import FeedEvidence, Moment
 
     feed, known = FeedEvidence(), None
@@ -1044,14 +1044,14 @@ def _explain(settings: Settings, page: Any, source: str | None, fmt: str, *, now
         configured = {s.id: s for s in settings.resolved_sources()}[source]
         learned = None
         if Path(settings.archive).exists():
-            archive = SQLiteArchive(settings.archive, readonly=True)
+            archive = _archive(settings)
             try:
                 learned = archive.poll_state(source).knowledge
                 channel_title, channel_language = archive.channel(source)
             finally:
                 archive.close()
             feed = FeedEvidence(channel_title=channel_title, channel_language=channel_language)
-        known = source_evidence(configured, known_evidence(learned))
+        known = source_evidence(configured, learned)
     chosen = decide(page.evidence, feed, known, fetched_at=now)
 
     def shown(value: object) -> object:

@@ -20,8 +20,7 @@ from monitor import rawpage
 from monitor.articles import build_article, entry_fingerprint, entry_link
 from monitor.dedup import canonical_url
 from monitor.errors import FetchError, ParseError, SourceError
-from monitor.extract.decide import known_evidence, learn
-from monitor.extract.evidence import SourceEvidence
+from monitor.extract.decide import learn
 from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
 from monitor.models import (
     Article,
@@ -36,6 +35,7 @@ from monitor.models import (
     RawPage,
     Recheck,
     Source,
+    SourceKnowledge,
     Validators,
 )
 from monitor.parse.section import parse_section
@@ -300,9 +300,10 @@ class Pipeline:
             # metadata too: a first poll of fifteen "Site » Headline" pages learns "Site" at once
             evidence = [f.page.evidence for f in fetched if f is not None and f.page and f.page.evidence]
             knowledge = learn(state.knowledge, evidence) if evidence else None
-            known = known_evidence(knowledge or state.knowledge)
             built = [
-                self._article(poll, item, feed, page, known) if page is not None else None
+                self._article(poll, item, feed, page, knowledge or state.knowledge)
+                if page is not None
+                else None
                 for item, page in zip(new, fetched, strict=True)
             ]
             rechecks = await rechecking
@@ -505,7 +506,7 @@ class Pipeline:
                         final_url=fetched.final_url,
                         feed_language=feed.language if feed else None,
                         channel_title=feed.title if feed else None,
-                        known=known_evidence(poll.state.knowledge),
+                        knowledge=poll.state.knowledge,
                         raw=fetched.raw,
                     )
             except (asyncio.CancelledError, KeyboardInterrupt):
@@ -543,7 +544,7 @@ class Pipeline:
         item: _NewEntry,
         feed: ParsedFeed,
         fetched: _Fetched,
-        known: SourceEvidence | None,
+        knowledge: SourceKnowledge | None,
     ) -> Article | None:
         """One entry's article from its feed entry and page, each field decided from all the evidence."""
         try:
@@ -556,7 +557,7 @@ class Pipeline:
                 final_url=fetched.final_url,
                 feed_language=feed.language,
                 channel_title=feed.title,
-                known=known,
+                knowledge=knowledge,
                 raw=fetched.raw,
             )
         except Exception:

@@ -16,7 +16,6 @@ from monitor import rawpage
 from monitor.articles import reextracted_fields, source_evidence
 from monitor.config import Settings
 from monitor.extract import EXTRACTOR_VERSION
-from monitor.extract.decide import known_evidence
 from monitor.store import SQLiteArchive
 from monitor.workers import Extractor, ProcessPoolExtractor
 
@@ -66,14 +65,11 @@ async def reextract(
                 except ValueError:
                     failed += 1
                     continue
-                known = knowledge.get(row["source"])
                 changes[row["id"]] = reextracted_fields(
                     row,
                     page,
                     page_url=row["raw_url"],
-                    source=source_evidence(configured[row["source"]], known_evidence(known))
-                    if row["source"] in configured
-                    else known_evidence(known),
+                    source=source_evidence(configured.get(row["source"]), knowledge.get(row["source"])),
                     fetched_at=now,
                 )
             changed += store.apply_reextraction(changes, version=EXTRACTOR_VERSION)

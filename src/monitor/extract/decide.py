@@ -36,7 +36,7 @@ from monitor.extract.page import PageDoc
 from monitor.extract.title import choose_title, learn_site_name, site_name_candidates, title_candidates
 from monitor.models import SourceKnowledge
 
-__all__ = ["Decisions", "decide", "known_evidence", "learn", "page_evidence"]
+__all__ = ["Decisions", "decide", "learn", "page_evidence", "with_detection"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +62,9 @@ class Decisions:
         }
 
 
-def page_evidence(doc: PageDoc, *, now: datetime, text: str = "") -> PageEvidence:
-    """Everything the page offers for each field. ``text`` is the extracted body (for language detection).
-
-    Read before the body extraction: trafilatura prunes the same tree afterwards.
-    """
+def page_evidence(doc: PageDoc, *, now: datetime) -> PageEvidence:
+    """Everything the page offers for each field but the body's language (:func:`with_detection` adds it
+    once the body is extracted). Read before the body extraction."""
     published = published_candidates(doc, now=now)
     if not published and (fallback := fallback_candidate(doc, now=now)) is not None:
         published = (fallback,)
@@ -77,7 +75,6 @@ def page_evidence(doc: PageDoc, *, now: datetime, text: str = "") -> PageEvidenc
         modified=modified_candidates(doc, now=now),
         authors=author_candidates(doc),
         languages=declared_languages(doc),
-        detected_language=detect_scored(text) if text else None,
         document_title=doc.document_title,
     )
 
@@ -188,10 +185,3 @@ def learn(previous: SourceKnowledge | None, pages: Sequence[PageEvidence]) -> So
         titles=tuple(titles),
         languages=tuple(languages),
     )
-
-
-def known_evidence(knowledge: SourceKnowledge | None) -> SourceEvidence | None:
-    """The part of a source's knowledge the decisions take."""
-    if knowledge is None:
-        return None
-    return SourceEvidence(site_name=knowledge.site_name, template_language=knowledge.template_language)
