@@ -140,15 +140,16 @@ def _bmp_run_class() -> str:
     return _class_of(sorted({ord(char) for run in _RUN.findall(plane) for char in run}))
 
 
-def _mark_ranges() -> str:
+def _marks_in(codes: range) -> list[int]:
     category = unicodedata.category
-    codes = [c for c in range(0x20000) if category(chr(c))[0] == "M"]
-    codes += [c for c in range(0xE0000, 0xE0200) if category(chr(c))[0] == "M"]
-    return _class_of(codes)
+    return [c for c in codes if category(chr(c))[0] == "M"]
 
 
-_MARK_CLASS = _mark_ranges()
-_MARKS = frozenset(chr(c) for c in range(0x20000) if unicodedata.category(chr(c))[0] == "M")
+# One scan of the first two planes (most of the import's time) gives both the set and the class; the class
+# also takes the marks of plane 14 (variation selectors), which the set leaves out.
+_MARK_CODES = _marks_in(range(0x20000))
+_MARK_CLASS = _class_of(_MARK_CODES + _marks_in(range(0xE0000, 0xE0200)))
+_MARKS = frozenset(map(chr, _MARK_CODES))
 # A run of letters, digits and marks in the original text (plus the soft hyphen, which joins and vanishes).
 _RUN = re.compile(f"(?:[^\\W_]|[{_MARK_CLASS}\u00ad])+")
 # The same runs in a text with no character beyond the BMP (nearly every text), several times faster.
