@@ -29,7 +29,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import snowballstemmer
 
@@ -250,13 +250,14 @@ def _spans(text: str, stem: bool) -> Iterator[_Span]:
             yield start + offset, end + offset, term
 
 
+_T = TypeVar("_T")
 _CACHED_RUN_LENGTH = 40
 _CACHED_RUNS = 65536
 
 
-class _RunSpans(dict[str, tuple[_Span, ...]]):
-    """A run's spans by the run's text, for one choice of stemming. Runs up to 40 characters are kept (words
-    repeat); the dict is emptied when it holds 65,536, which bounds its memory."""
+class _ByRun(dict[str, _T]):
+    """A value computed from a run's text, by the run's text, for one choice of stemming. Runs up to 40
+    characters are kept (words repeat); the dict is emptied when it holds 65,536, which bounds its memory."""
 
     __slots__ = ("stem",)
 
@@ -264,8 +265,11 @@ class _RunSpans(dict[str, tuple[_Span, ...]]):
         super().__init__()
         self.stem = stem
 
-    def __missing__(self, run: str) -> tuple[_Span, ...]:
-        found = _run_spans(run, self.stem)
+    def _compute(self, run: str) -> _T:
+        raise NotImplementedError
+
+    def __missing__(self, run: str) -> _T:
+        found = self._compute(run)
         if len(run) <= _CACHED_RUN_LENGTH:
             if len(self) >= _CACHED_RUNS:
                 self.clear()
@@ -273,22 +277,22 @@ class _RunSpans(dict[str, tuple[_Span, ...]]):
         return found
 
 
-class _RunTerms(dict[str, str]):
-    """A run's terms joined by spaces ("" for none), by the run's text: what ``index_text`` joins."""
+class _RunSpans(_ByRun[tuple[_Span, ...]]):
+    """A run's spans."""
 
-    __slots__ = ("stem",)
+    __slots__ = ()
 
-    def __init__(self, stem: bool) -> None:
-        super().__init__()
-        self.stem = stem
+    def _compute(self, run: str) -> tuple[_Span, ...]:
+        return _run_spans(run, self.stem)
 
-    def __missing__(self, run: str) -> str:
-        terms = " ".join(term for _, _, term in _RUN_SPANS[self.stem][run])
-        if len(run) <= _CACHED_RUN_LENGTH:
-            if len(self) >= _CACHED_RUNS:
-                self.clear()
-            self[run] = terms
-        return terms
+
+class _RunTerms(_ByRun[str]):
+    """A run's terms joined by spaces ("" for none): what ``index_text`` joins."""
+
+    __slots__ = ()
+
+    def _compute(self, run: str) -> str:
+        return " ".join(term for _, _, term in _RUN_SPANS[self.stem][run])
 
 
 # indexed by ``stem``: [False] and [True]
