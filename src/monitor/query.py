@@ -281,22 +281,21 @@ def _in_column(field: str | None, expression: str) -> str:
     return expression if field is None else f"{field} : {expression}"
 
 
+def searched_as_prefix(word: Word, alternatives: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether ``word`` (whose :func:`monitor.textnorm.query_alternatives` are ``alternatives``) is searched
+    as the prefix of its first form: written with ``*``, or one character of a script indexed as bigrams."""
+    first = alternatives[0]
+    return word.prefix or (len(alternatives) == 1 and len(first) == 1 and textnorm.is_unigram(first[0]))
+
+
 def _compile(node: Node) -> str | None:
-    if isinstance(node, Word):
+    if isinstance(node, Word | Phrase):
         alternatives = textnorm.query_alternatives(node.text)
         if not alternatives:
             return None
-        if node.prefix:
+        if isinstance(node, Word) and searched_as_prefix(node, alternatives):
             # the beginning of a word as written: a stem is rarely the beginning of what the user typed
             return _in_column(node.field, _quote(alternatives[0]) + " *")
-        if len(alternatives) == 1 and len(alternatives[0]) == 1 and textnorm.is_unigram(alternatives[0][0]):
-            return _in_column(node.field, _quote(alternatives[0]) + " *")
-        phrases = [_quote(terms) for terms in alternatives]
-        return _in_column(node.field, phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
-    if isinstance(node, Phrase):
-        alternatives = _phrase_alternatives(node.text)
-        if not alternatives:
-            return None
         phrases = [_quote(terms) for terms in alternatives]
         return _in_column(node.field, phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
     if isinstance(node, Not):
@@ -312,14 +311,6 @@ def _compile(node: Node) -> str | None:
         return parts[0]
     joiner = " AND " if isinstance(node, And) else " OR "
     return "(" + joiner.join(parts) + ")"
-
-
-def _phrase_alternatives(text: str) -> tuple[tuple[str, ...], ...]:
-    plain = tuple(token.term for token in textnorm.tokens(text))
-    if not plain:
-        return ()
-    stemmed = tuple(token.term for token in textnorm.tokens(text, "en"))
-    return (plain,) if stemmed == plain else (plain, stemmed)
 
 
 # --- describing -------------------------------------------------------------------------------------------

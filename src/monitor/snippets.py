@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from monitor import textnorm
-from monitor.query import And, Node, Not, Or, Phrase, Word
+from monitor.query import And, Node, Not, Or, Phrase, Word, searched_as_prefix
 
 WINDOW = 30
 ELLIPSIS = "…"
@@ -45,16 +45,16 @@ def terms_of(node: Node) -> Terms:
             alternatives = textnorm.query_alternatives(node.text)
             if not alternatives:
                 return
-            first = alternatives[0]
-            if node.prefix or (len(first) == 1 and textnorm.is_unigram(first[0])):
+            if searched_as_prefix(node, alternatives):
+                first = alternatives[0]
                 exact.update(first[:-1])
                 prefixes.append(first[-1])
                 alternatives = alternatives[1:]
             for terms in alternatives:
                 exact.update(terms)
         elif isinstance(node, Phrase):
-            for language in (None, "en"):
-                exact.update(token.term for token in textnorm.tokens(node.text, language))
+            for terms in textnorm.query_alternatives(node.text):
+                exact.update(terms)
         elif isinstance(node, Not):
             visit(node.positive)
         elif isinstance(node, And | Or):
