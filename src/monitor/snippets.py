@@ -125,27 +125,11 @@ def _marked(text: str, spans: Iterable[tuple[int, int]], marks: tuple[str, str])
     return "".join(out)
 
 
-def snippet(
-    text: str,
-    language: str | None,
-    terms: Terms,
-    marks: tuple[str, str] = ("", ""),
-    *,
-    size: int = WINDOW,
-) -> str:
-    """About ``size`` tokens of ``text`` around its best run of matches, the matches marked; the start of
-    the text when nothing matches."""
-    tokens = textnorm.tokens(text, language)
-    return _cut(text, tokens, _hits(tokens, terms), marks, size)
-
-
-def _cut(
-    text: str, tokens: Sequence[textnorm.Token], hits: Sequence[int], marks: tuple[str, str], size: int
-) -> str:
+def _cut(text: str, tokens: Sequence[textnorm.Token], hits: Sequence[int], marks: tuple[str, str]) -> str:
     if not tokens:
         return text.strip()
-    start = _best_window([token.term for token in tokens], hits, size)
-    end = min(start + size, len(tokens))
+    start = _best_window([token.term for token in tokens], hits, WINDOW)
+    end = min(start + WINDOW, len(tokens))
     return _render(text, tokens, start, end, hits, marks, at_start=start == 0, at_end=end == len(tokens))
 
 
@@ -244,5 +228,5 @@ def best_snippet(
     if not hits and terms and title:
         title_tokens = textnorm.tokens(title, language)
         if title_hits := _hits(title_tokens, terms):
-            return _cut(title, title_tokens, title_hits, marks, WINDOW)
-    return _cut(text, tokens, hits, marks, WINDOW)
+            return _cut(title, title_tokens, title_hits, marks)
+    return _cut(text, tokens, hits, marks)
