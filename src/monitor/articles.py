@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -107,31 +108,25 @@ def build_article(
     landed = canonical_url(final_url) if final_url else link
     url = choose_canonical(final_url or link, page.canonical_url) if page is not None else landed
     attribution = page.attribution if page is not None and page_text else find_attribution(text)
-    feed = feed_evidence(entry, channel_title=channel_title, channel_language=feed_language)
-    chosen = decide(
-        page.evidence if page is not None else None,
-        feed,
+    meta = decided_fields(
+        page,
+        feed_evidence(entry, channel_title=channel_title, channel_language=feed_language),
         source_evidence(source, knowledge),
         fetched_at=fetched_at,
     )
-    fixed = _fixed_fields(page)
-    title = (page.title if page and "title" in fixed else None) or chosen.title.value or entry.title
-    authors = (page.authors if page and "authors" in fixed else ()) or chosen.authors.value or entry.authors
-    published_at, published_local = page_time(page, chosen.published.value)
-    language = (page.language if page and "language" in fixed else None) or chosen.language.value
     text_hash, bands = text_keys(text)
     return Article(
         url=url,
         source=source.id,
         guid=entry.guid,
-        title=title,
-        authors=tuple(authors),
-        published_at=published_at or entry.published_at,
-        published_local=published_local,
+        title=meta.title or entry.title,
+        authors=meta.authors or entry.authors,
+        published_at=meta.published_at or entry.published_at,
+        published_local=meta.published_local,
         fetched_at=fetched_at,
         text=text,
         summary=(page.summary if page else None) or entry.summary,
-        language=language or entry.language or feed_language or source.language,
+        language=meta.language or entry.language or feed_language or source.language,
         image=_absolute(final_url or link, (page.image if page else None) or entry.image),
         extraction=extraction,
         content_hash=text_hash,
@@ -146,12 +141,47 @@ def build_article(
         modified_at=page.modified_at if page else None,
         section=page.section if page else None,
         keywords=page.keywords if page else (),
-        outlet_name=(page.outlet_name if page else None) or chosen.site_name.value,
+        outlet_name=(page.outlet_name if page else None) or meta.site_name,
         raw=raw,
         entry_published_at=entry.published_at,
         entry_language=entry.language,
         channel_title=channel_title,
         channel_language=feed_language,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedFields:
+    """An article's metadata as decided from all its evidence."""
+
+    title: str | None
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    published_local: str | None
+    language: str | None
+    site_name: str | None
+
+
+def decided_fields(
+    page: ExtractedPage | None,
+    feed: FeedEvidence,
+    source: SourceEvidence,
+    *,
+    fetched_at: datetime | None,
+) -> DecidedFields:
+    """Each metadata field decided from the page's evidence, the feed's and the source's
+    (:func:`monitor.extract.decide.decide`), except the fields the page fixed (its source's selectors
+    chose them): the one decision the pipeline and ``reextract`` share."""
+    chosen = decide(page.evidence if page is not None else None, feed, source, fetched_at=fetched_at)
+    fixed = _fixed_fields(page)
+    published_at, published_local = page_time(page, chosen.published.value)
+    return DecidedFields(
+        title=(page.title if page and "title" in fixed else None) or chosen.title.value,
+        authors=tuple((page.authors if page and "authors" in fixed else ()) or chosen.authors.value or ()),
+        published_at=published_at,
+        published_local=published_local,
+        language=(page.language if page and "language" in fixed else None) or chosen.language.value,
+        site_name=chosen.site_name.value,
     )
 
 
@@ -233,15 +263,11 @@ def reextracted_fields(
     title, authors, language = page.title, page.authors, page.language
     published_at, published_local = page.published_at, page.published_local
     if page.evidence is not None:
-        fixed = _fixed_fields(page)
-        chosen = decide(page.evidence, stored_feed_evidence(current), source, fetched_at=fetched_at)
-        if "title" not in fixed:
-            title = chosen.title.value or title
-        if "authors" not in fixed:
-            authors = chosen.authors.value or authors
-        if "language" not in fixed:
-            language = chosen.language.value or language
-        published_at, published_local = page_time(page, chosen.published.value)
+        meta = decided_fields(
+            page, stored_feed_evidence(current), source or SourceEvidence(), fetched_at=fetched_at
+        )
+        title, authors, language = meta.title or title, meta.authors or authors, meta.language or language
+        published_at, published_local = meta.published_at, meta.published_local
     fresh: dict[str, Any] = {
         "text": text,
         "content_hash": content_hash(text),
