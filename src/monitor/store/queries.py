@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from monitor.dedup import canonical_url
 from monitor.errors import NotFoundError, QueryError, StoreError
 from monitor.models import SearchHit, SearchQuery, SourceStatus
-from monitor.query import parse, to_fts5
+from monitor.query import parse
 from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.store import fts
 from monitor.store.common import _translated, iso
@@ -40,13 +40,6 @@ def _snippet(row: Sequence[Any], terms: Terms, marks: tuple[str, str]) -> str:
     return best_snippet(row[3], row[7] or "", row[6], terms, marks, indexed=row[8])
 
 
-def compile_query(text: str) -> tuple[str, Terms]:
-    """monitor's query language to an FTS5 MATCH string over the normalised index, and the terms that
-    snippets mark; :class:`QueryError` (naming the position) when it does not parse."""
-    node = parse(text)
-    return to_fts5(node), terms_of(node)
-
-
 def _searched(query: str, exc: sqlite3.Error) -> StoreError:
     message = str(exc)
     if isinstance(exc, sqlite3.OperationalError) and not any(
@@ -65,8 +58,8 @@ class ArchiveQueries:
     )  # fmt: skip
 
     def search(self, query: SearchQuery) -> list[SearchHit]:
-        where, params = self._filters(query)
-        _, terms = compile_query(query.query)
+        where, params = self._filters(query)  # raises QueryError (naming the position) for a bad query
+        terms = terms_of(parse(query.query))
         # bm25 with the title weighted ten times the body: a word in the headline says more
         order = (
             "bm25(articles_fts, 10.0, 1.0)"
@@ -121,7 +114,7 @@ class ArchiveQueries:
         params: list[Any] = []
         if query.query:
             where.append("articles_fts MATCH ?")
-            params.append(to_fts5(parse(query.query)))
+            params.append(fts.match_string(query.query))
         if query.sources:
             where.append(f"a.source IN ({','.join('?' * len(query.sources))})")
             params.extend(query.sources)

@@ -12,8 +12,9 @@ from sqlite_utils import Database
 
 from monitor.errors import QueryError
 from monitor.models import Alert, Watch
-from monitor.query import parse, to_fts5
+from monitor.query import parse
 from monitor.snippets import best_snippet, terms_of
+from monitor.store import fts
 from monitor.store.common import _translated, iso
 
 
@@ -47,7 +48,7 @@ class WatchStore:
     def check_query(self, query: str) -> None:
         """Raise :class:`QueryError` (naming the position) unless ``query`` parses and has words to search
         for: a watch must never fail inside a poll's transaction."""
-        to_fts5(parse(query))
+        fts.match_string(query)
 
     def _match_watches(self, article_ids: Sequence[int], at: str) -> None:
         """Record which watches these (new or revised) articles match, inside the poll's transaction, so a
@@ -71,7 +72,7 @@ class WatchStore:
         }
         for watch_id, query, sources, tags, languages, channels in watches:
             try:
-                match = to_fts5(parse(query))
+                match = fts.match_string(query)
             except QueryError as exc:
                 raise QueryError(f"watch {watch_id}: {exc}") from None
             try:
