@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import lxml.html
 from lxml import etree
@@ -26,6 +26,7 @@ _TEASER_WORDS = frozenset(
 ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|Posting)$")
 _NOT_CONTENT = ("script", "style", "noscript", "template")
 AFTER_HEADLINE_CHARS = 300
+_T = TypeVar("_T")
 
 
 def element_text(element: Any) -> str | None:
@@ -124,6 +125,14 @@ class PageDoc:
         self.url = url
         self.content_language = content_language
         """The ``Content-Language`` response header, when the caller has it."""
+        self._once: dict[Callable[[PageDoc], Any], Any] = {}
+
+    def once(self, rule: Callable[[PageDoc], _T]) -> _T:
+        """``rule(self)``, computed once for this page: for a rule of another module whose result several
+        fields read (the site's names strip the title and are evidence of their own)."""
+        if rule not in self._once:
+            self._once[rule] = rule(self)
+        return cast(_T, self._once[rule])
 
     @classmethod
     def parse(cls, html: str | bytes, url: str | None = None) -> PageDoc | None:

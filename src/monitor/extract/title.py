@@ -122,7 +122,11 @@ def site_name_candidates(doc: PageDoc) -> tuple[Candidate[str], ...]:
     """Names the page gives its site: ``og:site_name``, ``application-name``, JSON-LD publisher and
     WebSite, ``twitter:site``, and the URL's host (which titles often spell as a name: "La Stampa").
     A "name" that holds one of the page's titles (a CMS filling ``og:site_name`` with the page title) is
-    not one."""
+    not one. Computed once a page: the title's candidates and the page's evidence both read them."""
+    return doc.once(_site_names)
+
+
+def _site_names(doc: PageDoc) -> tuple[Candidate[str], ...]:
     found: list[Candidate[str]] = []
     for key in ("og:site_name", "application-name", "apple-mobile-web-app-title"):
         if value := doc.meta(key):
