@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from monitor.errors import QueryError
 from monitor.models import Alert, Watch
 from monitor.query import parse
-from monitor.snippets import best_snippet, terms_of
+from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.store import fts
 from monitor.store.common import _translated, iso
 
@@ -119,7 +119,7 @@ class WatchStore:
         rows = self.db.execute(
             """
             SELECT d.id, m.id, d.channel, m.watch, a.id, a.url, a.source, a.title, a.published_at,
-                   m.matched_at, w.query, d.attempts
+                   m.matched_at, w.query, d.attempts, a.text, a.language
             FROM deliveries AS d JOIN matches AS m ON m.id = d.match_id
             JOIN articles AS a ON a.id = m.article_id JOIN watches AS w ON w.id = m.watch
             WHERE d.delivered_at IS NULL AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
@@ -128,13 +128,14 @@ class WatchStore:
             [iso(now), limit],
         ).fetchall()
         alerts = []
+        terms: dict[str, Terms | None] = {}  # by watch query: parsed once for all its alerts
         for r in rows:
-            snippet = ""
-            article = self.db.execute(
-                "SELECT title, text, language FROM articles WHERE id = ?", [r[4]]
-            ).fetchone()
-            with contextlib.suppress(QueryError):  # a watch changed since the match: no snippet
-                snippet = best_snippet(article[0], article[1] or "", article[2], terms_of(parse(r[10])))
+            if r[10] not in terms:
+                terms[r[10]] = None
+                with contextlib.suppress(QueryError):  # a watch changed since the match: no snippet
+                    terms[r[10]] = terms_of(parse(r[10]))
+            watched = terms[r[10]]
+            snippet = "" if watched is None else best_snippet(r[7], r[12] or "", r[13], watched)
             alerts.append(
                 Alert(
                     delivery_id=r[0],
