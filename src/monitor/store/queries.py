@@ -148,7 +148,7 @@ class ArchiveQueries:
             raise _searched(query.query, exc) from exc
 
     def _collapse(
-        self, page: list[tuple[int, int]], limit: int, terms: Terms, marks: tuple[str, str]
+        self, page: list[tuple[int, int]], limit: int, terms: Terms, highlight: tuple[str, str]
     ) -> list[SearchHit]:
         """One hit per story, in the order the stories first matched: the story's original stands for it
         (with the matching copy's snippet), with the number of its copies."""
@@ -160,10 +160,10 @@ class ArchiveQueries:
         if not firsts:
             return []
         rows = self._hit_rows(list({*firsts, *firsts.values()}))
-        marks_ = ",".join("?" * len(firsts))
+        marks = ",".join("?" * len(firsts))
         counts = dict(
             self.db.execute(
-                f"SELECT story_id, count(*) - 1 FROM articles WHERE story_id IN ({marks_}) GROUP BY story_id",
+                f"SELECT story_id, count(*) - 1 FROM articles WHERE story_id IN ({marks}) GROUP BY story_id",
                 list(firsts),
             ).fetchall()
         )
@@ -172,7 +172,7 @@ class ArchiveQueries:
             matching = rows[article_id]
             original = rows.get(story_id) or matching
             hits.append(
-                _hit(original, snippet=_snippet(matching, terms, marks), copies=counts.get(story_id, 0))
+                _hit(original, snippet=_snippet(matching, terms, highlight), copies=counts.get(story_id, 0))
             )
         return hits
 
