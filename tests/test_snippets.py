@@ -10,20 +10,8 @@ import pytest
 from monitor import textnorm
 from monitor.query import parse
 from monitor.snippets import best_snippet, terms_of
+from test_fts_index import WORDS
 from test_search_scripts import ARTICLES, LANGUAGE
-
-WORDS = [
-    "harbour",
-    "lantern",
-    "quarry",
-    "meadow",
-    "falcon",
-    "granite",
-    "orchard",
-    "tundra",
-    "willow",
-    "zephyr",
-]
 
 
 def long_texts() -> list[tuple[str, str, str]]:
