@@ -17,9 +17,11 @@ from click.testing import CliRunner
 from monitor import Archive
 from monitor.cli import cli
 from monitor.dedup import band_keys, content_hash
-from monitor.models import Article, PollOutcome, Recheck, SearchQuery, Source, Watch
+from monitor.models import Article, PollOutcome, Recheck, SearchQuery, Watch
 from monitor.store import SQLiteArchive
 from newssite import write_config
+from test_fts_index import hits as found
+from test_fts_index import open_archive
 
 T0 = datetime(2026, 11, 20, 8, tzinfo=UTC)
 
@@ -98,18 +100,6 @@ def commit(archive: SQLiteArchive, *articles: Article, rechecks: tuple[Recheck, 
         source="outlet", polled_at=T0 + timedelta(hours=1), articles=articles, rechecks=rechecks, status=200
     )
     return archive.commit_poll(outcome).inserted
-
-
-def open_archive(path: Path) -> SQLiteArchive:
-    archive = SQLiteArchive(path)
-    archive.sync_sources(
-        [Source(id="outlet", name="Outlet", url="https://outlet.example/feed", interval_s=900.0)]
-    )
-    return archive
-
-
-def found(archive: SQLiteArchive, query: str) -> list[str]:
-    return sorted(hit.url for hit in archive.search(SearchQuery(query=query, limit=50)))
 
 
 @pytest.fixture(scope="module")
