@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from monitor.extract.evidence import Candidate, Choice, clean_text
-from monitor.extract.page import PageDoc, element_text, ld_names
+from monitor.extract.page import NOT_CONTENT, PageDoc, element_text, ld_names
 
 AUTHOR_META = (
     "author",
@@ -34,7 +34,7 @@ _LABEL_WORDS = (
     r"view|all|posts?|articles?|artikel|alle|beitr[äa]ge?|ein|eine|more|mehr|stories|story|published|posted|"
     r"written|geschrieben|verfasst|veröffentlicht|erstellt|escrito|publicado|publié|écrit|rédigé|scritto|"
     r"pubblicato|reported|edited|compiled|text|texte|words|photos?|fotos?|video|interview|kommentar|"
-    r"ein|a|an|un|una|uno|commentary|column|kolumne|analyse|analysis|opinion|meinung|gastbeitrag"
+    r"a|an|un|una|uno|commentary|column|kolumne|analyse|analysis|opinion|meinung|gastbeitrag"
 )
 _PREFIX = re.compile(
     rf"^(?:(?:(?:{_LABEL_WORDS})\s+){{0,4}}(?:by|von|vom|par|por|door|av|af)\b|(?:di|de|da)\s|"
@@ -177,16 +177,12 @@ GENERIC_AUTHORS = frozenset(
         "wire",
     }
 )
-_NOT_CONTENT = frozenset({"script", "style", "noscript", "template"})
 _NOT_BYLINE_TAGS = frozenset({"meta", "link", "script", "style", "img", "body"})
 _AUTHOR_PATHS = ("/author/", "/autor/", "/authors/", "/autoren/", "/auteur/", "/autore/")
 MAX_BYLINE_LINE = 80
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
-_TEXT_BYLINE = re.compile(
-    rf"^(?:by|von|par|por)\s+({_NAME_WORD}(?:\s+(?:(?:de|da|van|von|der|del|la|le)\s+)?{_NAME_WORD}){{1,3}})",
-    re.I,
-)
 _NAME = rf"{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|der|del|la|le)\s+)?{_NAME_WORD}){{1,3}}"
+_TEXT_BYLINE = re.compile(rf"^(?:by|von|par|por)\s+({_NAME})", re.I)
 _BYLINE_LABEL = (
     r"(?i:by|von|par|por|door|written\s+by|geschrieben\s+von|verfasst\s+von|escrito\s+por|[ée]crit\s+par|"
     r"autor(?:in|a)?|authors?|auteure?|autore|text|texte|texto)"
@@ -301,7 +297,7 @@ def _body_texts(tree: Any) -> Iterator[tuple[str, Any]]:
         for event, element in etree.iterwalk(body, events=("start", "end", "comment", "pi")):
             # at its end, an element's tail (a comment's too) is a text of its parent, unless it is the body
             text = element.text if event == "start" else None if element is body else element.tail
-            if text and element.tag not in _NOT_CONTENT:
+            if text and element.tag not in NOT_CONTENT:
                 yield text, element
 
 
@@ -356,7 +352,7 @@ def _pieces(element: Any) -> str | None:
     handle in separate elements must not run together into one name."""
     parts = [clean_text(element.text)]
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in _NOT_CONTENT:
+        if isinstance(child.tag, str) and child.tag not in NOT_CONTENT:
             parts.append(element_text(child))
         parts.append(clean_text(child.tail))
     return clean_text(" | ".join(p for p in parts if p))

@@ -24,7 +24,8 @@ _TEASER_WORDS = frozenset(
      "navigation", "menu", "carousel", "slider", "newsletter", "ticker", "rail", "more", "also", "readmore"}
 )  # fmt: skip
 ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|Posting)$")
-_NOT_CONTENT = ("script", "style", "noscript", "template")
+NOT_CONTENT = frozenset({"script", "style", "noscript", "template"})
+"""Elements whose text no reader sees."""
 AFTER_HEADLINE_CHARS = 300
 _T = TypeVar("_T")
 
@@ -35,10 +36,10 @@ def element_text(element: Any) -> str | None:
 
 
 def _itertext(element: Any) -> Iterator[str]:
-    if isinstance(element.tag, str) and element.tag not in _NOT_CONTENT and element.text:
+    if isinstance(element.tag, str) and element.tag not in NOT_CONTENT and element.text:
         yield element.text
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in _NOT_CONTENT:
+        if isinstance(child.tag, str) and child.tag not in NOT_CONTENT:
             yield from _itertext(child)
         if child.tail:
             yield child.tail
@@ -238,7 +239,7 @@ class PageDoc:
         lines: list[str] = []
         size = 0
         for text, parent in following_texts(headline):
-            if parent.tag in _NOT_CONTENT or not (line := " ".join(text.split())):
+            if parent.tag in NOT_CONTENT or not (line := " ".join(text.split())):
                 continue
             lines.append(line)
             size += len(line)

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from monitor.extract.evidence import Candidate, Choice, clean_text
-from monitor.extract.page import PageDoc, element_text, ld_names, ld_types
+from monitor.extract.page import NOT_CONTENT, PageDoc, element_text, ld_names, ld_types
 
 # Separators between a headline and the site's or section's name, spaced ("Headline | Site") or, between
 # CJK characters, unspaced ("标题_新华网", "标题-新华网").
@@ -60,7 +60,6 @@ _ARCHIVED = re.compile(r"^/web/\d+[a-z_]*/(.+)$")
 _ENTRY_TITLE = re.compile(r"(?:^|\s)(?:entry-title|p-name)(?:$|\s)")
 _CLOSING = frozenset(".,:;!?)]}»›“”’\"'")
 _OPENING = frozenset("([{«‹„“‚‘\"'")
-_NOT_CONTENT = frozenset({"script", "style", "noscript", "template"})
 _CONTENT_TAGS = frozenset({"article", "main"})
 _MAX_HEADINGS = 4
 _HEADLINE_WORDS = 3
@@ -262,7 +261,7 @@ def _collect_headline(element: Any, parts: list[str]) -> None:
     if element.text:
         parts.append(element.text)
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in _NOT_CONTENT and not _not_headline(child):
+        if isinstance(child.tag, str) and child.tag not in NOT_CONTENT and not _not_headline(child):
             _collect_headline(child, parts)
         if child.tail:
             parts.append(child.tail)
