@@ -94,8 +94,6 @@ _WEIGHT_BY_SOURCE = {
     "url": 3,
     "text:headline": 1,
 }
-STRUCTURED_WEIGHT = 5
-"""Sources at or above this weight are structured, article-level statements of the publication time."""
 _DEFAULT_WEIGHT = 3
 COUNTRY_ZONES = {
     "de": "Europe/Berlin",
