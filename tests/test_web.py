@@ -259,15 +259,12 @@ def chromium() -> str:
     pytest.skip(reason)
 
 
-def test_a_real_browser_finds_the_article_through_the_search_page(
-    built: Built, served: Served, tmp_path: Path
-) -> None:
-    browser = chromium()
-    url = f"{served.base}/news/articles?_search=maduro+AND+iran"
+def browser_dom(url: str, profile: Path) -> str:
+    """The page at ``url`` as headless Chromium renders it (its DOM once scripts have run)."""
     # Flags from this machine's notes: no sandbox as root, no GPU, and no background networking (the
     # network here is closed, and Chromium would otherwise keep trying to reach Google's hosts).
     command = [
-        browser,
+        chromium(),
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -276,14 +273,20 @@ def test_a_real_browser_finds_the_article_through_the_search_page(
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--user-data-dir={profile}",
         "--virtual-time-budget=5000",
         "--dump-dom",
         url,
     ]
     result = subprocess.run(command, capture_output=True, timeout=120, check=False)
-    dom = result.stdout.decode("utf-8", errors="replace")
     assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
+    return result.stdout.decode("utf-8", errors="replace")
+
+
+def test_a_real_browser_finds_the_article_through_the_search_page(
+    built: Built, served: Served, tmp_path: Path
+) -> None:
+    dom = browser_dom(f"{served.base}/news/articles?_search=maduro+AND+iran", tmp_path / "profile")
     # the rendered page: the search box holds the query, the one matching article is listed
     assert 'name="_search"' in dom and "maduro AND iran" in dom
     assert SEED_TITLE in dom
