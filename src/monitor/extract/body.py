@@ -310,8 +310,8 @@ def with_lead(text: str, lead: Lead | None) -> str:
     """The body with the standfirst put back in front, when the body starts after it and lacks it."""
     if lead is None or not text:
         return text
-    lead_words = word_list(lead.text)
-    if len(shingle_set(lead_words) & shingle_set(word_list(text))) >= 0.5 * len(shingle_set(lead_words)):
+    lead_shingles = shingle_set(word_list(lead.text))
+    if len(lead_shingles & shingle_set(word_list(text))) >= 0.5 * len(lead_shingles):
         return text
     for paragraph in text.split("\n\n")[:3]:
         start = lead.starts.get(_squash(paragraph)[:LEAD_PREFIX_CHARS])
