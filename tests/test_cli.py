@@ -34,6 +34,17 @@ def test_top_level_help_and_version() -> None:
     assert "0.1.0" in CliRunner().invoke(cli, ["--version"]).output
 
 
+def test_the_version_has_a_module_of_its_own_that_the_cli_and_the_package_read() -> None:
+    """Issue 15: `__version__` was imported back from `monitor/__init__.py` (the one arrow running up)."""
+    from monitor import __version__
+    from monitor._version import __version__ as version
+
+    assert __version__ == version
+    cli_sources = Path(__file__).resolve().parents[1] / "src" / "monitor"
+    for path in [*cli_sources.glob("cli.py"), *cli_sources.glob("cli/*.py")]:
+        assert "from monitor import __version__" not in path.read_text(), path
+
+
 def test_python_dash_m_works() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "monitor", "--help"], capture_output=True, text=True, timeout=60

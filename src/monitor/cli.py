@@ -23,7 +23,8 @@ from typing import Any
 
 import click
 
-from monitor import __version__, web
+from monitor import web
+from monitor._version import __version__
 from monitor.config import Settings, load_config, parse_duration
 from monitor.errors import ConfigError, MonitorError, QueryError, UnknownSourceError
 from monitor.formats import FORMATS, render
