@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +24,7 @@ from monitor.extract.dates import local_iso, to_utc
 from monitor.extract.decide import decide
 from monitor.extract.evidence import FeedEvidence, Moment, SourceEvidence
 from monitor.models import Article, ExtractedPage, FeedEntry, RawPage, Source, SourceKnowledge
+from monitor.timefmt import utc_iso
 
 
 def entry_link(entry: FeedEntry, *, feed_url: str) -> str | None:
@@ -281,8 +282,8 @@ def reextracted_fields(
         if page.keywords
         else current["keywords"],
         "outlet_name": page.outlet_name or current["outlet_name"],
-        "published_at": _iso(published_at) or current["published_at"],
-        "modified_at": _iso(page.modified_at) or current["modified_at"],
+        "published_at": utc_iso(published_at) or current["published_at"],
+        "modified_at": utc_iso(page.modified_at) or current["modified_at"],
     }
     if "published_local" in current:
         fresh["published_local"] = published_local or current["published_local"]
@@ -297,9 +298,3 @@ def reextracted_fields(
     if page.text:
         fresh["extraction"] = "page"
     return {column: value for column, value in fresh.items() if value != current[column]}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -254,11 +254,6 @@ def _band_keys_of(tokens: list[str]) -> tuple[int, ...]:
     return tuple(_band_keys("f", hashes, FULL_BANDS) + _band_keys("l", hashes[:lead], LEAD_BANDS))
 
 
-def containment(a: str, b: str) -> float:
-    """How much of the smaller text's shingles the larger one contains (1.0: all of it)."""
-    return _containment(shingles(words(a)), shingles(words(b)))
-
-
 def _containment(grams_a: set[str], grams_b: set[str]) -> float:
     if not grams_a or not grams_b:
         return 0.0

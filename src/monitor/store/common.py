@@ -6,21 +6,19 @@ import functools
 import json
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ParamSpec, TypeVar
 
 from monitor.errors import StoreError
 from monitor.models import Attribution
+from monitor.timefmt import utc_iso
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def iso(moment: datetime | None) -> str | None:
-    """UTC ISO 8601 with a ``Z``: the one time format stored in the archive."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+iso = utc_iso
+"""UTC ISO 8601 with a ``Z``: the one time format stored in the archive (:func:`monitor.timefmt.utc_iso`)."""
 
 
 def _attribution_json(attribution: Attribution | None) -> str | None:
