@@ -13,15 +13,17 @@ a function failed).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datasette import hookimpl  # type: ignore[import-untyped]
 from datasette.utils.asgi import BadRequest  # type: ignore[import-untyped]
 
 from monitor.errors import QueryError
 from monitor.store import fts
+
+if TYPE_CHECKING:  # the driver stays in monitor.store; Datasette hands us its connection
+    import sqlite3
 
 
 @hookimpl(trylast=True)  # type: ignore[untyped-decorator]
