@@ -9,37 +9,25 @@ source agrees with it; otherwise the metadata written for sharing, stripped of t
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from monitor.extract.evidence import Candidate, Choice, clean_text
 from monitor.extract.page import NOT_CONTENT, PageDoc, element_text, ld_names, ld_types
-
-# Separators between a headline and the site's or section's name, spaced ("Headline | Site") or, between
-# CJK characters, unspaced ("标题_新华网", "标题-新华网").
-_CJK = r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_SEPARATOR = re.compile(
-    r"\s+(?:[|\-–—»«·•:/>~‹›ǀ\\]|::|\|\|)\s+"
-    rf"|(?<=[{_CJK}])\s*[_|｜\-—–]\s*(?=[{_CJK}])"
-    r"|\s*[|｜]\s*"
+from monitor.extract.sitename import (
+    ELLIPSIS,
+    TITLE_WORD,
+    NameMatcher,
+    strip_names,
+    strip_site_name,
+    title_words,
+    trim_separators,
 )
-# Separators after which a short tail is a site or section name even when nobody names the site.
-_NAME_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[»·•]\s+")
-_DASH_SEPARATOR = re.compile(r"\s+[-–—]\s+")
-_SEPARATOR_CHARS = "|\\-–—»«·•:/>~‹›_｜"
-_DANGLING = re.compile(rf"^\s*(?:[{_SEPARATOR_CHARS}]+(?:\s+|$))+|(?:(?:^|\s+)[{_SEPARATOR_CHARS}]+)+\s*$")
-_CJK_DANGLING = re.compile(rf"(?<=[{_CJK}])[_｜|\-—–]+$|^[_｜|\-—–]+(?=[{_CJK}])")
-_SEPARATOR_BEFORE = re.compile(rf"(?:\s[{_SEPARATOR_CHARS}]+\s+|[{_CJK}][_｜|\-—–]|\s*[|｜]\s*)$")
-_SEPARATOR_AFTER = re.compile(rf"\s+[{_SEPARATOR_CHARS}]+\s|[_｜|\-—–][{_CJK}]|\s*[|｜]")
-# A date line before the headline ("23.01.2022 - Headline", "2022-01-02 | Headline").
-_LEADING_DATE = re.compile(r"^\s*(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d{2})\s*[-–—|:·•]\s+(?=\w)")
+from monitor.extract.sitename import _compact as _compact  # test_extract_speed_paths reads title._compact
+from monitor.extract.sitename import learn_site_name as learn_site_name  # decide.py imports it from here
+
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
-_TOKEN = re.compile(rf"[{_CJK}\u0e00-\u0e7f]|[^\W_]+")
-_NOT_ALNUM = re.compile(r"[\W_]+")  # what str.isalnum rejects, character for character, outside Python
-_ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
 # Wrappers that hold a site's chrome rather than its article (also breadcrumbs and dialogs laid over it).
 _CHROME = re.compile(
     r"(?:^|[\s_-])(?:logo|brand|branding|site-title|site-header|masthead|navbar|menu|breadcrumbs?"
@@ -87,7 +75,7 @@ def title_candidates(doc: PageDoc) -> tuple[Candidate[str], ...]:
     evidence = [c.value for c in found]
     names = [c.value for c in site_name_candidates(doc)]
     headings = _ranked_headings(doc, evidence, names)
-    if any(len(_tokens(text)) >= _HEADLINE_WORDS for text in headings):
+    if any(len(title_words(text)) >= _HEADLINE_WORDS for text in headings):
         return tuple(Candidate(text, "h1") for text in headings) + tuple(found)
     subheadings = _subheadings(doc, evidence, names)
     return (
@@ -143,10 +131,10 @@ def _site_names(doc: PageDoc) -> tuple[Candidate[str], ...]:
     for element in doc.tree.iter("h1"):
         if _is_logo(element, doc.url) and (text := element_text(element)):
             found.append(Candidate(text, "h1:home-link"))
-    titles = [tokens for c in _metadata_titles(doc) if len(tokens := _tokens(c.value)) >= 3]
+    titles = [tokens for c in _metadata_titles(doc) if len(tokens := title_words(c.value)) >= 3]
     unique: dict[str, Candidate[str]] = {}
     for candidate in found:
-        tokens = _tokens(candidate.value)
+        tokens = title_words(candidate.value)
         if any(_contains(tokens, title) for title in titles):
             continue
         unique.setdefault(candidate.value.casefold(), candidate)
@@ -164,7 +152,7 @@ def _ranked_headings(doc: PageDoc, evidence: Sequence[str], site_names: Sequence
     """The page's ``h1`` texts, the likely headline first: one that agrees with the page's other titles,
     then one marked as the headline or inside the article; one in the site's chrome (header, navigation,
     logo) only when it agrees, and never the site's name before a real title."""
-    names = _NameMatcher(site_names)
+    names = NameMatcher(site_names)
     ranked: list[tuple[tuple[int, int, int, int], str]] = []
     for position, element in enumerate(doc.tree.iter("h1")):
         text = _heading_text(element, evidence, site_names)
@@ -187,7 +175,7 @@ def _subheadings(doc: PageDoc, evidence: Sequence[str], site_names: Sequence[str
     """On a page without an ``h1`` that reads as a headline, the ``h2`` that agrees with the page's other
     titles, else the first one that the markup makes the article's title (in the article's ``<header>``, or
     ``entry-title`` as hAtom marks it): blog themes give the post an ``h2`` under the blog's ``h1``."""
-    names = _NameMatcher(site_names)
+    names = NameMatcher(site_names)
     found: list[tuple[int, int, str]] = []
     marked: list[str] = []
     for position, element in enumerate(doc.tree.iter("h2")):
@@ -197,7 +185,7 @@ def _subheadings(doc: PageDoc, evidence: Sequence[str], site_names: Sequence[str
         agreement = max((agreement_level(text, other, names) for other in evidence), default=0)
         if agreement:
             found.append((agreement, -position, text))
-        elif _is_article_title(element) and len(_tokens(text)) >= _HEADLINE_WORDS:
+        elif _is_article_title(element) and len(title_words(text)) >= _HEADLINE_WORDS:
             marked.append(text)
     return [text for _, _, text in sorted(found, reverse=True)[:1]] or marked[:1]
 
@@ -241,7 +229,7 @@ def _headline_text(element: Any) -> str:
     full = _visible(element_text(element) or "")
     parts: list[str] = []
     _collect_headline(element, parts)
-    return _trim(_visible(clean_text(_join_inline(parts)) or "")) or full
+    return trim_separators(_visible(clean_text(_join_inline(parts)) or "")) or full
 
 
 def _join_inline(parts: Sequence[str]) -> str:
@@ -327,187 +315,15 @@ def _placement(element: Any, base: str | None = None) -> int:
     return 1
 
 
-# site names ----------------------------------------------------------------------------------------------
-class _NameMatcher:
-    """Matches a title's segment against the site's names, spelt loosely ("Salon.com" for "Salon",
-    "La Stampa" for lastampa.it, "BioBioChile" for "BioBioChile - La Red de Prensa")."""
-
-    def __init__(self, names: Iterable[str]) -> None:
-        keys: set[str] = set()
-        for name in names:
-            for part in [name, *_segments(name)]:
-                keys.update(_name_keys(part))
-        self.keys = {key for key in keys if key}
-        self._forms: dict[str, set[str]] = {}
-        """Each segment's keys, once per matcher: one title is matched against the names many times."""
-
-    def matches(self, segment: str, *, loose: bool = False) -> bool:
-        if not self.keys:
-            return False
-        forms = self._forms.get(segment)
-        if forms is None:
-            forms = self._forms[segment] = _name_keys(segment)
-        if forms & self.keys:
-            return True
-        if loose:
-            compact = _compact(segment)
-            return any(
-                len(key) >= 4
-                and (compact.startswith(key) or compact.endswith(key) or key.startswith(compact))
-                for key in self.keys
-                if len(compact) >= 4
-            )
-        return False
-
-
-def _name_keys(name: str) -> set[str]:
-    """Forms of a name to compare: letters and digits only, and for a domain also without ``www.`` and its
-    top-level domain."""
-    text = name.strip().casefold().removeprefix("https://").removeprefix("http://").strip("/")
-    keys = {_compact(text)}
-    if " " not in text and "." in text:
-        host = text.removeprefix("www.").split("/")[0]
-        labels = [label for label in host.split(".") if label]
-        if len(labels) >= 2:
-            keys.add(_compact(".".join(labels)))
-            main = labels[-2] if len(labels[-2]) > 3 or len(labels) == 2 else labels[-3]
-            keys.add(_compact(main))
-    return keys
-
-
-def _compact(text: str) -> str:
-    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
-
-
-def _segments(title: str) -> list[str]:
-    return [part for part in _SEPARATOR.split(title) if part.strip()]
-
-
-def strip_site_name(title: str, site_names: Sequence[str]) -> str:
-    """The title without the site's names (and section names beside them) at either end, whatever the
-    separator (``Headline | DW``, ``Site » Headline``, ``标题_新华网``); "" when nothing else is left."""
-    return _strip(title, site_names, guess=True)
-
-
-def _strip(title: str, site_names: Sequence[str], *, guess: bool, names: _NameMatcher | None = None) -> str:
-    """``guess``: also drop a tail that reads as a name behind a dash when no known name ended the title
-    (not for a visible heading, where "Headline – Zeugenaufruf" is the headline). ``names``: the matcher of
-    ``site_names``, when the caller has one."""
-    text = original = _LEADING_DATE.sub("", clean_text(title) or "")
-    names = _NameMatcher(site_names) if names is None else names
-    for name in sorted((n for n in site_names if n), key=len, reverse=True):
-        text = _strip_whole(text, name)
-    pieces = _pieces(text)
-    while len(pieces) > 1:
-        longest = max(len(piece) for piece, _ in pieces)
-        first, last = pieces[0][0], pieces[-1][0]
-        if names.matches(last, loose=len(last) < longest):
-            pieces.pop()
-        elif names.matches(first, loose=len(first) < longest):
-            pieces.pop(0)
-        else:
-            break
-    if len(pieces) == 1 and names.matches(pieces[0][0]):
-        return ""
-    text = _trim("".join(piece + separator for piece, separator in pieces))
-    guess_dash = guess and original.casefold().endswith(text.casefold())
-    return _trim(_strip_short_tail(text, dash=guess_dash))
-
-
-def _strip_whole(text: str, name: str) -> str:
-    """``text`` without ``name`` standing whole at one end behind a separator (not "GdP-Vize" for "GdP")."""
-    folded, key = text.casefold(), name.casefold()
-    if len(text) > len(name) and folded.endswith(key) and _SEPARATOR_BEFORE.search(text[: -len(name)]):
-        return _trim(text[: -len(name)])
-    if len(text) > len(name) and folded.startswith(key) and _SEPARATOR_AFTER.match(text[len(name) :]):
-        return _trim(text[len(name) :])
-    return text
-
-
-def _pieces(text: str) -> list[tuple[str, str]]:
-    """``text`` cut at its separators: ``(piece, separator after it)``."""
-    pieces: list[tuple[str, str]] = []
-    start = 0
-    for match in _SEPARATOR.finditer(text):
-        pieces.append((text[start : match.start()], match.group()))
-        start = match.end()
-    pieces.append((text[start:], ""))
-    return [(piece, separator) for piece, separator in pieces if piece.strip()] or [(text, "")]
-
-
-def _strip_short_tail(text: str, *, dash: bool) -> str:
-    """A short tail behind a pipe or a guillemet is a site or section name, named or not ("… | Home"); so
-    is one behind a dash when it reads as a name ("… - The Village Voice", "… – example.org")."""
-    while True:
-        last = None
-        for match in _NAME_SEPARATOR.finditer(text):
-            last = match
-        for match in _DASH_SEPARATOR.finditer(text) if dash else ():
-            if (last is None or match.start() > last.start()) and _looks_like_name(text[match.end() :]):
-                last = match
-        if last is None:
-            return text
-        head, tail = text[: last.start()], text[last.end() :]
-        if len(_tokens(tail)) > 4 or len(head) < 2 * len(tail) or not _tokens(head):
-            return text
-        text, dash = head, False
-
-
-def _looks_like_name(text: str) -> bool:
-    """Capitalised words, a domain, or one word spelt like a brand ("BBC", "TechCrunch"); a single
-    capitalised word is too often a German noun ("… – Zeugenaufruf")."""
-    words = text.split()
-    if len(words) == 1:
-        word = words[0]
-        return bool(re.search(r"\w\.[a-z]{2,}$", word)) or (
-            word[:1].isupper() and any(c.isupper() for c in word[1:])
-        )
-    return all(word[:1].isupper() or word[:1].isdigit() for word in words)
-
-
-def _trim(text: str) -> str:
-    return _CJK_DANGLING.sub("", _DANGLING.sub("", text)).strip()
-
-
-def learn_site_name(document_titles: Sequence[str]) -> str | None:
-    """The part that one source's ``<title>``s share at their start or end ("A » x", "A » y" -> "A"), or
-    None when no part repeats across at least two distinct titles."""
-    counts: Counter[str] = Counter()
-    for title in {clean_text(t) for t in document_titles} - {None}:
-        assert title is not None
-        pieces = _pieces(title)
-        if len(pieces) < 2:
-            continue
-        edges: set[str] = set()
-        for size in range(1, len(pieces)):
-            edges.add(_join(pieces[:size]))
-            edges.add(_join(pieces[-size:]))
-        counts.update(edges)
-    repeated = [(count, len(name), name) for name, count in counts.items() if count >= 2]
-    if not repeated:
-        return None
-    best_count = max(count for count, _, _ in repeated)
-    return max((length, name) for count, length, name in repeated if count == best_count)[1]
-
-
-def _join(pieces: Sequence[tuple[str, str]]) -> str:
-    text = "".join(piece + separator for piece, separator in pieces)
-    return _trim(text)
-
-
 # agreement -----------------------------------------------------------------------------------------------
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(unicodedata.normalize("NFKC", _ELLIPSIS.sub("", text)).casefold())
-
-
 def _key(text: str) -> tuple[str, ...]:
-    return tuple(_tokens(text))
+    return tuple(title_words(text))
 
 
-def agreement_level(a: str, b: str, names: _NameMatcher | None = None) -> int:
+def agreement_level(a: str, b: str, names: NameMatcher | None = None) -> int:
     """How far two titles agree: EXACT, CONTAINED (one a run of the other's words, as a ``<title>`` holds
     the headline), SIMILAR (most words of the shorter shared), else 0. The site's name agrees with nothing."""
-    ta, tb = _tokens(a), _tokens(b)
+    ta, tb = title_words(a), title_words(b)
     if not ta or not tb:
         return 0
     if names is not None and (names.matches(a) or names.matches(b)):
@@ -533,14 +349,14 @@ def _contains(long: Sequence[str], short: Sequence[str]) -> bool:
 def _after_kicker(heading: Candidate[str], witness: Candidate[str]) -> str | None:
     """The heading's end when it is exactly what another source calls the title: the heading begins with a
     kicker ("Immobilienkrise Rene Benko-Firma …" where og:title is "Rene Benko-Firma …")."""
-    words = list(_TOKEN.finditer(heading.value))
-    wanted = _tokens(witness.value)
+    words = list(TITLE_WORD.finditer(heading.value))
+    wanted = title_words(witness.value)
     if len(wanted) < 3 or len(wanted) >= len(words) or len(wanted) * 2 < len(words):
         return None
     start = len(words) - len(wanted)
-    if [_tokens(m.group())[0] if _tokens(m.group()) else "" for m in words[start:]] != wanted:
+    if [title_words(m.group())[0] if title_words(m.group()) else "" for m in words[start:]] != wanted:
         return None
-    return _trim(heading.value[words[start].start() :]) or None
+    return trim_separators(heading.value[words[start].start() :]) or None
 
 
 # choice --------------------------------------------------------------------------------------------------
@@ -556,12 +372,12 @@ def choose_title(
     titles in order of trust, site names stripped; the feed's title when the page offers only the site's
     name."""
     names = [n for n in (*site_names, channel_title, learned_site_name) if n]
-    matcher = _NameMatcher(names)
+    matcher = NameMatcher(names)
     feed = clean_text(feed_title)
     candidates = list(page) + ([Candidate(feed, "feed:title")] if feed else [])
     stripped: list[Candidate[str]] = []
     for candidate in page:
-        value = _strip(candidate.value, names, guess=candidate.source not in _HEADINGS, names=matcher)
+        value = strip_names(candidate.value, names, guess=candidate.source not in _HEADINGS, names=matcher)
         if value and not matcher.matches(value):
             stripped.append(Candidate(value, candidate.source))
     everything = tuple(candidates)
@@ -599,14 +415,14 @@ def choose_title(
             if agreement_level(candidate.value, feed, matcher) == EXACT:
                 return chosen(candidate.value, candidate.source, "equals the feed's title")
     marked = any(c.source == "itemprop:headline" for c in others)
-    readable = [c for c in headings if len(_tokens(c.value)) >= _HEADLINE_WORDS]
+    readable = [c for c in headings if len(title_words(c.value)) >= _HEADLINE_WORDS]
     if readable and not marked:
         top = readable[0]
         return chosen(top.value, top.source, "the visible headline; no other title agrees with it")
     order = {source: position for position, source in enumerate(_FALLBACK_ORDER)}
     ranked = sorted(
         stripped,
-        key=lambda c: (_ELLIPSIS.search(c.value) is not None, order.get(c.source, len(order))),
+        key=lambda c: (ELLIPSIS.search(c.value) is not None, order.get(c.source, len(order))),
     )
     top = ranked[0]
     return chosen(top.value, top.source, "no headline agreed; most trusted page title")
