@@ -66,6 +66,59 @@ def test_clean_names(raw: list[str], names: tuple[str, ...]) -> None:
     assert clean_names(raw) == names
 
 
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        (["Interview: Jane Doe"], ("Jane Doe",)),
+        (["Text und Fotos: Max Muster"], ("Max Muster",)),
+        (["Texte et photos : Marie Dupont"], ("Marie Dupont",)),
+        (["Redaktion: Max Muster"], ("Max Muster",)),
+        (["Alles von Max Muster"], ("Max Muster",)),
+        (["A cura di Mario Rossi"], ("Mario Rossi",)),
+        (["Photography by Jane Doe"], ("Jane Doe",)),
+        (["Posted on 3 May 2020 by Jane Doe"], ("Jane Doe",)),
+    ],
+)
+def test_byline_labels_in_several_languages(raw: list[str], names: tuple[str, ...]) -> None:
+    assert clean_names(raw) == names
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        (["Von unserem Redakteur Max Muster"], ("Max Muster",)),
+        (["Von unserer Korrespondentin Erika Muster"], ("Erika Muster",)),
+        (["Focus-Online-Experte Max Muster"], ("Max Muster",)),
+        (["Jane Doe, Senior Editor"], ("Jane Doe",)),
+        (["Max Muster - Wirtschaftsredakteur"], ("Max Muster",)),
+    ],
+)
+def test_job_titles_around_a_name(raw: list[str], names: tuple[str, ...]) -> None:
+    assert clean_names(raw) == names
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        (["Max Muster (dpa)"], ("Max Muster",)),
+        (["Max Muster/dpa"], ("Max Muster",)),
+        (["Example News - Jane Doe"], ("Jane Doe",)),
+        (["Example News Jane Doe"], ("Jane Doe",)),
+        (["By Glen Owen And Brendan Carlin For The Mail On Sunday"], ("Glen Owen", "Brendan Carlin")),
+        (["https://example.com/jane", "jane(at)example.com"], ()),
+    ],
+)
+def test_agency_outlet_and_site_beside_a_name(raw: list[str], names: tuple[str, ...]) -> None:
+    assert clean_names(raw, site_names=["Example News"]) == names
+
+
+@pytest.mark.parametrize(
+    "raw", ["wordpressadmin", "no author", "Posted on 3 May 2020 by admin", "Senior Editor"]
+)
+def test_placeholders_name_no_one(raw: str) -> None:
+    assert clean_names([raw]) == ()
+
+
 def test_site_name_is_not_a_person() -> None:
     assert clean_names(
         ["Example News", "example.com", "Jane Doe"], site_names=["Example News", "example.com"]

@@ -31,55 +31,56 @@ MAX_NAME_WORDS = 6
 MAX_BYLINE_CHARS = 200
 
 _LABEL_WORDS = (
-    r"view|all|posts?|articles?|artikel|alle|beitr[äa]ge?|ein|eine|more|mehr|stories|story|published|posted|"
-    r"written|geschrieben|verfasst|veröffentlicht|erstellt|escrito|publicado|publié|écrit|rédigé|scritto|"
-    r"pubblicato|reported|edited|compiled|text|texte|words|photos?|fotos?|video|interview|kommentar|"
-    r"a|an|un|una|uno|commentary|column|kolumne|analyse|analysis|opinion|meinung|gastbeitrag"
+    r"view|all|alles|posts?|articles?|artikel|alle|beitr[äa]ge?|ein|eine|more|mehr|stories|story|published|"
+    r"posted|written|geschrieben|verfasst|veröffentlicht|erstellt|escrito|publicado|publié|écrit|rédigé|scritto|"
+    r"pubblicato|reported|edited|compiled|text|texte|texto|words|photos?|fotos?|bilder?|pictures|photography|"
+    r"video|interview|kommentar|a|an|un|una|uno|commentary|column|kolumne|analyse|analysis|opinion|meinung|"
+    r"gastbeitrag|reportage|recherche|illustrations?|grafik"
 )
+_DESK_LABEL = r"redaktion|rédaction|redacción|redazione|mitarbeit|moderation|produktion|production"
+_AND = r"(?:\s*[&+/,]\s*|\s+(?:und|and|et|y|e)\s+|\s+)"
 _PREFIX = re.compile(
-    rf"^(?:(?:(?:{_LABEL_WORDS})\s+){{0,4}}(?:by|von|vom|par|por|door|av|af)\b|(?:di|de|da)\s|"
+    rf"^(?:(?:{_LABEL_WORDS}|{_DESK_LABEL})\b(?:{_AND}(?:{_LABEL_WORDS}|{_DESK_LABEL})\b)*\s*:|"
+    rf"(?:(?:{_LABEL_WORDS})\b{_AND}){{0,4}}(?:by|von|vom|par|por|door|av|af)\b|(?:a\s+cura\s+)?(?:di|de|da)\s|"
     r"(?:autor(?:in)?|authors?|auteur|autore|redakteur(?:in)?|reporter|text|texte|fotos?|bild|quelle|source|"
     r"escribe|escriben|escrito por|بقلم|كتب|كتبت|إعداد)\b)\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
+"""A byline's label, in any source: ``By``, ``Von``, ``Alles von``, ``A cura di``, ``Interview:``,
+``Text und Fotos:``, ``Texte et photos :``."""
 _LABEL_ONLY = re.compile(
     rf"^(?:(?:{_LABEL_WORDS}|by|von|par|por|am|on|le|el|il|and|und|et|archives?|author|autor|about|über|the|der|die|das|"
     r"profile|profil|follow|folgen|contact|kontakt|email|e-mail|mail)\b[\s:.]*)+$",
     re.IGNORECASE,
 )
 _SEPARATORS = re.compile(
-    r"\s*(?:[,;|&•·]|\s[/+]\s|\s(?:and|und|et|y|e|en|og|och|sowie)\s|\sو\s?|،)\s*", re.IGNORECASE
+    r"\s*(?:[,;|&•·]|\s[/+–—-]\s|\s(?:and|und|et|y|e|en|og|och|sowie)\s|\sو\s?|،)\s*", re.IGNORECASE
 )
+_SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
+"""``Max Muster/dpa``: a slash between words separates credits (not inside a URL, which is dropped whole)."""
+_ASIDE = re.compile(r"\s*[(\[][^)\]]*[)\]]")
+"""``Max Muster (dpa)``, ``Jane Doe [Berlin]``: what a byline adds in brackets is not the name."""
+_ROLE_STEMS = re.compile(
+    r"^[\w-]*(?:redakteur|redakteurin|korrespondent|korrespondentin|korrespondenten|experte|expertin|"
+    r"reporter|reporterin|autor|autorin|kolumnist|kolumnistin|journalist|journalistin|mitarbeiter|"
+    r"mitarbeiterin|volontär|volontärin|fotograf|fotografin|moderator|moderatorin)$"
+)
+_ROLE_WORDS = frozenset(
+    {"editor", "correspondent", "contributor", "columnist", "writer", "journalist", "photographer",
+     "producer", "analyst", "senior", "chief", "deputy", "managing", "political", "staff", "special",
+     "freelance", "contributing", "associate", "executive", "foreign", "our", "unser", "unserem", "unserer",
+     "unseren", "notre", "nuestro", "nuestra", "nostro", "nostra", "freier", "freie", "freien", "rédacteur",
+     "rédactrice", "correspondant", "correspondante", "envoyé", "envoyée", "spécial", "spéciale", "redattore",
+     "redattrice", "inviato", "inviata", "corrispondente", "corresponsal", "redactor", "redactora",
+     "periodista", "giornalista", "enviado", "enviada", "especial", "stellvertretender", "stellvertretende",
+     "leitender", "leitende", "ständiger", "ständige"}
+)  # fmt: skip
+"""Job titles written around a name (``Von unserem Redakteur Max Muster``, ``Focus-Online-Experte Max
+Muster``, ``Senior Editor``): not part of it; a part that is a job title and nothing else names no one."""
 _DEGREES = frozenset(
-    {
-        "phd",
-        "ph.d.",
-        "ph.d",
-        "md",
-        "m.d.",
-        "dr",
-        "dr.",
-        "prof",
-        "prof.",
-        "msc",
-        "m.sc.",
-        "bsc",
-        "ma",
-        "mba",
-        "mph",
-        "rd",
-        "rn",
-        "cpt",
-        "jr",
-        "jr.",
-        "sr",
-        "sr.",
-        "ll.m.",
-        "dipl.",
-        "mag.",
-        "mag",
-    }
-)
+    {"phd", "ph.d.", "ph.d", "md", "m.d.", "dr", "dr.", "prof", "prof.", "msc", "m.sc.", "bsc", "ma", "mba",
+     "mph", "rd", "rn", "cpt", "jr", "jr.", "sr", "sr.", "ll.m.", "dipl.", "mag.", "mag"}
+)  # fmt: skip
 _MONTHS = (
     r"jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|januar|februar|märz|juni|juli|oktober|"
     r"dezember|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
@@ -102,7 +103,7 @@ _WEEKDAYS = re.compile(
     re.IGNORECASE,
 )
 _FOR_OUTLET = re.compile(
-    r"\s+(?:for|für|pour|para|per)\s+(?:the\s+|die\s+|der\s+|le\s+|la\s+|el\s+)?[A-Z].*$"
+    r"\s+(?:[Ff]or|FOR|[Ff]ür|[Pp]our|[Pp]ara|per)\s+(?i:the\s+|die\s+|der\s+|le\s+|la\s+|el\s+)?[A-Z].*$"
 )
 """``Jane Doe for The Daily Mail``: the outlet she wrote for is not part of her name."""
 _SENTENCE = re.compile(r"\w{3,}[.!?]\s+\w+\s+\w+|\w{3,}[.!?]$")
@@ -114,69 +115,17 @@ _DESK_WORDS = frozenset(
 )  # fmt: skip
 _HANDLE = re.compile(r"(?:^|\s)@\w|\S+@\S+\.\w|\S[\[(]at[\])]\S|https?://|www\.", re.IGNORECASE)
 _AGENCIES = frozenset(
-    {
-        "dpa",
-        "afp",
-        "ap",
-        "apa",
-        "reuters",
-        "sda",
-        "epd",
-        "kna",
-        "ddp",
-        "efe",
-        "ansa",
-        "sid",
-        "ats",
-        "dapd",
-        "xinhua",
-        "upi",
-        "pa",
-        "aa",
-        "irna",
-        "tass",
-        "keystone-sda",
-        "awp",
-        "red",
-        "red.",
-        "ots",
-    }
-)
+    {"dpa", "afp", "ap", "apa", "reuters", "sda", "epd", "kna", "ddp", "efe", "ansa", "sid", "ats", "dapd",
+     "xinhua", "upi", "pa", "aa", "irna", "tass", "keystone-sda", "awp", "red", "red.", "ots"}
+)  # fmt: skip
 GENERIC_AUTHORS = frozenset(
-    {
-        "staff",
-        "admin",
-        "administrator",
-        "editor",
-        "editors",
-        "newsroom",
-        "web desk",
-        "webdesk",
-        "desk",
-        "agencies",
-        "staff writer",
-        "news desk",
-        "online desk",
-        "the editors",
-        "redaktion",
-        "editorial",
-        "editorial team",
-        "team",
-        "unknown",
-        "anonymous",
-        "guest",
-        "gast",
-        "user",
-        "redazione",
-        "rédaction",
-        "redacción",
-        "editorial staff",
-        "staff reporter",
-        "online",
-        "web",
-        "wire",
-    }
-)
+    {"staff", "admin", "administrator", "editor", "editors", "newsroom", "web desk", "webdesk", "desk",
+     "agencies", "staff writer", "news desk", "online desk", "the editors", "redaktion", "editorial",
+     "editorial team", "team", "unknown", "anonymous", "guest", "gast", "user", "redazione", "rédaction",
+     "redacción", "editorial staff", "staff reporter", "online", "web", "wire", "no author", "wordpressadmin",
+     "webmaster", "webadmin", "site admin", "superuser", "root", "default", "contributor", "contributors",
+     "guest author", "gastautor"}
+)  # fmt: skip
 _NOT_BYLINE_TAGS = frozenset({"meta", "link", "script", "style", "img", "body"})
 _AUTHOR_PATHS = ("/author/", "/autor/", "/authors/", "/autoren/", "/auteur/", "/autore/")
 MAX_BYLINE_LINE = 80
@@ -375,11 +324,15 @@ def _clean(raw: Sequence[str], *, site_names: Sequence[str], people_only: bool) 
         for piece in value.split("|"):
             if _SENTENCE.search(piece) or len(piece.split()) > MAX_PIECE_WORDS:
                 continue  # an author's bio or a teaser, not a byline
-            if people_only and sites.intersection(_site_keys(_strip_prefix(piece))):
+            text = _strip_prefix(piece)
+            if people_only and sites.intersection(_site_keys(text)):
                 continue  # the site's name (``Jobs & Hire``) is not two people
-            parts = _SEPARATORS.split(_strip_prefix(piece)) if people_only else [piece]
-            for part in parts:
+            if people_only and not _HANDLE.search(text):
+                text = _SLASH.sub(" / ", _ASIDE.sub("", text))
+            for part in _SEPARATORS.split(text) if people_only else [piece]:
                 name = _clean_part(part)
+                if name is not None and people_only:
+                    name = _without_role(_without_site(name, sites))
                 if name is None or (key := name.casefold()) in seen:
                     continue
                 if people_only and not _is_person(name, sites):
@@ -387,6 +340,29 @@ def _clean(raw: Sequence[str], *, site_names: Sequence[str], people_only: bool) 
                 seen.add(key)
                 names.append(name)
     return tuple(names)
+
+
+def _without_site(name: str, sites: set[str]) -> str:
+    """``Example News Jane Doe``: the site's name glued before a person's is not part of it."""
+    folded = name.casefold()
+    for site in sites:
+        if folded.startswith(site + " ") and len(rest := name[len(site) :].split()) >= 2:
+            return " ".join(rest)
+    return name
+
+
+def _without_role(name: str) -> str | None:
+    words = name.split()
+    while words and _is_role(words[0]):
+        words.pop(0)
+    while words and _is_role(words[-1]):
+        words.pop()
+    return " ".join(words) or None
+
+
+def _is_role(word: str) -> bool:
+    folded = word.casefold().strip(",.:")
+    return folded in _ROLE_WORDS or _ROLE_STEMS.match(folded) is not None
 
 
 def _is_person(name: str, sites: set[str]) -> bool:
@@ -410,8 +386,8 @@ def _clean_part(part: str) -> str | None:
     text = _strip_prefix(part)
     if not text or _HANDLE.search(text):
         return None
-    if _DATE.search(text):
-        text = _DATE_WORDS.sub(" ", _DATE.sub(" ", text))
+    if _DATE.search(text):  # and the label before the date: ``Posted on 3 May 2020 by admin``
+        text = _strip_prefix(_DATE_WORDS.sub(" ", _DATE.sub(" ", text)))
     text = _WEEKDAYS.sub(" ", _FOR_OUTLET.sub("", text))
     text = " ".join(text.split()).strip(" ,;|:-–—()[]\"'“”„«»")
     if not text or _LABEL_ONLY.match(text) or text.casefold() in _DEGREES:
