@@ -166,6 +166,41 @@ def test_page_crediting_no_person_keeps_its_credit() -> None:
     assert "no person" in (choice.reason or "")
 
 
+@pytest.mark.parametrize("login", ["jane_doe", "janedoe", "jdoe42"])
+def test_login_gives_way_to_a_name_elsewhere_on_the_page(login: str) -> None:
+    doc = page(
+        f'<meta name="author" content="{login}">',
+        "<article><h1>Story</h1><p>Text.</p><p>Written by: Jane Doe</p></article>",
+    )
+    choice = choose_authors(author_candidates(doc), site_names=site_names_of(doc))
+    assert (choice.value, choice.source) == (("Jane Doe",), "text:label")
+    assert "meta:author gives a login" in (choice.reason or "")
+
+
+def test_login_is_kept_when_the_page_names_no_one_else() -> None:
+    assert authors_of(page('<meta name="author" content="jane_doe">')) == ("jane_doe",)
+
+
+def test_first_name_alone_is_completed_by_another_source() -> None:
+    doc = page(
+        '<meta name="author" content="Jane">',
+        '<article><h1>Story</h1><p class="byline">By Jane Doe</p></article>',
+    )
+    assert authors_of(doc) == ("Jane Doe",)
+
+
+def test_credit_most_sources_give_when_no_person_is_named() -> None:
+    doc = page(
+        json_ld(
+            {"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example Editorial Team"}}
+        ),
+        '<article><h1>Story</h1><p class="byline">Example Blog Redaktion</p><p>Text.</p>'
+        "<p>Autor</p><p>Example Blog Redaktion</p></article>",
+    )
+    choice = choose_authors(author_candidates(doc), site_names=site_names_of(doc))
+    assert choice.value == ("Example Blog Redaktion",)
+
+
 def test_feed_authors_when_the_page_names_no_one() -> None:
     choice = choose_authors((), feed_authors=["By Jane Doe"])
     assert (choice.value, choice.source) == (("Jane Doe",), "feed:authors")
@@ -255,6 +290,8 @@ def test_labelled_byline_skips_the_site_and_teasers_and_sentences() -> None:
         "0290_doschu.com.solopreneur.html",  # a Yoast graph: the author by @id
         "0040_rosalux.de-quarantaene.html",  # a label heading, the name in the next element
         "0222_theplanetarypress.com.forestlands.html",  # "Written by:" in the text; the site as byline
+        "0032_interscenar.io.hoeren.html",  # a login in the meta tags, the name in a labelled byline
+        "0142_blog.teufel.de.leistung.html",  # no person: the credit three sources of four give
     ],
 )
 def test_shared_benchmark_pages(name: str) -> None:

@@ -9,6 +9,7 @@ no dates, no e-mails, no desk or site names, split on the separators publishers 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -437,14 +438,38 @@ def choose_authors(
     considered = candidates + ((feed,) if feed is not None else ())
     named = [(c, names) for c in candidates if (names := clean_names(c.value, site_names=site_names))]
     if named:
-        first, names = named[0]
+        # a CMS account (``gabor_munier``, ``nils``) gives way to a source that writes a name
+        first, names = next(((c, n) for c, n in named if not all(map(_is_handle, n))), named[0])
+        names = _completed(names, [other for _, other in named])
         keys = {n.casefold() for n in names}
-        agreeing = [c.source for c, other in named[1:] if keys & {n.casefold() for n in other}]
+        agreeing = [c.source for c, other in named if c is not first and keys & {n.casefold() for n in other}]
         reason = "agreed by " + ", ".join(agreeing) if agreeing else "the most trusted source naming a person"
+        if first is not named[0][0]:
+            reason += f" ({named[0][0].source} gives a login)"
         return Choice(names, first.source, considered, reason)
     if feed is not None and (names := clean_names(feed.value, site_names=site_names)):
         return Choice(names, feed.source, considered, "the page names no person")
-    for candidate in candidates:
-        if credit := _clean(candidate.value, site_names=(), people_only=False):
-            return Choice(credit, candidate.source, considered, "the page credits no person: its credit")
+    credits = [
+        (c, credit) for c in candidates if (credit := _clean(c.value, site_names=(), people_only=False))
+    ]
+    if credits:  # the credit most of the page's sources give, the most trusted of those
+        votes = Counter(frozenset(n.casefold() for n in credit) for _, credit in credits)
+        candidate, credit = max(credits, key=lambda pair: votes[frozenset(n.casefold() for n in pair[1])])
+        return Choice(credit, candidate.source, considered, "the page credits no person: its credit")
     return Choice((), None, considered, None)
+
+
+def _is_handle(name: str) -> bool:
+    """A login rather than a name: one word with an underscore or a digit, or all in lower case."""
+    return " " not in name and (name.islower() or "_" in name or any(ch.isdigit() for ch in name))
+
+
+def _completed(names: tuple[str, ...], others: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    """A first name alone (``Henry``) completed by another source's name that starts with it."""
+    full = [n for other in others for n in other if " " in n]
+    return tuple(
+        dict.fromkeys(
+            next((f for f in full if f.casefold().startswith(n.casefold() + " ")), n) if " " not in n else n
+            for n in names
+        )
+    )
