@@ -298,6 +298,19 @@ def test_strip_site_name_in_every_script(title: str, names: list[str], want: str
     assert strip_site_name(title, names) == (want or title)
 
 
+def test_known_site_name_after_a_colon_at_the_end_is_stripped() -> None:
+    """The <title> some CMSs write as "Headline: Site"; at the start, "Name: …" is how a quote is headlined."""
+    doc = page(
+        "<title>Reparaturcafé öffnet am 31. Januar: Stadt Beispiel</title>"
+        '<meta property="og:site_name" content="Stadt Beispiel">'
+    )
+    assert title_of(doc) == "Reparaturcafé öffnet am 31. Januar"
+    assert strip_site_name("Stadt Beispiel: Das Rathaus bleibt zu", ["Stadt Beispiel"]) == (
+        "Stadt Beispiel: Das Rathaus bleibt zu"
+    )
+    assert strip_site_name("Warum wir streiken: Verdi", ["Ver.di"]) == "Warum wir streiken: Verdi"
+
+
 def test_rtl_page_keeps_its_headline() -> None:
     doc = page(
         '<title>عنوان الخبر الرئيسي - الميادين</title><meta property="og:site_name" content="الميادين">',

@@ -27,7 +27,8 @@ _DASH_SEPARATOR = re.compile(r"\s+[-–—]\s+")
 _SEPARATOR_CHARS = "|\\-–—»«·•:/>~‹›_｜"
 _DANGLING = re.compile(rf"^\s*(?:[{_SEPARATOR_CHARS}]+(?:\s+|$))+|(?:(?:^|\s+)[{_SEPARATOR_CHARS}]+)+\s*$")
 _CJK_DANGLING = re.compile(rf"(?<=[{_CJK}])[_｜|\-—–]+$|^[_｜|\-—–]+(?=[{_CJK}])")
-_SEPARATOR_BEFORE = re.compile(rf"(?:\s[{_SEPARATOR_CHARS}]+\s+|[{_CJK}][_｜|\-—–]|\s*[|｜]\s*)$")
+# Before a known name at the end, a colon may also stand as in prose ("Headline: Site").
+_SEPARATOR_BEFORE = re.compile(rf"(?:\s[{_SEPARATOR_CHARS}]+\s+|[{_CJK}][_｜|\-—–]|\s*[|｜]\s*|(?<=\S):\s+)$")
 _SEPARATOR_AFTER = re.compile(rf"\s+[{_SEPARATOR_CHARS}]+\s|[_｜|\-—–][{_CJK}]|\s*[|｜]")
 # A date line before the headline ("23.01.2022 - Headline", "2022-01-02 | Headline").
 _LEADING_DATE = re.compile(r"^\s*(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d{2})\s*[-–—|:·•]\s+(?=\w)")
@@ -132,10 +133,11 @@ def strip_names(
 
 
 def _strip_whole(text: str, name: str) -> str:
-    """``text`` without ``name`` standing whole at one end behind a separator (not "GdP-Vize" for "GdP")."""
-    folded, key = text.casefold(), name.casefold()
-    if len(text) > len(name) and folded.endswith(key) and _SEPARATOR_BEFORE.search(text[: -len(name)]):
-        return trim_separators(text[: -len(name)])
+    """``text`` without ``name`` standing whole at one end behind a separator (not "GdP-Vize" for "GdP"),
+    or at the end behind a colon ("Headline: Site"; at the start "Name: …" is how a quote is headlined)."""
+    folded, key, head = text.casefold(), name.casefold(), text[: -len(name)]
+    if len(text) > len(name) and folded.endswith(key) and (before := _SEPARATOR_BEFORE.search(head)):
+        return trim_separators(head[: before.start()] if before.group().startswith(":") else head)
     if len(text) > len(name) and folded.startswith(key) and _SEPARATOR_AFTER.match(text[len(name) :]):
         return trim_separators(text[len(name) :])
     return text
