@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from monitor.cli import cli
 from newssite import NewsServer
 
 DATA = Path(__file__).parent / "data"
+
+MonitorCLI = Callable[..., tuple[int, str, str]]
+"""``monitor_cli(config, *args)`` -> (exit code, stdout, stderr)."""
 
 
 @pytest.fixture
@@ -22,3 +27,15 @@ def server() -> Iterator[NewsServer]:
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture
+def monitor_cli() -> MonitorCLI:
+    """Run ``monitor -c CONFIG ARGS...`` in this process; an unexpected exception fails the test with its
+    traceback instead of becoming exit code 1."""
+
+    def run(config: Path, *args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    return run

@@ -10,15 +10,20 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.logs import JsonFormatter, Redactor
 from newssite import NewsServer, add_outlets, free_port, stop_process, write_config
+
+if TYPE_CHECKING:
+    from conftest import MonitorCLI
 
 
 def monitor(config: Path, *args: str) -> tuple[int, str, str]:
@@ -131,3 +136,30 @@ def test_secrets_and_url_credentials_never_reach_logs() -> None:
         "hunter2" not in line["message"] and "bob" not in line["message"] and "s3cr3t" not in line["message"]
     )
     assert line["url"] == "https://***@feeds.example/rss"
+
+
+def test_a_reloaded_config_s_secrets_are_redacted_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, monitor_cli: MonitorCLI
+) -> None:
+    """Issue 15: SIGHUP's reload read the new config but never gave its secrets to the log redactor."""
+    import monitor.daemon
+
+    monkeypatch.setenv("MONITOR_OLD_SECRET", "old-secret-123")
+    monkeypatch.setenv("MONITOR_NEW_SECRET", "new-secret-456")
+    config = tmp_path / "c.yaml"
+
+    def write(secret_env: str) -> None:
+        config.write_text(
+            f"archive: {tmp_path / 'a.db'}\nsources: []\nwatches:\n  - id: w\n    query: maduro\n"
+            f"    notify: [{{webhook: 'https://hooks.example/w', secret_env: {secret_env}}}]\n"
+        )
+
+    async def run_forever(settings: object, *, reload: Callable[[], object], **_: object) -> None:
+        write("MONITOR_NEW_SECRET")
+        reload()  # what the daemon does on SIGHUP
+        logging.getLogger("monitor.daemon").warning("daemon: %s and %s", "old-secret-123", "new-secret-456")
+
+    write("MONITOR_OLD_SECRET")
+    monkeypatch.setattr(monitor.daemon, "run_forever", run_forever)
+    code, _, err = monitor_cli(config, "run")
+    assert code == 0 and "daemon: *** and ***" in err, err

@@ -1,0 +1,217 @@
+"""Commands about the configured sources: ``sources`` (their state), ``sources opml``, ``discover``."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from monitor.cli.options import format_option, load_settings, open_reader, pass_settings
+from monitor.config import Settings
+from monitor.errors import MonitorError
+from monitor.formats import render
+from monitor.models import SourceStatus
+
+TABLE_COLUMNS = [
+    "id",
+    "kind",
+    "state",
+    "next_poll",
+    "interval",
+    "errors",
+    "304",
+    "articles_24h",
+    "articles",
+    "last_error",
+]
+COLUMNS = [
+    "id",
+    "name",
+    "kind",
+    "url",
+    "enabled",
+    "state",
+    "articles",
+    "articles_24h",
+    "last_polled_at",
+    "next_poll_at",
+    "last_success_at",
+    "interval_s",
+    "last_status",
+    "last_error",
+    "error_count",
+    "polls",
+    "not_modified_share",
+    "moved_from",
+]
+
+
+@click.group(invoke_without_command=True)
+@format_option()
+@click.pass_context
+def sources(ctx: click.Context, fmt: str) -> None:
+    """Each configured source: kind, state, schedule, errors, traffic saved, recent articles.
+
+    State is ok, erroring (the last poll failed; it is retried with backoff), dead (404/410 over and over;
+    retried daily), disabled, or never polled. NOT_MODIFIED is the share of polls answered 304 or with an
+    unchanged body.
+
+    \b
+    Examples:
+      monitor sources
+      monitor sources --format json | jq '.[] | select(.state != "ok") | .id'
+      monitor sources discover https://www.example-news.com/
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = [asdict(status) for status in _statuses(ctx)]
+    if fmt == "table":
+        for row in rows:
+            row["interval"] = _human_seconds(row["interval_s"])
+            row["next_poll"] = (row["next_poll_at"] or "now")[:16].replace("T", " ")
+            row["304"] = f"{row['not_modified_share']:.0%}" if row["not_modified_share"] is not None else ""
+            row["errors"] = row["error_count"] or ""
+            row["last_error"] = row["last_error"] or (
+                f"moved from {row['moved_from']}" if row["moved_from"] else ""
+            )
+        click.echo(render(rows, TABLE_COLUMNS, fmt) or "no sources configured\n", nl=False)
+        return
+    click.echo(render(rows, COLUMNS, fmt), nl=False)
+
+
+def _statuses(ctx: click.Context) -> list[SourceStatus]:
+    """What the config lists, in its order, with what the archive knows of each (if there is an archive)."""
+
+    settings = load_settings(ctx)
+    known: dict[str, SourceStatus] = {}
+    if settings.archive.exists():
+        known = {status.id: status for status in open_reader(ctx).source_statuses(datetime.now(UTC))}
+    statuses = []
+    for source in settings.resolved_sources():
+        status = known.get(source.id)
+        if status is None:
+            status = SourceStatus(
+                id=source.id,
+                name=source.name,
+                kind=source.kind,
+                url=source.url,
+                enabled=source.enabled,
+                state="never polled" if source.enabled else "disabled",
+                articles=0,
+                articles_24h=0,
+                last_polled_at=None,
+                next_poll_at=None,
+                last_success_at=None,
+                interval_s=source.interval_s,
+                last_status=None,
+                last_error=None,
+                error_count=0,
+                polls=0,
+                not_modified_share=None,
+                moved_from=None,
+            )
+        elif status.enabled != source.enabled:  # the config changed since the daemon last read it
+            status = replace(
+                status, enabled=source.enabled, state="disabled" if not source.enabled else status.state
+            )
+        statuses.append(status)
+    return statuses
+
+
+def _human_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            value = seconds / size
+            return f"{value:.0f}{unit}" if value >= 10 or value.is_integer() else f"{value:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+@sources.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    help="Write here instead of stdout.",
+)
+@pass_settings
+def opml(settings: Settings, output: Any) -> None:
+    """The configured feeds as OPML 2.0, for feed readers and other monitors (sitemaps and section pages
+    are listed with their kind).
+
+    \b
+    Examples:
+      monitor sources opml > sources.opml
+    """
+    from xml.sax.saxutils import quoteattr
+
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<opml version="2.0">',
+        "  <head><title>monitor sources</title></head>",
+        "  <body>",
+    ]
+    for source in settings.resolved_sources():
+        attributes = {
+            "text": source.name,
+            "title": source.name,
+            "type": "rss" if source.kind == "feed" else source.kind,
+            "xmlUrl" if source.kind == "feed" else "url": source.url,
+        }
+        if source.tags:
+            attributes["category"] = ",".join(source.tags)
+        if source.language:
+            attributes["language"] = source.language
+        rendered = " ".join(f"{key}={quoteattr(value)}" for key, value in attributes.items())
+        lines.append(f"    <outline {rendered}/>")
+    lines += ["  </body>", "</opml>"]
+    output.write("\n".join(lines) + "\n")
+
+
+@sources.command()
+@click.argument("url")
+@click.option(
+    "--probe/--no-probe",
+    default=True,
+    show_default=True,
+    help="Also try the common feed paths (/feed, /rss, /rss.xml, ...).",
+)
+@click.pass_context
+def discover(ctx: click.Context, url: str, probe: bool) -> None:
+    """Find the feeds a site offers, ready to paste into config.yaml.
+
+    Reads the homepage's <link rel="alternate"> feeds, then tries the common paths (/feed, /rss, /rss.xml,
+    /atom.xml, /sitemap_news.xml, ...) and keeps those that answer with a feed or a news sitemap.
+    Obeys http.allow_private_networks and the User-Agent of the config.
+
+    \b
+    Examples:
+      monitor sources discover https://www.example-news.com/
+      monitor sources discover https://www.example-news.com/ --no-probe >> config.yaml
+    """
+    from monitor.discovery import discover_feeds
+
+    settings = load_settings(ctx)
+    try:
+        found = asyncio.run(discover_feeds(settings.http, url, probe=probe))
+    except MonitorError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not found:
+        click.echo(f"no feeds found at {url}", err=True)
+        ctx.exit(1)
+    click.echo("sources:")
+    for candidate in found:
+        comment = f"  # {candidate.title}" if candidate.title else ""
+        click.echo(f"  - id: {candidate.suggested_id}{comment}")
+        if candidate.kind == "feed":
+            click.echo(f"    feed: {candidate.url}")
+        else:
+            click.echo(f"    kind: {candidate.kind}\n    url: {candidate.url}")
+
+
+COMMANDS = [sources]
