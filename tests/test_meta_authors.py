@@ -113,6 +113,27 @@ def test_agency_outlet_and_site_beside_a_name(raw: list[str], names: tuple[str, 
 
 
 @pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        (["Von Max Muster, Berlin"], ("Max Muster",)),
+        (["Von Max Muster, Brüssel, und Erika Muster, Berlin"], ("Max Muster", "Erika Muster")),
+        (["Disko | Ernst Lohoff"], ("Ernst Lohoff",)),
+        (["Max Muster aus Berlin"], ("Max Muster",)),
+        (["Max Muster, mit Material von dpa"], ("Max Muster",)),
+        (["Jane Doe with AP"], ("Jane Doe",)),
+        (["Max Muster ist Redakteur"], ("Max Muster",)),
+        (["Max Muster und Agenturen"], ("Max Muster",)),
+        (["By JANE DOE, Associated Press"], ("JANE DOE",)),
+        (["LP Luana Patriolino"], ("Luana Patriolino",)),
+        (["stol.it / Suedtirol Online"], ()),
+        (["Henry"], ("Henry",)),
+    ],
+)
+def test_places_helpers_and_outlets_beside_a_name(raw: list[str], names: tuple[str, ...]) -> None:
+    assert clean_names(raw) == names
+
+
+@pytest.mark.parametrize(
     "raw", ["wordpressadmin", "no author", "Posted on 3 May 2020 by admin", "Senior Editor"]
 )
 def test_placeholders_name_no_one(raw: str) -> None:

@@ -54,9 +54,15 @@ _LABEL_ONLY = re.compile(
     r"profile|profil|follow|folgen|contact|kontakt|email|e-mail|mail)\b[\s:.]*)+$",
     re.IGNORECASE,
 )
+_CONJUNCTION = r"(?:and|und|et|y|e|en|og|och|sowie)"
 _SEPARATORS = re.compile(
-    r"\s*(?:[,;|&•·]|\s[/+–—-]\s|\s(?:and|und|et|y|e|en|og|och|sowie)\s|\sو\s?|،)\s*", re.IGNORECASE
+    rf"\s*(?:,(?:\s*{_CONJUNCTION}\s)?|[;|&•·]|\s[/+–—-]\s|\s{_CONJUNCTION}\s|\sو\s?|،)\s*", re.IGNORECASE
 )
+_TRAILER = re.compile(r"(?:^|\s+)(?:aus|in|mit|with|from|con|avec|ist|is|est|è|war|was)\s.*$")
+"""``Max Muster aus Berlin``, ``Jane Doe with AP``, ``Max Muster ist Redakteur``: a name ends where a
+lower-case word leads on to a place, a helper or a bio."""
+_INITIALS = re.compile(r"^([A-Z]{2,3})\s+(?=\w)")
+"""``LP Luana Patriolino``: the initials an avatar shows, read with the name beside them."""
 _SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
 """``Max Muster/dpa``: a slash between words separates credits (not inside a URL, which is dropped whole)."""
 _ASIDE = re.compile(r"\s*[(\[][^)\]]*[)\]]")
@@ -112,7 +118,10 @@ MAX_PIECE_WORDS = 12
 _DESK_WORDS = frozenset(
     {"staff", "desk", "team", "redaktion", "redaktionen", "newsroom", "editors", "editorial", "reports",
      "service", "services", "agencies", "agency", "wire", "online-redaktion", "onlineredaktion", "redazione",
-     "rédaction", "redacción", "equipe", "équipe"}
+     "rédaction", "redacción", "equipe", "équipe", "agenturen", "agentur", "agences", "agencias", "press",
+     "presse", "news", "nachrichten", "noticias", "zeitung", "times", "media", "magazin", "magazine",
+     "verlag", "gmbh", "inc", "inc.", "ltd", "llc", "blog", "tv", "radio", "fernsehen",
+     "online"}
 )  # fmt: skip
 _HANDLE = re.compile(r"(?:^|\s)@\w|\S+@\S+\.\w|\S[\[(]at[\])]\S|https?://|www\.", re.IGNORECASE)
 _AGENCIES = frozenset(
@@ -321,26 +330,40 @@ def _clean(raw: Sequence[str], *, site_names: Sequence[str], people_only: bool) 
     sites = {key for s in site_names if s for key in _site_keys(s)}
     names: list[str] = []
     seen: set[str] = set()
-    for value in raw:
-        for piece in value.split("|"):
-            if _SENTENCE.search(piece) or len(piece.split()) > MAX_PIECE_WORDS:
-                continue  # an author's bio or a teaser, not a byline
-            text = _strip_prefix(piece)
-            if people_only and sites.intersection(_site_keys(text)):
-                continue  # the site's name (``Jobs & Hire``) is not two people
-            if people_only and not _HANDLE.search(text):
-                text = _SLASH.sub(" / ", _ASIDE.sub("", text))
-            for part in _SEPARATORS.split(text) if people_only else [piece]:
-                name = _clean_part(part)
-                if name is not None and people_only:
-                    name = _without_role(_without_site(name, sites))
-                if name is None or (key := name.casefold()) in seen:
-                    continue
-                if people_only and not _is_person(name, sites):
-                    continue
-                seen.add(key)
-                names.append(name)
+    found = [
+        name
+        for value in raw
+        for piece in value.split("|")
+        for name in _piece_names(piece, sites, people_only)
+    ]
+    if people_only:
+        found = [name for name in found if _is_person(name, sites)]
+        if any(" " in name for name in found):  # ``Von Max Muster, Berlin``, ``Disko | Max Muster``:
+            found = [name for name in found if " " in name]  # a dateline or a rubric beside a name
+    for name in found:
+        if (key := name.casefold()) not in seen:
+            seen.add(key)
+            names.append(name)
     return tuple(names)
+
+
+def _piece_names(piece: str, sites: set[str], people_only: bool) -> Iterator[str]:
+    if _SENTENCE.search(piece) or len(piece.split()) > MAX_PIECE_WORDS:
+        return  # an author's bio or a teaser, not a byline
+    if not people_only:
+        if (name := _clean_part(piece)) is not None:
+            yield name
+        return
+    text = _strip_prefix(piece)
+    if sites.intersection(_site_keys(text)):
+        return  # the site's name (``Jobs & Hire``) is not two people
+    if not _HANDLE.search(text):
+        text = _SLASH.sub(" / ", _ASIDE.sub("", text))
+    for part in _SEPARATORS.split(text):
+        if (name := _clean_part(part)) is not None:
+            name = _without_role(_without_site(_without_initials(_TRAILER.sub("", name)), sites))
+            if name:
+                yield name
 
 
 def _without_site(name: str, sites: set[str]) -> str:
@@ -350,6 +373,12 @@ def _without_site(name: str, sites: set[str]) -> str:
         if folded.startswith(site + " ") and len(rest := name[len(site) :].split()) >= 2:
             return " ".join(rest)
     return name
+
+
+def _without_initials(name: str) -> str:
+    match = _INITIALS.match(name)
+    rest = name[match.end() :] if match else ""
+    return rest if match and "".join(w[0] for w in rest.split()).upper() == match[1] else name
 
 
 def _without_role(name: str) -> str | None:
@@ -370,6 +399,8 @@ def _is_person(name: str, sites: set[str]) -> bool:
     words = name.casefold().split()
     if sites & set(_site_keys(name)) or name.casefold() in _AGENCIES:
         return False
+    if len(words) == 1 and "." in name and _SITE_SUFFIX.search(words[0]):
+        return False  # a domain (``stol.it``): some site's name
     if _DESK_WORDS.intersection(words) or name.casefold() in GENERIC_AUTHORS:
         return False
     # an abbreviation (``LN``, ``det``): an outlet's or an editor's short sign, not a name
