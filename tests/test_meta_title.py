@@ -311,6 +311,17 @@ def test_known_site_name_after_a_colon_at_the_end_is_stripped() -> None:
     assert strip_site_name("Warum wir streiken: Verdi", ["Ver.di"]) == "Warum wir streiken: Verdi"
 
 
+def test_short_head_before_a_guillemet_is_a_name_even_when_nobody_names_it() -> None:
+    """WordPress's "Site » Blog Archive » Post": the known name goes, and so does the short label after it;
+    a visible heading keeps what it shows."""
+    doc = page("<title>Kino Blog » Blog Archiv » Weitere Digitalisierung der Schweizer Kinos</title>")
+    assert title_of(doc, channel_title="Kino Blog") == "Weitere Digitalisierung der Schweizer Kinos"
+    assert strip_site_name("Opinion | Why the netbook won the decade", []) == "Why the netbook won the decade"
+    assert strip_site_name("Brexit | Was nun?", []) == "Brexit | Was nun?"  # no head that short
+    heading = page("", "<article><h1>Interview | Warum wir streiken müssen</h1></article>")
+    assert title_of(heading) == "Interview | Warum wir streiken müssen"
+
+
 def test_rtl_page_keeps_its_headline() -> None:
     doc = page(
         '<title>عنوان الخبر الرئيسي - الميادين</title><meta property="og:site_name" content="الميادين">',

@@ -129,7 +129,8 @@ def strip_names(
         return ""
     text = trim_separators("".join(piece + separator for piece, separator in pieces))
     guess_dash = guess and original.casefold().endswith(text.casefold())
-    return trim_separators(_strip_short_tail(text, dash=guess_dash))
+    text = trim_separators(_strip_short_tail(text, dash=guess_dash))
+    return _strip_short_head(text) if guess else text
 
 
 def _strip_whole(text: str, name: str) -> str:
@@ -170,6 +171,17 @@ def _strip_short_tail(text: str, *, dash: bool) -> str:
         if len(title_words(tail)) > 4 or len(head) < 2 * len(tail) or not title_words(head):
             return text
         text, dash = head, False
+
+
+def _strip_short_head(text: str) -> str:
+    """A short head before a pipe or a guillemet is a site or section name too ("Blog Archive » …",
+    "Opinion | …"), in a title written for a browser or for sharing; a visible heading keeps it."""
+    while (first := _NAME_SEPARATOR.search(text)) is not None:
+        head, tail = text[: first.start()], text[first.end() :]
+        if len(title_words(head)) > 4 or len(tail) < 2 * len(head) or not title_words(tail):
+            return text
+        text = trim_separators(tail)
+    return text
 
 
 def _looks_like_name(text: str) -> bool:
