@@ -176,6 +176,13 @@ def test_site_name_as_author_is_dropped_for_the_byline_person() -> None:
     assert (choice.value, choice.source) == (("Jane Doe",), "byline")
 
 
+def test_json_ld_organisation_as_author_gives_way_to_a_byline_person() -> None:
+    org = {"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Acme Widgets"}}
+    doc = page(json_ld(org), '<article><h1>Story</h1><p class="byline">By Jane Doe</p></article>')
+    assert authors_of(doc) == ("Jane Doe",)
+    assert authors_of(page(json_ld(org))) == ("Acme Widgets",)
+
+
 def test_page_crediting_no_person_keeps_its_credit() -> None:
     """A desk or the site as the only byline is kept as written (decided on the shared data: pages that
     credit "Redaktion" are read as crediting the desk), never split."""

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from monitor.extract.evidence import Candidate, Choice, clean_text
-from monitor.extract.page import NOT_CONTENT, PageDoc, element_text, ld_names
+from monitor.extract.page import NOT_CONTENT, PageDoc, element_text, ld_names, ld_types
 
 AUTHOR_META = (
     "author",
@@ -180,19 +180,20 @@ def author_candidates(doc: PageDoc) -> tuple[Candidate[tuple[str, ...]], ...]:
     add(_author_links(doc), "link:author")
     add(_headline_byline(doc), "text:byline")
     add(_labelled_byline(doc), "text:label")
+    add(_ld_people(doc, doc.article_ld.get("author"), organisations=True), "json-ld:author:organization")
     return tuple(found)
 
 
-def _ld_people(doc: PageDoc, value: Any) -> list[str]:
-    """JSON-LD names, with ``{"@id": ...}`` references resolved to the object of that id (Yoast's graph)."""
+def _ld_people(doc: PageDoc, value: Any, *, organisations: bool = False) -> list[str]:
+    """JSON-LD names, with ``{"@id": ...}`` references resolved to the object of that id (Yoast's graph):
+    those typed as a person or untyped, or with ``organisations`` those typed as an organisation (a
+    credit, less trusted than any byline: ``{"@type": "Organization", "name": "Example Verlag"}``)."""
     if isinstance(value, list):
-        return [name for item in value for name in _ld_people(doc, item)]
+        return [name for item in value for name in _ld_people(doc, item, organisations=organisations)]
     if isinstance(value, dict) and "name" not in value and isinstance(value.get("@id"), str):
-        for obj in doc.json_ld:
-            if obj.get("@id") == value["@id"] and "name" in obj:
-                return ld_names(obj)
-        return []
-    return ld_names(value)
+        value = next((obj for obj in doc.json_ld if obj.get("@id") == value["@id"] and "name" in obj), None)
+    is_organisation = isinstance(value, dict) and any("Organization" in kind for kind in ld_types(value))
+    return ld_names(value) if is_organisation == organisations else []
 
 
 def _author_links(doc: PageDoc) -> list[str | None]:
