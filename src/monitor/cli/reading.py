@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import difflib
 import json
 import sys
 import time
@@ -26,10 +24,12 @@ from monitor.cli.options import (
     sources_option,
     until_option,
 )
-from monitor.formats import render
+from monitor.diffs import revision_diffs
+from monitor.formats import render, write_records
 from monitor.models import SearchQuery
 from monitor.parquet import write_parquet
 from monitor.query import parse
+from monitor.status import size_rows
 from monitor.store import SQLiteArchive
 
 TAIL_EVERY_S = 1.0
@@ -176,7 +176,9 @@ def show(archive: SQLiteArchive, id_or_url: str, fmt: str, revisions: bool) -> N
     article = archive.get_article(id_or_url)
     story = archive.story(article["id"])
     versions = archive.revisions(article["id"])
-    article["attribution"] = json.loads(article["attribution"]) if article.get("attribution") else None
+    if isinstance(article.get("attribution"), str):  # stored as JSON text
+        article["attribution"] = json.loads(article["attribution"])
+    article["attribution"] = article.get("attribution") or None
     article["copies"] = [member for member in story if member["id"] != article["id"]]
     article["revisions"] = versions
     if fmt == "json":
@@ -221,24 +223,12 @@ def show(archive: SQLiteArchive, id_or_url: str, fmt: str, revisions: bool) -> N
     click.echo()
     click.echo(article["text"] or article["summary"] or "(no text)")
     if revisions:
-        newer = [
-            *versions[1:],
-            {"fetched_at": article["fetched_at"], "title": article["title"], "text": article["text"]},
-        ]
-        for old, new in zip(versions, newer, strict=True):
+        current = {"fetched_at": article["fetched_at"], "title": article["title"], "text": article["text"]}
+        for old, diff in revision_diffs(versions, current):
             click.echo(
                 f"\n--- revision {old['id']}: as fetched {old['fetched_at']}, replaced {old['replaced_at']}"
             )
-            click.echo("".join(_unified_diff(old, new)), nl=False)
-
-
-def _unified_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    before = [f"# {old['title'] or ''}", "", *old["text"].split("\n")]
-    after = [f"# {new['title'] or ''}", "", *new["text"].split("\n")]
-    return [
-        line if line.endswith("\n") else line + "\n"
-        for line in difflib.unified_diff(before, after, old["fetched_at"], new["fetched_at"], lineterm="")
-    ]
+            click.echo(diff, nl=False)
 
 
 @click.command()
@@ -286,7 +276,6 @@ def export(
         raise UsageProblem("--format parquet writes a file, not a stream: add -o FILE.parquet")
     request = SearchQuery(query=query or "", sources=sources, since=since, until=until)
     archive = open_reader(ctx)
-    columns = list(SQLiteArchive.EXPORT_COLUMNS)
     # a progress bar only for a person watching a terminal, never mixed into piped output
     show_progress = sys.stderr.isatty() and (output.name != "<stdout>" or not sys.stdout.isatty())
     total = archive.count_articles(request) if show_progress else 0
@@ -302,23 +291,13 @@ def export(
                 progress=bar.update if bar is not None else None,
             )
             return
-        output.write("")  # -o FILE exists afterwards even when nothing matched
-        writer = csv.writer(output, lineterminator="\n") if fmt == "csv" else None
-        if writer is not None:
-            writer.writerow(columns)
-        for record in archive.iter_articles(request):
-            if writer is not None:
-                writer.writerow([_csv_cell(record[c]) for c in columns])
-            else:
-                output.write(json.dumps(record, ensure_ascii=False) + "\n")
-            if bar is not None:
-                bar.update(1)
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+        write_records(
+            archive.iter_articles(request),
+            output,
+            SQLiteArchive.EXPORT_COLUMNS,
+            fmt,
+            progress=bar.update if bar is not None else None,
+        )
 
 
 @click.command()
@@ -415,24 +394,7 @@ def stats(archive: SQLiteArchive, by: str | None, query: str | None, fmt: str) -
       monitor stats --by source
       monitor stats --by day 'maduro AND iran' --format csv
     """
-    if by is None:
-        sizes = archive.sizes()
-        articles = max(sizes["articles"], 1)
-        rows: list[dict[str, Any]] = [
-            {"key": "articles", "count": sizes["articles"]},
-            {"key": "stories", "count": sizes["stories"]},
-            {"key": "revisions", "count": sizes["revisions"]},
-            {"key": "sources", "count": sizes["sources"]},
-            {"key": "raw pages kept", "count": sizes["raw_pages"]},
-            {"key": "archive bytes", "count": sizes["bytes"]},
-            {"key": "bytes per article", "count": sizes["bytes"] // articles},
-            {
-                "key": "bytes per article without raw pages",
-                "count": (sizes["bytes"] - sizes["raw_bytes"]) // articles,
-            },
-        ]
-    else:
-        rows = archive.facets(by, query=query)
+    rows = size_rows(archive.sizes()) if by is None else archive.facets(by, query=query)
     if fmt == "table" and by is not None:
         peak = max((row["count"] for row in rows), default=0)
         width = max((len(str(row["key"])) for row in rows), default=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,8 @@ from monitor.config import Settings
 from monitor.errors import MonitorError
 from monitor.formats import render
 from monitor.models import SourceStatus
+from monitor.opml import sources_opml
+from monitor.status import source_statuses
 
 TABLE_COLUMNS = [
     "id",
@@ -84,41 +86,9 @@ def sources(ctx: click.Context, fmt: str) -> None:
 
 def _statuses(ctx: click.Context) -> list[SourceStatus]:
     """What the config lists, in its order, with what the archive knows of each (if there is an archive)."""
-
     settings = load_settings(ctx)
-    known: dict[str, SourceStatus] = {}
-    if settings.archive.exists():
-        known = {status.id: status for status in open_reader(ctx).source_statuses(datetime.now(UTC))}
-    statuses = []
-    for source in settings.resolved_sources():
-        status = known.get(source.id)
-        if status is None:
-            status = SourceStatus(
-                id=source.id,
-                name=source.name,
-                kind=source.kind,
-                url=source.url,
-                enabled=source.enabled,
-                state="never polled" if source.enabled else "disabled",
-                articles=0,
-                articles_24h=0,
-                last_polled_at=None,
-                next_poll_at=None,
-                last_success_at=None,
-                interval_s=source.interval_s,
-                last_status=None,
-                last_error=None,
-                error_count=0,
-                polls=0,
-                not_modified_share=None,
-                moved_from=None,
-            )
-        elif status.enabled != source.enabled:  # the config changed since the daemon last read it
-            status = replace(
-                status, enabled=source.enabled, state="disabled" if not source.enabled else status.state
-            )
-        statuses.append(status)
-    return statuses
+    known = open_reader(ctx).source_statuses(datetime.now(UTC)) if settings.archive.exists() else []
+    return source_statuses(settings.resolved_sources(), known)
 
 
 def _human_seconds(seconds: float | None) -> str:
@@ -148,29 +118,7 @@ def opml(settings: Settings, output: Any) -> None:
     Examples:
       monitor sources opml > sources.opml
     """
-    from xml.sax.saxutils import quoteattr
-
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<opml version="2.0">',
-        "  <head><title>monitor sources</title></head>",
-        "  <body>",
-    ]
-    for source in settings.resolved_sources():
-        attributes = {
-            "text": source.name,
-            "title": source.name,
-            "type": "rss" if source.kind == "feed" else source.kind,
-            "xmlUrl" if source.kind == "feed" else "url": source.url,
-        }
-        if source.tags:
-            attributes["category"] = ",".join(source.tags)
-        if source.language:
-            attributes["language"] = source.language
-        rendered = " ".join(f"{key}={quoteattr(value)}" for key, value in attributes.items())
-        lines.append(f"    <outline {rendered}/>")
-    lines += ["  </body>", "</opml>"]
-    output.write("\n".join(lines) + "\n")
+    output.write(sources_opml(settings.resolved_sources()))
 
 
 @sources.command()

@@ -122,8 +122,8 @@ def _explain(
 ) -> None:
     """Print the decision for each metadata field (``extract --explain``)."""
     from monitor.articles import source_evidence
-    from monitor.extract.decide import decide
-    from monitor.extract.evidence import FeedEvidence, Moment
+    from monitor.explain import explain_fields
+    from monitor.extract.evidence import FeedEvidence
 
     feed, known = FeedEvidence(), None
     if source is not None:
@@ -135,24 +135,7 @@ def _explain(
             channel_title, channel_language = archive.channel(source)
             feed = FeedEvidence(channel_title=channel_title, channel_language=channel_language)
         known = source_evidence(configured, learned)
-    chosen = decide(page.evidence, feed, known, fetched_at=now)
-
-    def shown(value: object) -> object:
-        if isinstance(value, Moment):
-            return value.at.isoformat()
-        if isinstance(value, tuple):
-            return [shown(v) for v in value]
-        return value
-
-    report: dict[str, dict[str, Any]] = {
-        name: {
-            "value": shown(choice.value),
-            "from": choice.source,
-            "reason": choice.reason,
-            "candidates": [{"value": shown(c.value), "from": c.source} for c in choice.candidates],
-        }
-        for name, choice in chosen.fields().items()
-    }
+    report = explain_fields(page.evidence, feed, known, fetched_at=now)
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import click
 
@@ -18,6 +17,7 @@ from monitor.cli.options import (
 from monitor.cli.reading import highlight_marks, print_search
 from monitor.formats import render
 from monitor.models import SearchQuery
+from monitor.status import watch_statuses
 from monitor.store import SQLiteArchive
 
 
@@ -36,12 +36,8 @@ def watches(ctx: click.Context, fmt: str) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = load_settings(ctx)
-    rows: list[dict[str, Any]] = []
-    if settings.archive.exists():
-        rows = open_reader(ctx).watch_statuses(datetime.now(UTC))
-    known = {row["id"]: row for row in rows}
-    empty = {"matches_24h": 0, "matches_7d": 0, "matches": 0, "failing": 0, "pending": 0}
-    rows = [known.get(w.id) or {"id": w.id, "query": w.query, **empty} for w in settings.watches]
+    known = open_reader(ctx).watch_statuses(datetime.now(UTC)) if settings.archive.exists() else []
+    rows = watch_statuses(settings.watches, known)
     columns = ["id", "matches_24h", "matches_7d", "pending", "failing", "query"]
     click.echo(render(rows, columns, fmt) or "no watches configured\n", nl=False)
 
