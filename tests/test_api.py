@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
@@ -17,6 +18,9 @@ from monitor.errors import NotFoundError, QueryError
 from monitor.models import SearchHit
 from monitor.store import SQLiteArchive
 from newssite import NewsServer, add_fixture_outlet, add_outlets, write_config
+
+if TYPE_CHECKING:
+    from conftest import MonitorCLI
 
 
 def monitor(config: Path, *args: str) -> tuple[int, str, str]:
@@ -189,3 +193,23 @@ def test_export_parquet_needs_a_file_and_pyarrow(
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # an install without the extra
     code, _, err = monitor(config, "export", "--format", "parquet", "-o", str(tmp_path / "x.parquet"))
     assert code == 1 and "pip install 'monitor[parquet]'" in err and not (tmp_path / "x.parquet").exists()
+
+
+def test_search_and_export_write_lists_in_csv_the_same_way_as_json_arrays(
+    archived: tuple[Path, Path], monitor_cli: MonitorCLI
+) -> None:
+    """Issue 15: `search --format csv` joined lists with ", " while `export --format csv` wrote JSON arrays."""
+    import csv
+    import io
+
+    config, _ = archived
+    code, out, _ = monitor_cli(config, "search", "talks OR maduro", "--format", "csv", "--limit", "50")
+    searched = {row["id"]: row for row in csv.DictReader(io.StringIO(out))}
+    code_export, out, _ = monitor_cli(config, "export", "talks OR maduro", "--format", "csv")
+    exported = {row["id"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert code == code_export == 0 and searched and searched.keys() == exported.keys()
+    assert any(json.loads(row["authors"]) for row in exported.values())
+    for key, row in searched.items():
+        assert isinstance(json.loads(row["authors"]), list)
+        assert row["authors"] == exported[key]["authors"]
+
