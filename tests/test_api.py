@@ -213,3 +213,24 @@ def test_search_and_export_write_lists_in_csv_the_same_way_as_json_arrays(
         assert isinstance(json.loads(row["authors"]), list)
         assert row["authors"] == exported[key]["authors"]
 
+
+def test_the_api_and_the_cli_read_a_moment_with_one_function(tmp_path: Path, monitor_cli: MonitorCLI) -> None:
+    """Issue 15: `cli._when` and `api._moment` parsed the same moments with two copies of one regex (and the
+    API refused the spaces the CLI forgave)."""
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.moments import parse_moment
+
+    now = datetime(2024, 6, 10, 12, 0, tzinfo=UTC)
+    assert parse_moment("7d", now=now) == now - timedelta(days=7)
+    assert parse_moment(" 1.5h ", now=now) == now - timedelta(hours=1.5)
+    assert parse_moment(" 2024-06-01 ", now=now) == datetime(2024, 6, 1, tzinfo=UTC)
+    assert parse_moment("2024-06-01T12:00+02:00", now=now) == datetime(2024, 6, 1, 10, 0, tzinfo=UTC)
+    for bad in ("0d", "999999999999d", "yesterday", "2024-13-45", ""):
+        with pytest.raises(ValueError):
+            parse_moment(bad, now=now)
+    SQLiteArchive(tmp_path / "a.db").close()
+    with Archive(tmp_path / "a.db") as archive:
+        assert archive.search("x", since=" 2024-06-01 ") == []
+        with pytest.raises(ValueError):
+            archive.search("x", since="yesterday")

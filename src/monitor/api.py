@@ -10,27 +10,23 @@ Read-only: it never blocks the daemon, and the daemon never blocks it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.config import parse_duration
 from monitor.models import SearchHit, SearchQuery
+from monitor.moments import parse_moment
 from monitor.store import SQLiteArchive
 
 When = datetime | str | None
 
 
 def _moment(value: When) -> datetime | None:
-    """A datetime, an ISO date (``2024-06-01``) or a duration ago (``7d``)."""
+    """A datetime (naive: UTC), or a string as ``--since`` reads it (:func:`monitor.moments.parse_moment`)."""
     if value is None or isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
-    if re.fullmatch(r"\d+(\.\d+)?\s*[smhd]", value.strip()):
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
-    moment = datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return parse_moment(value, now=datetime.now(UTC))
 
 
 class Archive:

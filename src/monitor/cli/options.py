@@ -6,18 +6,18 @@ the command ends, and the flags several commands spell the same way (``--format`
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
-from monitor.config import Settings, load_config, parse_duration
+from monitor.config import Settings, load_config
 from monitor.errors import ConfigError
 from monitor.formats import FORMATS
 from monitor.logs import add_secrets
+from monitor.moments import parse_moment
 from monitor.store import SQLiteArchive
 
 DEFAULT_CONFIG = "config.yaml"
@@ -107,18 +107,13 @@ def invoked_at(ctx: click.Context) -> datetime:
 
 
 def when(value: str | None, *, now: datetime) -> datetime | None:
-    """``2024-06-01``, ``2024-06-01T12:00``, or a duration ago such as ``7d``, ``12h``."""
+    """``2024-06-01``, ``2024-06-01T12:00``, or a duration ago such as ``7d``, ``12h``; else exit 2."""
     if value is None:
         return None
-    text = value.strip()
-    problem = UsageProblem(f"{value!r} is not a date like 2024-06-01, 2024-06-01T12:00Z, or 7d")
     try:
-        if re.fullmatch(r"\d+(\.\d+)?\s*[smhd]", text):
-            return now - timedelta(seconds=parse_duration(text))
-        moment = datetime.fromisoformat(text)
-    except (ValueError, OverflowError):
-        raise problem from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        return parse_moment(value, now=now)
+    except ValueError:
+        raise UsageProblem(f"{value!r} is not a date like 2024-06-01, 2024-06-01T12:00Z, or 7d") from None
 
 
 def _moment(ctx: click.Context, _: click.Parameter, value: str | None) -> datetime | None:
