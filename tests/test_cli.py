@@ -141,3 +141,23 @@ def test_non_finite_and_absurd_config_values_exit_2(tmp_path: Path, key: str, va
     config.write_text(f"{section}:\n  {key}: {value}\n")
     result = CliRunner().invoke(cli, ["-c", str(config), "validate"])
     assert result.exit_code == 2 and f"{section}.{key}:" in result.stderr
+
+
+def test_extract_reads_a_saved_page_without_a_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    """Issue 15: `monitor extract page.html` refused to run without a config file; it uses the defaults."""
+    monkeypatch.chdir(tmp_path)  # no config.yaml here
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    page = data_dir / "pages" / "plain_article.html"
+    result = CliRunner().invoke(cli, ["extract", str(page), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    expected = json.loads((data_dir / "pages" / "plain_article.expected.json").read_text())
+    assert json.loads(result.stdout)["title"] == expected["title"]
+    assert not (tmp_path / "data").exists()  # no archive is created either
+    # a config file that exists is read (its sources' selectors apply); one named explicitly must exist
+    (tmp_path / "config.yaml").write_text("sources:\n  - {id: a, feed: 'https://a.example/rss'}\n")
+    assert CliRunner().invoke(cli, ["extract", str(page), "--source", "a"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["extract", str(page), "--source", "b"]).exit_code == 2
+    missing = CliRunner().invoke(cli, ["-c", str(tmp_path / "nope.yaml"), "extract", str(page)])
+    assert missing.exit_code == 2 and "file not found" in missing.stderr

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import click
+from click.core import ParameterSource
 
-from monitor.config import Settings, load_config
+from monitor.config import Settings, load_config, validate_config
 from monitor.errors import ConfigError
 from monitor.formats import FORMATS
 from monitor.logs import add_secrets
@@ -33,22 +34,28 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
-def read_settings(config: Path, archive: str | None) -> Settings:
-    """The config file, with ``--archive`` applied and its secrets given to the log redactor (at start and
-    on every SIGHUP reload)."""
-    settings = load_config(config)
+def read_settings(config: Path | None, archive: str | None) -> Settings:
+    """The config file (``None``: no file, the defaults), with ``--archive`` applied and its secrets given to
+    the log redactor, at start and on every SIGHUP reload."""
+    settings = load_config(config) if config is not None else validate_config({}, base_dir=Path.cwd())
     if archive:
         settings = settings.model_copy(update={"archive": Path(archive)})
     add_secrets(settings.secrets())
     return settings
 
 
-def load_settings(ctx: click.Context) -> Settings:
-    """The settings of this invocation, read once; an invalid config is reported and exits 2."""
+def load_settings(ctx: click.Context, *, file_optional: bool = False) -> Settings:
+    """The settings of this invocation, read once; an invalid config is reported and exits 2.
+
+    With ``file_optional``, a missing config file at the default path (no ``-c``, no ``MONITOR_CONFIG``)
+    means the defaults: for commands such as ``extract FILE`` that need nothing from a config."""
     obj = ctx.find_object(dict)
     assert obj is not None, "the monitor group sets ctx.obj"
     if "settings" not in obj:
-        path = Path(obj["config"])
+        path: Path | None = Path(obj["config"])
+        source = ctx.find_root().get_parameter_source("config")
+        if file_optional and source is ParameterSource.DEFAULT and path is not None and not path.exists():
+            path = None
         try:
             obj["settings"] = read_settings(path, obj.get("archive"))
         except ConfigError as exc:

@@ -62,6 +62,7 @@ def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str, 
     """Try the extractor on one page and print what it finds: the tool for writing a source's selectors.
 
     Fetches a URL with the config's HTTP settings (address guard included), or reads a saved HTML file.
+    Without a config file (none at the default path), the defaults apply.
     With --source, the source's selectors apply and what the archive has learned of the source (its site
     name, template language, its feed's channel title and language) joins the evidence, as in a poll.
 
@@ -76,7 +77,7 @@ def extract(ctx: click.Context, url_or_file: str, source: str | None, fmt: str, 
     from monitor.extract import extract_article
     from monitor.fetch import PAGE_ACCEPT, Fetcher
 
-    settings = load_settings(ctx)
+    settings = load_settings(ctx, file_optional=True)
     selectors = None
     if source is not None:
         by_id = {s.id: s for s in settings.resolved_sources()}
