@@ -229,3 +229,15 @@ def test_adaptive_and_pinned_sources() -> None:
     )
     assert (section.kind, section.links, section.dead_after) == ("html", "h3 a", 10)
     assert (settings.http.per_host, settings.http.per_host_delay, settings.http.max_connections) == (4, 0, 64)
+
+
+def test_commit_batches_default_to_50_articles_or_10s() -> None:
+    assert (validate_config({}).commit.every, validate_config({}).commit.interval) == (50, 10.0)
+    settings = validate_config({"commit": {"every": 20, "interval": "1m"}})
+    assert (settings.commit.every, settings.commit.interval) == (20, 60.0)
+    found = problems({"commit": {"every": 0, "interval": "soon", "size": 3}})
+    assert any(p.startswith("commit.every: 0: input should be greater than or equal to 1") for p in found)
+    assert 'commit.interval: "soon" is not a duration like 10m, 2h' in found
+    assert any(p.startswith("commit.size: unknown key") for p in found)
+    shipped = load_config(REPO / "config.yaml")  # the shipped config names the section, with the defaults
+    assert "\ncommit:" in (REPO / "config.yaml").read_text() and shipped.commit == validate_config({}).commit

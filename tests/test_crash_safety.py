@@ -1,4 +1,5 @@
-"""Crash safety and concurrent use: kill -9 mid-poll, over and over; readers while the daemon writes."""
+"""Crash safety and concurrent use: kill -9 mid-poll, over and over; a poll of 300 killed halfway keeps
+its batches; readers while the daemon writes."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import yaml
 from click.testing import CliRunner
 
 from monitor.cli import cli
 from newssite import NewsServer, add_outlets, write_config
+from test_batches import Gate, archived_paths
 
 
 def check_archive(archive: Path) -> int:
@@ -78,6 +82,51 @@ def test_kill_9_mid_poll_loses_and_duplicates_nothing(server: NewsServer, tmp_pa
     server.hits.clear()
     result = CliRunner().invoke(cli, ["-c", str(config), "run", "--once"], catch_exceptions=False)
     assert "0 new articles" in result.stderr and not [p for p in server.hits if "/news/" in p]
+
+
+def test_kill_9_halfway_through_a_long_poll_keeps_its_batches(server: NewsServer, tmp_path: Path) -> None:
+    """Issue 15: 300 new articles, the daemon killed after 150 pages were served. The archive holds all but
+    the pages in flight (at most twice max_connections) and the batch being filled (under commit.every);
+    the next run requests only the pages not archived."""
+    max_connections, every = 4, 20
+    sources = add_outlets(server, outlets=1, articles=300)
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, sources, archive=archive)
+    raw = yaml.safe_load(config.read_text())
+    raw["http"]["max_connections"] = max_connections
+    raw["commit"] = {"every": every}
+    config.write_text(yaml.safe_dump(raw))
+    gate = Gate(server, opened=150)  # the rest wait, so the kill lands mid-poll however slow the machine
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "-c", str(config), "-q", "run"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while gate.requested < 150 and daemon.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.killpg(daemon.pid, signal.SIGKILL)  # the daemon and its extraction workers
+        daemon.wait()
+        served = gate.requested
+    finally:
+        gate.release()
+    assert served >= 150, "the daemon did not get through 150 pages"
+    kept = archived_paths(archive)
+    assert check_archive(archive) == len(kept)
+    assert served - 2 * max_connections - every <= len(kept) < 300
+    with sqlite3.connect(archive) as db:  # the source's state is written last: the poll never got there
+        assert db.execute("SELECT last_polled_at FROM sources").fetchone() == (None,)
+
+    server.hits.clear()
+    again = subprocess.run(
+        [sys.executable, "-m", "monitor", "-c", str(config), "-q", "run", "--once"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    requested = [urlsplit(path).path for path in server.hits.elements() if "/news/" in path]
+    pages = {urlsplit(path).path for path in server.routes if "/news/" in path}
+    assert sorted(requested) == sorted(pages - kept)  # each page not yet archived, once; no other
+    assert check_archive(archive) == 300 and archived_paths(archive) == pages
 
 
 def test_readers_never_see_a_lock_or_a_half_written_article(server: NewsServer, tmp_path: Path) -> None:

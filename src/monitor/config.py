@@ -20,7 +20,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from monitor import __version__
 from monitor.errors import ConfigError
-from monitor.models import Selectors, Source
+from monitor.models import (
+    COMMIT_EVERY,
+    COMMIT_INTERVAL_S,
+    Selectors,
+    Source,
+)
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor-news/monitor)"
 
@@ -259,14 +264,25 @@ class SmtpSettings(_Section):
     timeout: Duration = 20.0
 
 
+class CommitSettings(_Section):
+    """How often a poll writes the new articles it has so far (issue 15): each time ``every`` are ready, or
+    once the first of them has waited ``interval``, whichever comes first. A crash loses at most the batch
+    being filled (and the pages in flight); `monitor tail -f` shows articles as their batch lands."""
+
+    every: int = Field(default=COMMIT_EVERY, ge=1, le=10_000)
+    interval: Duration = COMMIT_INTERVAL_S
+
+
 class Settings(_Section):
     archive: Path = Path("data/monitor.db")
     archive_raw: bool = True
     shutdown_grace: Duration = 10.0
-    """On SIGTERM/SIGINT, how long running polls may take to finish before they are cancelled."""
+    """On SIGTERM/SIGINT, how long running polls may take to finish before they are cancelled (a cancelled
+    poll still writes the pages it has fetched)."""
     """Keep each fetched article page (compressed), so `monitor reextract` can re-read it."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     defaults: DefaultSettings = Field(default_factory=DefaultSettings)
+    commit: CommitSettings = Field(default_factory=CommitSettings)
     sources: list[SourceSettings] = Field(default_factory=list)
     watches: list[WatchSettings] = Field(default_factory=list)
     smtp: SmtpSettings | None = None

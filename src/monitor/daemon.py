@@ -4,7 +4,9 @@ Scheduling state lives in the archive (``sources.next_poll_at``), as in miniflux
 and asks which sources are due, so a restart resumes where the last run stopped. ``run_once`` polls each
 source once (``monitor run --once``), ``run_due`` polls what is due and returns (``--due``), and
 ``run_forever`` keeps polling until SIGINT/SIGTERM, then lets in-flight polls finish (or cancels them after
-a grace period; a cancelled poll writes nothing, since each poll is one transaction).
+a grace period). A poll writes its articles in batches as it goes, and its source's state last: a cancelled
+poll writes the pages it has fetched as one last batch and leaves the state alone, so its next poll fetches
+only the rest.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ async def open_pipeline(settings: Settings, *, extractor: Extractor | None = Non
                 extractor=extractor,
                 archive_raw=settings.archive_raw,
                 pages_in_flight=2 * settings.http.max_connections,
+                commit_every=settings.commit.every,
+                commit_interval_s=settings.commit.interval,
             )
     finally:
         extractor.close()
@@ -119,8 +123,9 @@ async def run_once(
 ) -> list[PollReport]:
     """Poll each selected source once, regardless of schedule (or, with ``due_only``, only those due).
 
-    SIGINT/SIGTERM cancel the polls still running (each writes nothing, being one transaction), close the
-    extraction pool and the archive, and raise :class:`asyncio.CancelledError`.
+    SIGINT/SIGTERM cancel the polls still running (each keeps the batches it wrote and writes the pages it
+    has fetched; the pages in flight are lost), close the extraction pool and the archive, and raise
+    :class:`asyncio.CancelledError`.
     """
     sources = select_sources(settings, only)
     main = asyncio.current_task()

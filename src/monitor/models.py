@@ -9,6 +9,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pure data of the extractor's, carried across the worker seam
     from monitor.extract.evidence import PageEvidence
 
+COMMIT_EVERY = 50
+"""A poll writes its new articles each time this many are ready (config ``commit.every``)."""
+COMMIT_INTERVAL_S = 10.0
+"""... or when the first of them has waited this long (config ``commit.interval``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Selectors:
@@ -278,9 +283,9 @@ class Recheck:
 @dataclass(frozen=True, slots=True)
 class CommitResult:
     inserted: list[int]
-    """Ids of the articles this poll added."""
+    """Ids of the articles this commit (a batch, or a poll's end) added."""
     revised: list[int]
-    """Ids of the articles whose new version this poll recorded."""
+    """Ids of the articles whose new version this commit recorded (a poll's end only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,8 +304,26 @@ class Validators:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleBatch:
+    """New articles of a poll still running, written together as they become ready (issue 15): each batch is
+    one transaction with the articles' URLs, story links and watch matches, so a crash loses at most the
+    batch being filled, and readers (``monitor tail -f``) see articles before their poll ends."""
+
+    source: str
+    polled_at: datetime
+    """When the poll started: the first sight of the articles' URLs."""
+    articles: tuple[Article, ...]
+    fetches: tuple[FetchRecord, ...] = ()
+    """The poll's fetch log gathered since its previous batch."""
+    recheck_s: float = 0.0
+    """How long after first sight the articles are re-fetched (their decaying re-check schedule)."""
+
+
+@dataclass(frozen=True, slots=True)
 class PollOutcome:
-    """Everything one poll of one source wants written; the store applies it in one transaction."""
+    """The end of one poll of one source: its last new articles (those no batch took), re-checks, aliases and
+    the rest of its fetch log, then the source's state (validators, schedule, knowledge), all in one
+    transaction. A poll of fewer than ``commit.every`` new articles is written by this alone."""
 
     source: str
     polled_at: datetime

@@ -1,8 +1,11 @@
 """Poll one source: fetch -> parse -> dedup -> fetch pages -> extract -> store.
 
-The only module that knows the order. Each poll ends in one :class:`PollOutcome` (articles, fetch log,
-validators, the next schedule) that the store applies in a single transaction, so an interrupted poll
-leaves nothing half-written. A failure of the source is recorded on it (``sources.last_error``,
+The only module that knows the order. A poll streams its new entries' pages through a bounded window and
+writes their articles as it goes, in batches (:class:`ArticleBatch`: ``commit.every`` articles, or fewer
+once the first has waited ``commit.interval``), each one transaction; it ends in one :class:`PollOutcome`
+(the last batch, re-checks, the source's validators, knowledge and next schedule), also one transaction.
+An interrupted poll leaves nothing half-written and keeps its batches; its next poll finds them archived
+and fetches only the rest (issue 15). A failure of the source is recorded on it (``sources.last_error``,
 ``fetches.error``), backed off, and never raised to the daemon.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -23,7 +27,10 @@ from monitor.errors import FetchError, ParseError, SourceError
 from monitor.extract.decide import learn
 from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
 from monitor.models import (
+    COMMIT_EVERY,
+    COMMIT_INTERVAL_S,
     Article,
+    ArticleBatch,
     EntryAlias,
     ExtractedPage,
     FeedEntry,
@@ -51,7 +58,8 @@ SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
 MAX_NESTED_SITEMAPS = 20
 MAX_RECHECKS = 10
 PAGES_IN_FLIGHT = 64  # the daemon uses twice http.max_connections
-"""Article pages fetched or being extracted at once, across all polls (memory is bounded by this)."""
+"""Article pages fetched or being extracted at once, across all polls (memory is bounded by this); also the
+most pages one poll has between request and batch (its window)."""
 DueRow = tuple[int, str, int, datetime | None]
 
 
@@ -91,20 +99,41 @@ class _Fetched:
     raw: RawPage | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A new entry whose page is fetched and extracted, waiting for its batch."""
+
+    index: int
+    """Its place in the feed: a batch's articles are built and stored in feed order."""
+    item: _NewEntry
+    fetched: _Fetched
+
+
 @dataclass
 class _Poll:
-    """What one poll has gathered so far."""
+    """What one poll has gathered so far, and not yet written."""
 
     source: Source
     state: PollState
     polled_at: datetime
     url: str
     fetches: list[FetchRecord] = field(default_factory=list)
+    """The fetch log since the last commit."""
     retry_after_s: float | None = None
+    bytes_fetched: int = 0
+    inserted: int = 0
+    """New articles its batches wrote."""
+    pages_failed: int = 0
+    """Articles kept with the feed's text because their page failed."""
+    skipped: int = 0
+    """Entries that failed in a way nobody foresaw: left for the next poll."""
+    knowledge: SourceKnowledge | None = None
+    """What the poll's pages so far teach of the source (None: nothing yet)."""
 
-    @property
-    def bytes_fetched(self) -> int:
-        return sum(record.bytes or 0 for record in self.fetches)
+    def take_fetches(self) -> tuple[FetchRecord, ...]:
+        """The fetch log since the last commit, for the next one."""
+        fetches, self.fetches = tuple(self.fetches), []
+        return fetches
 
     def log_fetch(
         self,
@@ -129,6 +158,7 @@ class _Poll:
         else:
             status = error.status if isinstance(error, FetchError) else None
             record = FetchRecord(self.source.id, url, kind, at, status=status, error=note or str(error))
+        self.bytes_fetched += record.bytes or 0
         self.fetches.append(record)
 
 
@@ -142,8 +172,13 @@ class Pipeline:
         clock: Callable[[], datetime] = utcnow,
         archive_raw: bool = True,
         pages_in_flight: int = PAGES_IN_FLIGHT,
+        commit_every: int = COMMIT_EVERY,
+        commit_interval_s: float = COMMIT_INTERVAL_S,
     ) -> None:
         self.archive_raw = archive_raw
+        self.commit_every = commit_every
+        self.commit_interval_s = commit_interval_s
+        self._window = pages_in_flight
         # Article pages between request and extracted text, across all polls. Fetching is faster than
         # extraction, so without a bound every page of a large round would wait, whole, in the pool's queue
         # (470 MB at 2,000 new articles in benchmarks/ingest.py); with it, fetching waits instead.
@@ -293,22 +328,12 @@ class Pipeline:
         new, aliases, deferred, changed = self._new_entries(poll, feed, result.final_url)
         claimed = [item.key for item in new]
         self._inflight.update(claimed)
+        rechecking = asyncio.ensure_future(self._rechecks(poll, changed, feed))
         try:
-            rechecking = asyncio.ensure_future(self._rechecks(poll, changed, feed))
-            fetched = await asyncio.gather(*(self._entry_page(poll, item) for item in new))
-            # what this poll's pages teach of the source (site name, template language) decides their
-            # metadata too: a first poll of fifteen "Site » Headline" pages learns "Site" at once
-            evidence = [f.page.evidence for f in fetched if f is not None and f.page and f.page.evidence]
-            knowledge = learn(state.knowledge, evidence) if evidence else None
-            built = [
-                self._article(poll, item, feed, page, knowledge or state.knowledge)
-                if page is not None
-                else None
-                for item, page in zip(new, fetched, strict=True)
-            ]
+            last = await self._archive_new(poll, new, feed)
             rechecks = await rechecking
-            articles = [article for article in built if article is not None]
-            deferred += len(built) - len(articles)
+            articles = self._build(poll, feed, last)
+            deferred += poll.skipped
             published = [entry.published_at for entry in feed.entries if entry.published_at is not None]
             hints = [h for h in (hint, feed.hint_s) if h]
             plan = after_success(
@@ -337,30 +362,123 @@ class Pipeline:
                     polled_at=poll.polled_at,
                     articles=tuple(articles),
                     aliases=tuple(aliases),
-                    fetches=tuple(poll.fetches),
+                    fetches=poll.take_fetches(),
                     status=result.status,
                     schedule=plan,
                     validators=validators,
                     moved_to=result.moved_to,
                     rechecks=tuple(rechecks),
                     recheck_s=source.recheck_s,
-                    knowledge=knowledge,
+                    knowledge=poll.knowledge,
                 )
             )
         finally:
+            rechecking.cancel()  # when the poll was cut short; a finished task ignores it
             self._inflight.difference_update(claimed)
-        failed = sum(1 for article in articles if article.extraction == "feed" and source.fetch_articles)
         return PollReport(
             source.id,
             poll.url,
             entries=len(feed.entries),
-            new=len(committed.inserted),
+            new=poll.inserted + len(committed.inserted),
             revised=len(committed.revised),
-            pages_failed=failed,
+            pages_failed=poll.pages_failed,
             duration_s=time.monotonic() - started,
             next_poll_at=plan.next_poll_at,
             bytes=poll.bytes_fetched,
         )
+
+    async def _archive_new(self, poll: _Poll, new: list[_NewEntry], feed: ParsedFeed) -> list[_Ready]:
+        """Fetch and extract the new entries' pages, at most ``pages_in_flight`` of this poll at a time, and
+        write their articles in batches: each time ``commit_every`` pages are ready, or once the first ready
+        page has waited ``commit_interval_s``. Memory stays flat however many entries the poll has: what is
+        held is the window and the batch being filled. Returns that last batch, which the poll's end
+        writes with the source's state.
+
+        Cancelled (a shutdown), it writes the pages it already has before it lets the cancellation through
+        (no request, one transaction): only the pages still being fetched or extracted are lost."""
+        entries = iter(enumerate(new))
+        window: dict[asyncio.Future[_Fetched | None], tuple[int, _NewEntry]] = {}
+        batch: list[_Ready] = []
+        first_ready = 0.0
+        try:
+            while True:
+                for index, item in itertools.islice(entries, self._window - len(window)):
+                    window[asyncio.ensure_future(self._entry_page(poll, item))] = (index, item)
+                if not window:
+                    return batch
+                timeout = max(first_ready + self.commit_interval_s - time.monotonic(), 0) if batch else None
+                done, _ = await asyncio.wait(window, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                for task in sorted(done, key=lambda task: window[task][0]):
+                    index, item = window.pop(task)
+                    fetched = task.result()
+                    if fetched is None:
+                        poll.skipped += 1
+                        continue
+                    if not batch:
+                        first_ready = time.monotonic()
+                    batch.append(_Ready(index, item, fetched))
+                    if len(batch) >= self.commit_every:
+                        self._commit_batch(poll, feed, batch)
+                        batch = []
+                if batch and time.monotonic() - first_ready >= self.commit_interval_s:
+                    self._commit_batch(poll, feed, batch)
+                    batch = []
+        except asyncio.CancelledError:
+            batch += [
+                _Ready(index, item, fetched)
+                for task, (index, item) in window.items()
+                if task.done() and not task.cancelled() and (fetched := task.result()) is not None
+            ]
+            if batch:
+                try:
+                    self._commit_batch(poll, feed, batch)
+                except Exception:
+                    log.exception(
+                        "pipeline: pages fetched before the shutdown not kept source=%s", poll.source.id
+                    )
+            raise
+        finally:
+            for task in window:
+                task.cancel()
+
+    def _commit_batch(self, poll: _Poll, feed: ParsedFeed, batch: list[_Ready]) -> None:
+        articles = self._build(poll, feed, batch)
+        committed = self.store.commit_batch(
+            ArticleBatch(
+                poll.source.id,
+                poll.polled_at,
+                tuple(articles),
+                fetches=poll.take_fetches(),
+                recheck_s=poll.source.recheck_s,
+            )
+        )
+        poll.inserted += len(committed.inserted)
+        log.debug(
+            "pipeline: batch written source=%s pages=%d new=%d",
+            poll.source.id,
+            len(batch),
+            len(committed.inserted),
+        )
+
+    def _build(self, poll: _Poll, feed: ParsedFeed, batch: list[_Ready]) -> list[Article]:
+        """A batch's articles, in feed order. What the poll's pages so far (this batch's included) teach of
+        the source (site name, template language) decides their metadata too: a first poll of fifteen
+        "Site » Headline" pages learns "Site" at once."""
+        batch.sort(key=lambda ready: ready.index)
+        evidence = [r.fetched.page.evidence for r in batch if r.fetched.page and r.fetched.page.evidence]
+        if evidence:
+            poll.knowledge = learn(poll.knowledge or poll.state.knowledge, evidence)
+        knowledge = poll.knowledge or poll.state.knowledge
+        articles = []
+        for ready in batch:
+            article = self._article(poll, ready.item, feed, ready.fetched, knowledge)
+            if article is None:
+                poll.skipped += 1
+                continue
+            if article.extraction == "feed" and poll.source.fetch_articles:
+                poll.pages_failed += 1
+            articles.append(article)
+        return articles
 
     async def _parse(self, poll: _Poll, result: FetchResult) -> ParsedFeed:
         source = poll.source

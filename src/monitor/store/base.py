@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from monitor.models import (
     Alert,
+    ArticleBatch,
     CommitResult,
     KnownEntry,
     PollOutcome,
@@ -46,9 +47,16 @@ class Archive(Protocol):
     ) -> list[tuple[int, str, int, datetime | None]]:
         """(article id, URL, checks done, first seen) of this source's articles due a re-fetch for edits."""
 
+    def commit_batch(self, batch: ArticleBatch) -> CommitResult:
+        """Write new articles of a poll still running, atomically: each placed (new, or another URL of an
+        article archived before, in this poll or earlier) and linked into its story, with the URLs and GUID it
+        is known by, its watch matches and the fetch log so far. The source's state is not touched: a poll
+        cut short keeps its batches, and its next poll, finding them archived, fetches only the rest."""
+
     def commit_poll(self, outcome: PollOutcome) -> CommitResult:
-        """Apply one poll atomically: new articles (linked into stories), revisions, URL aliases, fetch
-        log, the source's state and schedule."""
+        """End one poll atomically: its last new articles (as ``commit_batch`` would), revisions, URL aliases
+        of known entries, the rest of its fetch log, then the source's state and schedule. A failed poll
+        has no articles; its error and back-off are recorded."""
 
     def beat(self, *, pid: int, started_at: datetime, now: datetime, version: str) -> None:
         """Record that the daemon is alive (read by `monitor check`)."""

@@ -1,9 +1,10 @@
-"""SQLite archive through sqlite-utils: schema, migrations, atomic poll commits, search.
+"""SQLite archive through sqlite-utils: schema, migrations, atomic commits, search.
 
 WAL mode so that readers (``monitor search``, Datasette) never block the daemon and the daemon never blocks
-them; ``busy_timeout`` for the moments two writers meet. Every poll is one transaction: after a crash
-(``kill -9`` included) the archive holds each poll whole or not at all. Duplicates are refused by unique
-indexes and ``ON CONFLICT`` clauses, never by check-then-insert.
+them; ``busy_timeout`` for the moments two writers meet. A poll writes its new articles in batches
+(``commit_batch``) and its source's state last (``commit_poll``), each one transaction: after a crash
+(``kill -9`` included) the archive holds each commit whole or not at all, and a poll keeps the batches it
+wrote. Duplicates are refused by unique indexes and ``ON CONFLICT`` clauses, never by check-then-insert.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from monitor.errors import StoreError
 from monitor.extract import EXTRACTOR_VERSION
 from monitor.models import (
     Article,
+    ArticleBatch,
     CommitResult,
+    FetchRecord,
     KnownEntry,
     PollOutcome,
     PollState,
@@ -454,24 +457,30 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
         ).fetchone()
         # A new article is its own story. story_id is set in the INSERT (the id is the one SQLite would
         # choose; this transaction is the only writer). The caller adds the row to the full-text index
-        # with the rest of the poll (``_index_new``).
+        # with the rest of the batch (``_index_new``).
         if row is None:
             return None
         return int(row[0])
 
+    def commit_batch(self, batch: ArticleBatch) -> CommitResult:
+        """Write new articles of a running poll in one transaction: their URLs and GUIDs, story links, search
+        index rows, watch matches and the fetch log so far. The source's state is left to ``commit_poll``."""
+        at = iso(batch.polled_at) or ""
+        try:
+            with self._write():
+                inserted = self._write_articles(batch.articles, batch.recheck_s, at)
+                self._match_watches(inserted, at)
+                self._write_fetches(batch.fetches)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store: cannot record new articles of {batch.source}: {exc}") from exc
+        return CommitResult(inserted=inserted, revised=[])
+
     def commit_poll(self, outcome: PollOutcome) -> CommitResult:
         at = iso(outcome.polled_at)
-        inserted: list[int] = []
         revised: list[int] = []
         try:
             with self._write():
-                for article in outcome.articles:
-                    article_id, is_new = self._place(article, outcome.recheck_s)
-                    if is_new:
-                        inserted.append(article_id)
-                    urls = list(dict.fromkeys((article.url, article.link, *article.urls)))
-                    self._remember(article_id, article.source, article.guid, [u for u in urls if u], at or "")
-                self._index_new(inserted)
+                inserted = self._write_articles(outcome.articles, outcome.recheck_s, at or "")
                 for recheck in outcome.rechecks:
                     if self._apply_recheck(recheck, at or ""):
                         revised.append(recheck.article_id)
@@ -480,29 +489,38 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 for alias in outcome.aliases:
                     if (alias_id := self._article_id_for([alias.url])) is not None:
                         self._remember(alias_id, alias.source, alias.guid, [alias.url], at or "")
-                for fetch in outcome.fetches:
-                    self.db.execute(
-                        "INSERT INTO fetches (source, url, kind, status, bytes, duration_ms, error, at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            fetch.source,
-                            fetch.url,
-                            fetch.kind,
-                            fetch.status,
-                            fetch.bytes,
-                            fetch.duration_ms,
-                            fetch.error,
-                            iso(fetch.at),
-                        ],
-                    )
+                self._write_fetches(outcome.fetches)
                 self._update_source(outcome, at)
         except sqlite3.Error as exc:
             raise StoreError(f"store: cannot record poll of {outcome.source}: {exc}") from exc
         return CommitResult(inserted=inserted, revised=revised)
 
+    def _write_articles(self, articles: Sequence[Article], recheck_s: float, at: str) -> list[int]:
+        """Place each article (new, or another URL of one archived, in this batch or before), remember the
+        URLs and GUID it is known by, and index the new ones; their ids."""
+        inserted: list[int] = []
+        for article in articles:
+            article_id, is_new = self._place(article, recheck_s)
+            if is_new:
+                inserted.append(article_id)
+            urls = list(dict.fromkeys((article.url, article.link, *article.urls)))
+            self._remember(article_id, article.source, article.guid, [u for u in urls if u], at)
+        self._index_new(inserted)
+        return inserted
+
+    def _write_fetches(self, fetches: Iterable[FetchRecord]) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO fetches (source, url, kind, status, bytes, duration_ms, error, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (f.source, f.url, f.kind, f.status, f.bytes, f.duration_ms, f.error, iso(f.at))
+                for f in fetches
+            ],
+        )
+
     def _index_new(self, article_ids: Sequence[int]) -> None:
-        """Add this poll's new articles to the (normalised) full-text index in one statement: one FTS5
-        segment per poll rather than one per article (migrations 0008 and 0009, D36). Runs before re-checks
+        """Add a commit's new articles to the (normalised) full-text index in one statement: one FTS5
+        segment per batch rather than one per article (migrations 0008 and 0009, D36). Runs before re-checks
         and watch matching, which need the rows indexed."""
         fts.index(self.db.conn, article_ids)
 

@@ -1,0 +1,257 @@
+"""A poll commits as it goes (issue 15): new articles in batches, each one transaction with its URLs, story
+links and watch matches; the source's state last. Real SQLite, and the local news-site server for polls."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from monitor.config import Settings, load_config
+from monitor.daemon import open_pipeline, run_once
+from monitor.dedup import band_keys, content_hash
+from monitor.fetch import Fetcher
+from monitor.models import (
+    Article,
+    ArticleBatch,
+    CommitResult,
+    ExtractedPage,
+    FetchRecord,
+    PollOutcome,
+    Source,
+    Watch,
+)
+from monitor.pipeline import Pipeline
+from monitor.store import SQLiteArchive
+from monitor.workers import InlineExtractor
+from newssite import NewsServer, Response, add_outlets, write_config
+
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
+SOURCE = Source(id="outlet", name="Outlet", url="https://outlet.example/feed", interval_s=900.0)
+
+
+def article(n: int, text: str | None = None) -> Article:
+    body = text or f"Story number {n} is about harbour number {n} and nothing else at all, said the mayor."
+    url = f"https://outlet.example/news/{n}.html"
+    return Article(
+        url=url,
+        source="outlet",
+        guid=f"g{n}",
+        title=f"Headline {n}",
+        authors=(),
+        published_at=T0 + timedelta(minutes=n),
+        fetched_at=T0 + timedelta(minutes=n + 1),
+        text=body,
+        summary=None,
+        language="en",
+        image=None,
+        extraction="page",
+        content_hash=content_hash(body),
+        urls=(url,),
+        link=url,
+        bands=tuple(band_keys(body)),
+    )
+
+
+def batch(*articles: Article) -> ArticleBatch:
+    fetches = tuple(FetchRecord("outlet", a.url, "page", T0, status=200, bytes=100) for a in articles)
+    return ArticleBatch("outlet", T0, articles, fetches=fetches, recheck_s=3600.0)
+
+
+def test_a_batch_is_archived_with_its_urls_stories_and_alerts_but_not_the_poll_state(tmp_path: Path) -> None:
+    archive = SQLiteArchive(tmp_path / "a.db")
+    archive.sync_sources([SOURCE])
+    archive.sync_watches([Watch(id="mayor", query="mayor", channels=("jsonl:-",))])
+    first = archive.commit_batch(batch(article(1), article(2)))
+    assert len(first.inserted) == 2 and first.revised == []
+    assert {alert.article_id for alert in archive.pending_alerts(T0 + timedelta(hours=1))} == set(
+        first.inserted
+    )
+    # a later batch of the same poll: the same article again is no new one; a copy joins its story
+    copy = replace(article(3, text=article(1).text), published_at=T0 + timedelta(hours=2))
+    second = archive.commit_batch(batch(article(1), copy))
+    assert len(second.inserted) == 1
+    story, duplicate_of = archive.db.execute(
+        "SELECT story_id, duplicate_of FROM articles WHERE id = ?", second.inserted
+    ).fetchone()
+    assert story == duplicate_of == first.inserted[0]
+    assert archive.db.execute("SELECT count(*) FROM fetches").fetchone()[0] == 4
+    assert archive.db.execute("SELECT count(*) FROM article_urls").fetchone()[0] == 3
+    state = archive.poll_state("outlet")  # the state is the poll's end's to write
+    assert state.last_polled_at is None and state.next_poll_at is None
+    end = archive.commit_poll(PollOutcome("outlet", T0, articles=(article(4),), status=200))
+    assert len(end.inserted) == 1 and archive.poll_state("outlet").last_polled_at == T0
+    archive.close()
+
+
+# -- polls against the local news site -------------------------------------------------------------------
+
+
+class Gate:
+    """Answer the first ``opened`` article pages at once and hold the rest until :meth:`release`."""
+
+    def __init__(self, server: NewsServer, opened: int) -> None:
+        self.opened = opened
+        self.requested = 0
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+        for path, route in list(server.routes.items()):
+            if "/news/" in path and isinstance(route, Response):
+                server.routes[path] = self._held(route)
+
+    def _held(self, response: Response):  # type: ignore[no-untyped-def]
+        def handle(request):  # type: ignore[no-untyped-def]
+            with self._lock:
+                self.requested += 1
+                held = self.requested > self.opened
+            if held:
+                self._released.wait(60)
+            request._send(response)
+
+        return handle
+
+    def release(self) -> None:
+        self.opened = 10**9
+        self._released.set()
+
+
+def configure(server: NewsServer, tmp_path: Path, *, articles: int, max_connections: int = 2) -> Settings:
+    config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
+    write_config(config, add_outlets(server, outlets=1, articles=articles), archive=archive)
+    text = config.read_text().replace("per_host: 8", f"per_host: 8\n  max_connections: {max_connections}")
+    config.write_text(text)
+    return load_config(config)
+
+
+def page_paths(server: NewsServer) -> set[str]:
+    """The article pages requested (feed links carry tracking parameters; the archive keeps them off)."""
+    return {urlsplit(path).path for path in server.hits if "/news/" in path}
+
+
+def archived_paths(archive: Path) -> set[str]:
+    with sqlite3.connect(archive) as db:
+        return {urlsplit(row[0]).path for row in db.execute("SELECT url FROM articles")}
+
+
+class Recording(SQLiteArchive):
+    """The archive, noting at each commit how many article pages the server had answered, how many
+    articles were archived, and how many a separate reader (``monitor tail -f``) could see."""
+
+    def __init__(self, path: Path, server: NewsServer) -> None:
+        super().__init__(path)
+        self.server = server
+        self.archived = 0
+        self.batches: list[tuple[int, int, int, int]] = []
+        """(articles in the batch, pages served, archived before it, seen by a reader before it)"""
+        self.last: int | None = None
+
+    def _seen(self) -> int:
+        with sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True) as reader:
+            return int(reader.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def _served(self) -> int:
+        return sum(n for path, n in self.server.hits.items() if "/news/" in path)
+
+    def commit_batch(self, batch: ArticleBatch) -> CommitResult:
+        self.batches.append((len(batch.articles), self._served(), self.archived, self._seen()))
+        result = super().commit_batch(batch)
+        self.archived += len(result.inserted)
+        return result
+
+    def commit_poll(self, outcome: PollOutcome) -> CommitResult:
+        self.last = len(outcome.articles)
+        result = super().commit_poll(outcome)
+        self.archived += len(result.inserted)
+        return result
+
+
+async def poll_recorded(settings: Settings, server: NewsServer, **pipeline: float) -> Recording:
+    store = Recording(settings.archive, server)
+    try:
+        store.sync_sources(settings.resolved_sources())
+        async with Fetcher(settings.http) as fetcher:
+            report = await Pipeline(
+                store=store,
+                fetcher=fetcher,
+                extractor=InlineExtractor(),
+                **pipeline,  # type: ignore[arg-type]
+            ).poll(settings.resolved_sources()[0])
+        assert report.error is None and report.new == store.archived
+    finally:
+        store.close()
+    return store
+
+
+def test_a_long_poll_writes_bounded_batches_that_readers_see_before_it_ends(
+    server: NewsServer, tmp_path: Path
+) -> None:
+    settings = configure(server, tmp_path, articles=60)
+    store = asyncio.run(
+        poll_recorded(settings, server, pages_in_flight=4, commit_every=7, commit_interval_s=3600)
+    )
+    assert [size for size, *_ in store.batches] == [7] * 8 and store.last == 4 and store.archived == 60
+    for _, served, archived, seen in store.batches:
+        # what the poll holds is its window of pages and the batch being filled, however long the feed is
+        assert served - archived <= 4 + 7
+        assert seen == archived  # each batch is visible to readers as it lands
+    assert len(archived_paths(settings.archive)) == 60 and max(server.hits.values()) == 1
+
+
+def test_a_batch_also_lands_once_its_first_article_has_waited_the_interval(
+    server: NewsServer, tmp_path: Path
+) -> None:
+    settings = configure(server, tmp_path, articles=20)
+    store = asyncio.run(
+        poll_recorded(settings, server, pages_in_flight=4, commit_every=1000, commit_interval_s=1e-6)
+    )
+    assert len(store.batches) >= 2 and store.archived == 20
+
+
+def test_a_cancelled_poll_keeps_the_pages_it_has_and_the_next_fetches_only_the_rest(
+    server: NewsServer, tmp_path: Path
+) -> None:
+    settings = configure(server, tmp_path, articles=20)
+    gate = Gate(server, opened=7)
+
+    class Counting(InlineExtractor):
+        done = 0
+
+        async def extract(self, content: bytes, **kwargs: object) -> ExtractedPage:
+            page = await super().extract(content, **kwargs)  # type: ignore[arg-type]
+            Counting.done += 1
+            return page
+
+    async def cut_short() -> None:
+        async with open_pipeline(settings, extractor=Counting()) as pipeline:
+            poll = asyncio.create_task(pipeline.poll(settings.resolved_sources()[0]))
+            while Counting.done < 7 and not poll.done():  # noqa: ASYNC110 (a counter the poll moves)
+                await asyncio.sleep(0.01)
+            poll.cancel()  # what the daemon does to a poll still running when its shutdown grace is over
+            with pytest.raises(asyncio.CancelledError):
+                await poll
+
+    try:
+        asyncio.run(cut_short())
+    finally:
+        gate.release()
+    kept = archived_paths(settings.archive)
+    assert len(kept) == 7  # the seven pages extracted; the ones held at the server were in flight
+    with sqlite3.connect(settings.archive) as db:
+        assert db.execute("SELECT last_polled_at, etag FROM sources").fetchone() == (None, None)
+    server.hits.clear()
+    reports = asyncio.run(run_once(settings, extractor=InlineExtractor()))
+    assert reports[0].new == 13 and reports[0].error is None
+    pages = {path for path in server.routes if "/news/" in path}
+    assert page_paths(server) == pages - kept and max(server.hits.values()) == 1
+    assert archived_paths(settings.archive) == pages
+    with sqlite3.connect(settings.archive) as db:
+        assert db.execute("SELECT last_polled_at IS NOT NULL, site_name FROM sources").fetchone() == (
+            1,
+            "Outlet 1 News",
+        )
