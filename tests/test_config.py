@@ -241,3 +241,24 @@ def test_commit_batches_default_to_50_articles_or_10s() -> None:
     assert any(p.startswith("commit.size: unknown key") for p in found)
     shipped = load_config(REPO / "config.yaml")  # the shipped config names the section, with the defaults
     assert "\ncommit:" in (REPO / "config.yaml").read_text() and shipped.commit == validate_config({}).commit
+
+
+def test_interval_bounds_default_from_one_place() -> None:
+    from monitor.config import DefaultSettings
+    from monitor.models import MAX_INTERVAL_S, MIN_INTERVAL_S, Source
+
+    source = Source(id="a", name="a", url="https://a.example/rss", interval_s=900)
+    assert DefaultSettings().min_interval == source.min_interval_s == MIN_INTERVAL_S
+    assert DefaultSettings().max_interval == source.max_interval_s == MAX_INTERVAL_S
+    # the cross-field check compares with the same default
+    found = problems({"sources": [{"id": "a", "feed": "https://a.example/rss", "min_interval": "7h"}]})
+    assert found == [f"sources[0].min_interval: 25200s is more than max_interval ({MAX_INTERVAL_S:g}s)"]
+
+
+def test_each_setting_carries_its_own_description() -> None:
+    from monitor.config import Settings
+
+    # the docstring of archive_raw once sat under shutdown_grace, describing the wrong key
+    assert "reextract" in str(Settings.model_fields["archive_raw"].description)
+    assert "SIGTERM" in str(Settings.model_fields["shutdown_grace"].description)
+    assert "reextract" not in str(Settings.model_fields["shutdown_grace"].description)

@@ -18,11 +18,13 @@ import soupsieve
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from monitor import __version__
+from monitor._version import __version__
 from monitor.errors import ConfigError
 from monitor.models import (
     COMMIT_EVERY,
     COMMIT_INTERVAL_S,
+    MAX_INTERVAL_S,
+    MIN_INTERVAL_S,
     Selectors,
     Source,
 )
@@ -102,7 +104,8 @@ Size = Annotated[int, BeforeValidator(parse_size)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # a field's docstring is its description (in the model's schema, and for `Settings.model_fields`)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class HttpSettings(_Section):
@@ -124,8 +127,8 @@ class HttpSettings(_Section):
 class DefaultSettings(_Section):
     interval: Duration = 900.0
     fetch_articles: bool = True
-    min_interval: Duration = 300.0
-    max_interval: Duration = 21600.0
+    min_interval: Duration = MIN_INTERVAL_S
+    max_interval: Duration = MAX_INTERVAL_S
     dead_after: int = Field(default=10, ge=1)
     conditional: bool = True
     max_age: Duration = 259200.0
@@ -276,10 +279,10 @@ class CommitSettings(_Section):
 class Settings(_Section):
     archive: Path = Path("data/monitor.db")
     archive_raw: bool = True
+    """Keep each fetched article page (compressed), so `monitor reextract` can re-read it."""
     shutdown_grace: Duration = 10.0
     """On SIGTERM/SIGINT, how long running polls may take to finish before they are cancelled (a cancelled
     poll still writes the pages it has fetched)."""
-    """Keep each fetched article page (compressed), so `monitor reextract` can re-read it."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     defaults: DefaultSettings = Field(default_factory=DefaultSettings)
     commit: CommitSettings = Field(default_factory=CommitSettings)
@@ -379,8 +382,8 @@ def _cross_checks(data: dict[str, Any]) -> list[str]:
         except ValueError:
             return None  # reported by the field's own check
 
-    default_low = seconds(defaults.get("min_interval"), 300.0)
-    default_high = seconds(defaults.get("max_interval"), 21600.0)
+    default_low = seconds(defaults.get("min_interval"), MIN_INTERVAL_S)
+    default_high = seconds(defaults.get("max_interval"), MAX_INTERVAL_S)
     if default_low is not None and default_high is not None and default_low > default_high:
         problems.append(
             f"defaults.min_interval: {default_low:g}s is more than max_interval ({default_high:g}s)"
@@ -406,8 +409,8 @@ def _cross_checks(data: dict[str, Any]) -> list[str]:
             problems.append(f'{where}.links: is required for kind html (a CSS selector such as "h3 a")')
         if source.get("links") is not None and kind != "html":
             problems.append(f"{where}.links: only applies to kind html")
-        low = seconds(source.get("min_interval"), default_low or 300.0)
-        high = seconds(source.get("max_interval"), default_high or 21600.0)
+        low = seconds(source.get("min_interval"), default_low or MIN_INTERVAL_S)
+        high = seconds(source.get("max_interval"), default_high or MAX_INTERVAL_S)
         if low is not None and high is not None and low > high:
             problems.append(f"{where}.min_interval: {low:g}s is more than max_interval ({high:g}s)")
         source_id = source.get("id")

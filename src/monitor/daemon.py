@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import __version__
+from monitor._version import __version__
 from monitor.alerts import Notifiers, deliver_pending, resolve_watches
 from monitor.config import Settings
 from monitor.errors import ConfigError, MonitorError, QueryError, UnknownSourceError

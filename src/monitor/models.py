@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pure data of the extractor's, carried across the worker seam
     from monitor.extract.evidence import PageEvidence
 
+MIN_INTERVAL_S = 300.0
+"""The shortest interval an adaptive source is polled at, unless the config says otherwise."""
+MAX_INTERVAL_S = 21600.0
+"""The longest interval an adaptive source is polled at, unless the config says otherwise."""
 COMMIT_EVERY = 50
 """A poll writes its new articles each time this many are ready (config ``commit.every``)."""
 COMMIT_INTERVAL_S = 10.0
@@ -38,8 +42,8 @@ class Source:
     """Where polling starts; for a pinned source, the interval itself."""
     kind: str = "feed"
     pinned: bool = False
-    min_interval_s: float = 300.0
-    max_interval_s: float = 21600.0
+    min_interval_s: float = MIN_INTERVAL_S
+    max_interval_s: float = MAX_INTERVAL_S
     tags: tuple[str, ...] = ()
     language: str | None = None
     enabled: bool = True
