@@ -29,10 +29,10 @@ def data_dir() -> Path:
     return DATA
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def monitor_cli() -> MonitorCLI:
     """Run ``monitor -c CONFIG ARGS...`` in this process; an unexpected exception fails the test with its
-    traceback instead of becoming exit code 1."""
+    traceback instead of becoming exit code 1. Stateless, so module-scoped fixtures may use it too."""
 
     def run(config: Path, *args: str) -> tuple[int, str, str]:
         result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)

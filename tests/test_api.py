@@ -10,10 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from monitor import Archive
-from monitor.cli import cli
 from monitor.errors import NotFoundError, QueryError
 from monitor.models import SearchHit
 from monitor.store import SQLiteArchive
@@ -23,13 +21,8 @@ if TYPE_CHECKING:
     from conftest import MonitorCLI
 
 
-def monitor(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture
-def archived(server: NewsServer, tmp_path: Path) -> tuple[Path, Path]:
+def archived(server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI) -> tuple[Path, Path]:
     sources = [add_fixture_outlet(server), *add_outlets(server, outlets=2, articles=3)]
     sources[1]["tags"] = ["wire"]
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
@@ -37,7 +30,7 @@ def archived(server: NewsServer, tmp_path: Path) -> tuple[Path, Path]:
     data = yaml.safe_load(config.read_text())
     data["sources"][1]["tags"] = ["wire"]
     config.write_text(yaml.safe_dump(data))
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
     return config, archive
 
 
@@ -61,47 +54,49 @@ def test_python_api_reads_the_archive(archived: tuple[Path, Path]) -> None:
             archive.search('"open')
 
 
-def test_search_language_tag_count_and_rank_filters(archived: tuple[Path, Path]) -> None:
+def test_search_language_tag_count_and_rank_filters(
+    archived: tuple[Path, Path], monitor_cli: MonitorCLI
+) -> None:
     config, _ = archived
     french = json.loads(
-        monitor(config, "search", "transports OR tram*", "--lang", "fr", "--format", "json")[1]
+        monitor_cli(config, "search", "transports OR tram*", "--lang", "fr", "--format", "json")[1]
     )
     assert [hit["language"] for hit in french] == ["fr"]
-    wire = json.loads(monitor(config, "search", "talks", "--tag", "wire", "--format", "json")[1])
+    wire = json.loads(monitor_cli(config, "search", "talks", "--tag", "wire", "--format", "json")[1])
     assert {hit["source"] for hit in wire} == {"outlet1"} and len(wire) == 3
-    assert monitor(config, "search", '"talks continue"', "--count")[1].strip() == "6"
-    assert monitor(config, "search", '"talks continue"', "--count", "--tag", "wire")[1].strip() == "3"
+    assert monitor_cli(config, "search", '"talks continue"', "--count")[1].strip() == "6"
+    assert monitor_cli(config, "search", '"talks continue"', "--count", "--tag", "wire")[1].strip() == "3"
     ranked = json.loads(
-        monitor(config, "search", "khamenei OR story", "--sort", "rank", "--format", "json")[1]
+        monitor_cli(config, "search", "khamenei OR story", "--sort", "rank", "--format", "json")[1]
     )
     assert ranked[0]["title"].startswith("Khamenei")  # the headline match outweighs body matches
 
 
-def test_search_watch_filter_and_highlights(archived: tuple[Path, Path]) -> None:
+def test_search_watch_filter_and_highlights(archived: tuple[Path, Path], monitor_cli: MonitorCLI) -> None:
     config, _ = archived
     data = yaml.safe_load(config.read_text())
     data["watches"] = [{"id": "venezuela", "query": "venezuela"}]
     config.write_text(yaml.safe_dump(data))
-    hits = json.loads(monitor(config, "search", "tehran", "--watch", "venezuela", "--format", "json")[1])
+    hits = json.loads(monitor_cli(config, "search", "tehran", "--watch", "venezuela", "--format", "json")[1])
     assert len(hits) == 1 and hits[0]["source"] == "digest"
     assert (
         json.loads(
-            monitor(config, "search", '"talks continue"', "--watch", "venezuela", "--format", "json")[1]
+            monitor_cli(config, "search", '"talks continue"', "--watch", "venezuela", "--format", "json")[1]
         )
         == []
     )
-    assert monitor(config, "search", "x", "--watch", "nope")[0] == 2
-    marked = json.loads(monitor(config, "search", "tehran", "--highlight", "--format", "json")[1])
+    assert monitor_cli(config, "search", "x", "--watch", "nope")[0] == 2
+    marked = json.loads(monitor_cli(config, "search", "tehran", "--highlight", "--format", "json")[1])
     assert "[Tehran]" in marked[0]["snippet"]
-    plain = json.loads(monitor(config, "search", "tehran", "--format", "json")[1])
+    plain = json.loads(monitor_cli(config, "search", "tehran", "--format", "json")[1])
     assert "[" not in plain[0]["snippet"]
 
 
-def test_sources_opml(archived: tuple[Path, Path]) -> None:
+def test_sources_opml(archived: tuple[Path, Path], monitor_cli: MonitorCLI) -> None:
     from xml.etree import ElementTree
 
     config, _ = archived
-    code, out, _ = monitor(config, "sources", "opml")
+    code, out, _ = monitor_cli(config, "sources", "opml")
     outlines = ElementTree.fromstring(out).findall("./body/outline")
     assert code == 0 and [o.get("text") for o in outlines][:2] == ["Regional Digest", "Outlet 1 News"]
     assert (
@@ -109,13 +104,15 @@ def test_sources_opml(archived: tuple[Path, Path]) -> None:
     )
 
 
-def test_tail_prints_the_newest_then_follows(archived: tuple[Path, Path], server: NewsServer) -> None:
+def test_tail_prints_the_newest_then_follows(
+    archived: tuple[Path, Path], server: NewsServer, monitor_cli: MonitorCLI
+) -> None:
     import subprocess
     import sys
     import time
 
     config, _ = archived
-    code, out, _ = monitor(config, "tail", "-n", "2", "--format", "jsonl")
+    code, out, _ = monitor_cli(config, "tail", "-n", "2", "--format", "jsonl")
     newest = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(newest) == 2 and newest[0]["id"] < newest[1]["id"]
     follower = subprocess.Popen(
@@ -129,7 +126,7 @@ def test_tail_prints_the_newest_then_follows(archived: tuple[Path, Path], server
         data = yaml.safe_load(config.read_text())
         data["sources"] = data["sources"] + add_outlets(server, outlets=3, articles=2)[2:]
         config.write_text(yaml.safe_dump(data))
-        assert monitor(config, "run", "--once", "--source", "outlet3")[0] == 0
+        assert monitor_cli(config, "run", "--once", "--source", "outlet3")[0] == 0
         lines = [json.loads(follower.stdout.readline()) for _ in range(2)]  # type: ignore[union-attr]
         assert {line["source"] for line in lines} == {"outlet3"}
     finally:
@@ -138,14 +135,14 @@ def test_tail_prints_the_newest_then_follows(archived: tuple[Path, Path], server
 
 
 def test_export_parquet_has_typed_columns_and_the_same_rows(
-    archived: tuple[Path, Path], tmp_path: Path
+    archived: tuple[Path, Path], tmp_path: Path, monitor_cli: MonitorCLI
 ) -> None:
     import pyarrow.parquet as pq
 
     config, _ = archived
-    records = [json.loads(line) for line in monitor(config, "export")[1].splitlines()]
+    records = [json.loads(line) for line in monitor_cli(config, "export")[1].splitlines()]
     target = tmp_path / "archive.parquet"
-    code, _, _ = monitor(config, "export", "--format", "parquet", "-o", str(target))
+    code, _, _ = monitor_cli(config, "export", "--format", "parquet", "-o", str(target))
     assert code == 0 and not list(tmp_path.glob(".*.part"))
     table = pq.read_table(target)
     assert table.column_names == list(SQLiteArchive.EXPORT_COLUMNS)
@@ -157,7 +154,7 @@ def test_export_parquet_has_typed_columns_and_the_same_rows(
     assert seed["published_at"].isoformat().startswith("2022-06-11T10:02:00+00:00")
     json_seed = next(r for r in records if r["id"] == seed["id"])
     assert seed["text"] == json_seed["text"] and seed["story_id"] == json_seed["story_id"]
-    code, _, _ = monitor(config, "export", "maduro", "--format", "parquet", "-o", str(target))
+    code, _, _ = monitor_cli(config, "export", "maduro", "--format", "parquet", "-o", str(target))
     assert code == 0 and pq.read_table(target).num_rows == 1
 
 
@@ -185,13 +182,13 @@ def test_parquet_streams_in_row_groups_and_never_leaves_half_a_file(tmp_path: Pa
 
 
 def test_export_parquet_needs_a_file_and_pyarrow(
-    archived: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    archived: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, monitor_cli: MonitorCLI
 ) -> None:
     config, _ = archived
-    code, _, err = monitor(config, "export", "--format", "parquet")
+    code, _, err = monitor_cli(config, "export", "--format", "parquet")
     assert code == 2 and "-o FILE" in err
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # an install without the extra
-    code, _, err = monitor(config, "export", "--format", "parquet", "-o", str(tmp_path / "x.parquet"))
+    code, _, err = monitor_cli(config, "export", "--format", "parquet", "-o", str(tmp_path / "x.parquet"))
     assert code == 1 and "pip install 'monitor[parquet]'" in err and not (tmp_path / "x.parquet").exists()
 
 

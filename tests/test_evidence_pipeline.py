@@ -10,12 +10,14 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
-from monitor.cli import cli
 from newssite import NewsServer, write_config
+
+if TYPE_CHECKING:
+    from conftest import MonitorCLI
 
 # language: (title, summary, one-word query found only in it)
 FEED_ONLY = {
@@ -72,11 +74,6 @@ def _rss(items: list[tuple[str, str, str, str]], *, title: str, language: str | 
     )
 
 
-def _run(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture
 def server() -> Iterator[NewsServer]:
     with NewsServer() as running:
@@ -84,7 +81,7 @@ def server() -> Iterator[NewsServer]:
 
 
 def test_feed_only_articles_in_nine_scripts_have_a_language_and_are_found(
-    server: NewsServer, tmp_path: Path
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
 ) -> None:
     sources = []
     for language, (title, summary, _) in FEED_ONLY.items():
@@ -96,13 +93,13 @@ def test_feed_only_articles_in_nine_scripts_have_a_language_and_are_found(
         )
     config, archive = tmp_path / "config.yaml", tmp_path / "a.db"
     write_config(config, sources, archive=archive)
-    code, _, err = _run(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0, err
     db = sqlite3.connect(archive)
     languages = dict(db.execute("SELECT source, language FROM articles").fetchall())
     assert languages == {f"src-{language}": language for language in FEED_ONLY}
     for language, (_, _, word) in FEED_ONLY.items():
-        code, out, err = _run(config, "search", word, "--format", "json")
+        code, out, err = monitor_cli(config, "search", word, "--format", "json")
         assert code == 0, err
         assert [hit["source"] for hit in json.loads(out)] == [f"src-{language}"], word
 
@@ -119,7 +116,7 @@ questions our readers have been asking since the news first broke.</p></div></di
 
 
 def test_blog_network_titles_and_times_come_from_the_feed_where_the_page_is_poorer(
-    server: NewsServer, tmp_path: Path
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
 ) -> None:
     items = []
     for i in range(5):
@@ -133,7 +130,7 @@ def test_blog_network_titles_and_times_come_from_the_feed_where_the_page_is_poor
     )
     config, archive = tmp_path / "config.yaml", tmp_path / "a.db"
     write_config(config, [{"id": "blognet", "feed": server.url("/blog/feed")}], archive=archive)
-    code, _, err = _run(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0, err
     db = sqlite3.connect(archive)
     rows = db.execute("SELECT title, published_at, language, guid FROM articles ORDER BY guid").fetchall()
@@ -148,14 +145,16 @@ def test_blog_network_titles_and_times_come_from_the_feed_where_the_page_is_poor
     db.execute("UPDATE articles SET title = 'Blog Network', published_at = '2009-06-08T00:00:00Z'")
     db.commit()
     db.close()
-    code, _, err = _run(config, "reextract", "--force")
+    code, _, err = monitor_cli(config, "reextract", "--force")
     assert code == 0, err
     db = sqlite3.connect(archive)
     again = db.execute("SELECT title, published_at FROM articles ORDER BY guid").fetchall()
     assert again == [(title, published) for title, published, _, _ in rows]
 
 
-def test_the_content_language_header_is_the_pages_own_declaration(server: NewsServer, tmp_path: Path) -> None:
+def test_the_content_language_header_is_the_pages_own_declaration(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     """A page that declares nothing in its markup, sent with ``Content-Language: fr``, in a channel that
     declares ``en``: the page's own declaration (its header) comes before the channel's."""
     page = (
@@ -172,7 +171,7 @@ def test_the_content_language_header_is_the_pages_own_declaration(server: NewsSe
     server.add("/fr/feed", _rss(items, title="Town", language="en"), content_type="application/rss+xml")
     config, archive = tmp_path / "config.yaml", tmp_path / "a.db"
     write_config(config, [{"id": "town", "feed": server.url("/fr/feed")}], archive=archive)
-    code, _, err = _run(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0, err
     db = sqlite3.connect(archive)
     languages = {

@@ -16,19 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
-from monitor.cli import cli
 from monitor.logs import JsonFormatter, Redactor
 from newssite import NewsServer, add_outlets, free_port, stop_process, write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI
-
-
-def monitor(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def wait_for(predicate: object, timeout: float = 30.0) -> bool:
@@ -60,19 +53,21 @@ def daemon(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
         stop_process(process)
 
 
-def test_one_daemon_per_archive_health_check_and_reload(server: NewsServer, tmp_path: Path) -> None:
+def test_one_daemon_per_archive_health_check_and_reload(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     sources = add_outlets(server, outlets=3, articles=2)
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, sources[:1], archive=archive)
-    assert monitor(config, "check")[0] == 1  # no archive, no daemon
+    assert monitor_cli(config, "check")[0] == 1  # no archive, no daemon
     with daemon(config, "--log-format", "json") as first:
         assert wait_for(lambda: count(archive, "SELECT count(*) FROM heartbeat") == 1)
-        code, out, _ = monitor(config, "check")
+        code, out, _ = monitor_cli(config, "check")
         assert code == 0 and f"pid {first.pid}" in out
         # a second daemon on the same archive is refused, clearly; readers are never blocked
-        code, _, err = monitor(config, "run", "--once")
+        code, _, err = monitor_cli(config, "run", "--once")
         assert code == 1 and "another monitor daemon" in err and str(first.pid) in err
-        assert monitor(config, "search", "talks", "--format", "json")[0] == 0
+        assert monitor_cli(config, "search", "talks", "--format", "json")[0] == 0
         # SIGHUP: an invalid config is reported and the running one kept ...
         config.write_text("sources: [{id: Bad Id, feed: nowhere}]\n")
         first.send_signal(signal.SIGHUP)

@@ -21,7 +21,12 @@ def test_wheel_builds_with_the_package_its_data_and_the_console_script(tmp_path:
         names = set(archive.namelist())
         metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
         entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert {"monitor/__init__.py", "monitor/py.typed", "monitor/cli/__init__.py", "monitor/store/schema.py"} <= names
+    assert {
+        "monitor/__init__.py",
+        "monitor/py.typed",
+        "monitor/cli/__init__.py",
+        "monitor/store/schema.py",
+    } <= names
     assert {"monitor/web/metadata.yaml", "monitor/web/static/monitor.css"} <= names  # monitor serve
     assert "monitor = monitor.cli:main" in entry_points
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]

@@ -7,11 +7,10 @@ import io
 import json
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
-from monitor.cli import cli
 from newssite import (
     FIXTURE_PAGES,
     FIXTURES,
@@ -23,10 +22,8 @@ from newssite import (
     write_config,
 )
 
-
-def monitor(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+if TYPE_CHECKING:
+    from conftest import MonitorCLI
 
 
 @pytest.fixture
@@ -41,9 +38,11 @@ def page_hits(server: NewsServer) -> dict[str, int]:
     return {path: n for path, n in server.hits.items() if "/news/" in path}
 
 
-def test_six_outlets_archived_once(six_outlets: tuple[NewsServer, Path, Path]) -> None:
+def test_six_outlets_archived_once(
+    six_outlets: tuple[NewsServer, Path, Path], monitor_cli: MonitorCLI
+) -> None:
     server, config, archive = six_outlets
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0, err
     assert "polled 6 sources: 120 new articles, 0 sources failed" in err
 
@@ -73,7 +72,7 @@ def test_six_outlets_archived_once(six_outlets: tuple[NewsServer, Path, Path]) -
     db.close()
 
     server.hits.clear()
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "0 new articles" in err
     assert page_hits(server) == {}  # no article page fetched again
     assert sum(server.hits.values()) == 6  # just the feeds
@@ -81,62 +80,64 @@ def test_six_outlets_archived_once(six_outlets: tuple[NewsServer, Path, Path]) -
         assert again.execute("SELECT count(*) FROM articles").fetchone()[0] == 120
 
 
-def test_search_in_every_format(six_outlets: tuple[NewsServer, Path, Path]) -> None:
+def test_search_in_every_format(six_outlets: tuple[NewsServer, Path, Path], monitor_cli: MonitorCLI) -> None:
     _, config, _ = six_outlets
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
 
-    code, out, _ = monitor(config, "search", "OUT3ART7", "--format", "json")
+    code, out, _ = monitor_cli(config, "search", "OUT3ART7", "--format", "json")
     assert code == 0
     hits = json.loads(out)
     assert len(hits) == 1
     assert set(hits[0]) == {"id", "url", "source", "title", "authors", "published_at", "language", "snippet"}
     assert hits[0]["source"] == "outlet3" and "OUT3ART7" in hits[0]["snippet"]
 
-    code, out, _ = monitor(config, "search", "talks", "--format", "jsonl", "--limit", "200")
+    code, out, _ = monitor_cli(config, "search", "talks", "--format", "jsonl", "--limit", "200")
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(lines) == 120
     dates = [line["published_at"] for line in lines]
     assert dates == sorted(dates, reverse=True)  # newest first
 
-    code, out, _ = monitor(
+    code, out, _ = monitor_cli(
         config, "search", "talks", "--source", "outlet2", "--format", "csv", "--limit", "50"
     )
     table = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and len(table) == 20 and {row["source"] for row in table} == {"outlet2"}
 
-    code, out, _ = monitor(config, "search", "OUT5ART2")
+    code, out, _ = monitor_cli(config, "search", "OUT5ART2")
     assert code == 0 and "Outlet 5 story 2" in out
 
-    code, out, _ = monitor(
+    code, out, _ = monitor_cli(
         config, "search", "talks", "--since", "2024-05-26", "--until", "2024-05-27", "--format", "json"
     )
     assert code == 0 and all("2024-05-26" <= hit["published_at"] < "2024-05-27" for hit in json.loads(out))
     assert json.loads(out)
 
-    code, out, err = monitor(config, "search", "talks AND (", "--format", "json")
+    code, out, err = monitor_cli(config, "search", "talks AND (", "--format", "json")
     assert code == 2 and "position 10 is never closed" in err and out == ""
 
 
-def test_show_and_sources(six_outlets: tuple[NewsServer, Path, Path]) -> None:
+def test_show_and_sources(six_outlets: tuple[NewsServer, Path, Path], monitor_cli: MonitorCLI) -> None:
     _, config, _ = six_outlets
-    assert monitor(config, "run", "--once", "--source", "outlet1")[0] == 0
-    code, out, _ = monitor(config, "show", "1", "--format", "json")
+    assert monitor_cli(config, "run", "--once", "--source", "outlet1")[0] == 0
+    code, out, _ = monitor_cli(config, "show", "1", "--format", "json")
     article = json.loads(out)
     assert code == 0 and article["id"] == 1 and article["text"]
     feed_link = article["url"] + "?utm_source=rss&utm_medium=feed"
-    code, out, _ = monitor(config, "show", feed_link)
+    code, out, _ = monitor_cli(config, "show", feed_link)
     assert code == 0 and article["title"] in out and article["text"].split("\n\n")[0] in out
-    assert monitor(config, "show", "99999")[0] == 1
+    assert monitor_cli(config, "show", "99999")[0] == 1
 
-    code, out, _ = monitor(config, "sources", "--format", "json")
+    code, out, _ = monitor_cli(config, "sources", "--format", "json")
     states = {row["id"]: row for row in json.loads(out)}
     assert states["outlet1"]["articles"] == 20 and states["outlet1"]["last_polled_at"]
     assert states["outlet2"]["articles"] == 0 and states["outlet2"]["last_polled_at"] is None
-    code, out, _ = monitor(config, "sources")
+    code, out, _ = monitor_cli(config, "sources")
     assert code == 0 and "never polled" in out
 
 
-def test_failures_are_recorded_and_others_still_polled(server: NewsServer, tmp_path: Path) -> None:
+def test_failures_are_recorded_and_others_still_polled(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     sources = add_outlets(server, outlets=2, articles=3)
     server.add("/broken/feed.xml", "<html><body>Not a feed</body></html>")
     server.add(
@@ -155,7 +156,7 @@ def test_failures_are_recorded_and_others_still_polled(server: NewsServer, tmp_p
     ]
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, sources, archive=archive)
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0
     assert "2 sources failed" in err
     db = sqlite3.connect(archive)
@@ -175,17 +176,19 @@ def test_failures_are_recorded_and_others_still_polled(server: NewsServer, tmp_p
         .startswith("fetcher: HTTP 404")
     )
     db.close()
-    sources_out = monitor(config, "sources")[1]
+    sources_out = monitor_cli(config, "sources")[1]
     assert "HTTP 404" in sources_out and "error" in sources_out
 
 
-def test_same_url_in_two_sources_is_fetched_and_stored_once(server: NewsServer, tmp_path: Path) -> None:
+def test_same_url_in_two_sources_is_fetched_and_stored_once(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     sources = add_outlets(server, outlets=1, articles=4)
     sources.append({"id": "mirror", "feed": sources[0]["feed"]})
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, sources, archive=archive)
-    assert monitor(config, "run", "--once")[0] == 0
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
     assert all(n == 1 for n in page_hits(server).values()) and len(page_hits(server)) == 4
     with sqlite3.connect(archive) as db:
         assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
@@ -194,17 +197,21 @@ def test_same_url_in_two_sources_is_fetched_and_stored_once(server: NewsServer, 
         assert guids == {"outlet1": 4, "mirror": 4}
 
 
-def test_unknown_source_is_a_usage_error(six_outlets: tuple[NewsServer, Path, Path]) -> None:
+def test_unknown_source_is_a_usage_error(
+    six_outlets: tuple[NewsServer, Path, Path], monitor_cli: MonitorCLI
+) -> None:
     _, config, _ = six_outlets
-    code, _, err = monitor(config, "run", "--once", "--source", "nope")
+    code, _, err = monitor_cli(config, "run", "--once", "--source", "nope")
     assert code == 2 and "unknown source nope" in err and "outlet1" in err
 
 
-def test_golden_pages_through_the_whole_path(server: NewsServer, tmp_path: Path) -> None:
+def test_golden_pages_through_the_whole_path(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     """The seed article and two other outlets' pages, served with lying charsets, land with their metadata."""
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, [add_fixture_outlet(server)], archive=archive)
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "3 new articles" in err
     db = sqlite3.connect(archive)
     db.row_factory = sqlite3.Row
@@ -226,13 +233,15 @@ def test_golden_pages_through_the_whole_path(server: NewsServer, tmp_path: Path)
     seed = db.execute("SELECT text FROM articles WHERE text LIKE '%Khamenei%'").fetchone()[0]
     assert seed.endswith("Source » almayadeen")
     db.close()
-    code, out, _ = monitor(config, "search", "almayadeen", "--format", "json")
+    code, out, _ = monitor_cli(config, "search", "almayadeen", "--format", "json")
     assert code == 0 and [hit["title"] for hit in json.loads(out)] == [
         "Khamenei to Maduro: Resistance is the only way to face US pressure"
     ]
 
 
-def test_hostile_links_and_shared_urls_lose_no_article(server: NewsServer, tmp_path: Path) -> None:
+def test_hostile_links_and_shared_urls_lose_no_article(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     """Malformed URLs in a feed or a page, a consent wall every article redirects to, and a template
     canonical pointing at the home page: each article is still stored, once, under its own URL."""
     items = "".join(
@@ -253,7 +262,7 @@ def test_hostile_links_and_shared_urls_lose_no_article(server: NewsServer, tmp_p
                    f"<p>{' '.join(['Distinct body of story', str(i)] * 20)}</p></article></body></html>")  # fmt: skip
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, [{"id": "hostile", "feed": server.url("/feed.xml")}], archive=archive)
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "4 new articles" in err and "0 sources failed" in err
     with sqlite3.connect(archive) as db:
         rows = db.execute("SELECT url, title, image FROM articles ORDER BY url").fetchall()
@@ -266,11 +275,13 @@ def test_hostile_links_and_shared_urls_lose_no_article(server: NewsServer, tmp_p
         owners = [db.execute("SELECT article_id FROM article_urls WHERE url = ?", [server.url(f"/s/{i}")]).fetchone()
                   for i in range(1, 5)]  # fmt: skip
     assert len({owner[0] for owner in owners if owner}) == 4
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert "0 new articles" in err
 
 
-def test_every_url_an_article_is_known_by_recognises_it(server: NewsServer, tmp_path: Path) -> None:
+def test_every_url_an_article_is_known_by_recognises_it(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     """A feed link that redirects (a feed proxy), the page's own canonical URL, and another source listing
     the canonical URL directly: one article, fetched once, known under all three."""
     body = " ".join(["The one true story text, long enough to be an article body."] * 15)
@@ -289,10 +300,10 @@ def test_every_url_an_article_is_known_by_recognises_it(server: NewsServer, tmp_
     )
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, [{"id": "a", "feed": server.url("/a.xml")}], archive=archive)
-    assert "1 new articles" in monitor(config, "run", "--once")[2]
+    assert "1 new articles" in monitor_cli(config, "run", "--once")[2]
     write_config(config, [{"id": "a", "feed": server.url("/a.xml")}, {"id": "b", "feed": server.url("/b.xml")}],
                  archive=archive)  # fmt: skip
-    assert "0 new articles" in monitor(config, "run", "--once")[2]
+    assert "0 new articles" in monitor_cli(config, "run", "--once")[2]
     assert server.hits.get("/story-canonical") is None  # b's link was known before any fetch
     with sqlite3.connect(archive) as db:
         (article_url,) = db.execute("SELECT url FROM articles").fetchone()
@@ -302,6 +313,6 @@ def test_every_url_an_article_is_known_by_recognises_it(server: NewsServer, tmp_
     assert known == {server.url(p) for p in ("/proxy/abc", "/real/story", "/story-canonical")}
     assert guids == {("a", "a1"), ("b", "b1")}
     assert (
-        json.loads(monitor(config, "show", server.url("/proxy/abc"), "--format", "json")[1])["url"]
+        json.loads(monitor_cli(config, "show", server.url("/proxy/abc"), "--format", "json")[1])["url"]
         == article_url
     )

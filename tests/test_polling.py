@@ -8,18 +8,14 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from click.testing import CliRunner
 
-from monitor.cli import cli
 from newssite import NewsServer, add_outlets, article_page, rss_feed, write_config
 
-
-def monitor(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+if TYPE_CHECKING:
+    from conftest import MonitorCLI
 
 
 def source_row(archive: Path, source: str) -> dict[str, Any]:
@@ -42,17 +38,17 @@ def configure(tmp_path: Path, sources: list[dict[str, object]], **http: object) 
 
 
 def test_unchanged_feed_is_a_conditional_request_that_parses_nothing(
-    server: NewsServer, tmp_path: Path
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
 ) -> None:
     sources = add_outlets(server, outlets=1, articles=3)
     config, archive = configure(tmp_path, sources)
     feed_path = str(sources[0]["feed"]).removeprefix(server.base_url)
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
     first = source_row(archive, "outlet1")
     assert first["etag"] and first["body_hash"] and first["next_poll_at"]
 
     server.requests.clear()
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "not_modified=1" in err
     assert [path for path, _ in server.requests] == [feed_path]
     assert server.requests[0][1]["if-none-match"] == first["etag"]
@@ -63,28 +59,32 @@ def test_unchanged_feed_is_a_conditional_request_that_parses_nothing(
     # A server with bogus validators: it ignores If-None-Match, but the body is the same, so nothing is parsed.
     route = server.routes[feed_path]
     route.headers.clear()  # type: ignore[union-attr]
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "not_modified=1" in err
     assert source_row(archive, "outlet1")["not_modified_count"] == 2
 
 
-def test_conditional_false_sends_no_validators(server: NewsServer, tmp_path: Path) -> None:
+def test_conditional_false_sends_no_validators(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     sources = add_outlets(server, outlets=1, articles=2)
     sources[0]["conditional"] = False
     config, _ = configure(tmp_path, sources)
-    monitor(config, "run", "--once")
+    monitor_cli(config, "run", "--once")
     server.requests.clear()
-    monitor(config, "run", "--once")
+    monitor_cli(config, "run", "--once")
     assert "if-none-match" not in server.requests[0][1]
 
 
-def test_no_host_sees_more_concurrent_requests_than_its_cap(server: NewsServer, tmp_path: Path) -> None:
+def test_no_host_sees_more_concurrent_requests_than_its_cap(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     sources = add_outlets(server, outlets=3, articles=4)
     for path, route in server.routes.items():
         if "/news/" in path:
             route.delay_s = 0.5  # type: ignore[union-attr]
     config, _ = configure(tmp_path, sources, per_host=2, per_host_delay="0.2s")
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "12 new articles" in err
     assert server.peak_active == 2  # measured on the server, across all three sources on this one host
     starts = sorted(server.starts)
@@ -93,61 +93,65 @@ def test_no_host_sees_more_concurrent_requests_than_its_cap(server: NewsServer, 
     assert min(gaps) >= 0.1
 
 
-def test_429_retry_after_pushes_next_poll_an_hour_out(server: NewsServer, tmp_path: Path) -> None:
+def test_429_retry_after_pushes_next_poll_an_hour_out(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     server.add("/busy.xml", "slow down", status=429, headers={"Retry-After": "3600"})
     config, archive = configure(tmp_path, [{"id": "busy", "feed": server.url("/busy.xml")}])
     before = datetime.now(UTC)
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
     row = source_row(archive, "busy")
     assert datetime.fromisoformat(row["next_poll_at"]) >= before + timedelta(hours=1) - timedelta(seconds=1)
     assert "HTTP 429" in row["last_error"] and row["error_count"] == 1
 
 
 def test_a_source_erroring_ten_times_is_still_scheduled_and_404s_make_it_dead(
-    server: NewsServer, tmp_path: Path
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
 ) -> None:
     config, archive = configure(tmp_path, [{"id": "gone", "feed": server.url("/gone.xml")}])
     for _ in range(10):
-        assert monitor(config, "run", "--once")[0] == 0
+        assert monitor_cli(config, "run", "--once")[0] == 0
     row = source_row(archive, "gone")
     assert row["error_count"] == 10 and row["dead"] == 1
     assert datetime.fromisoformat(row["next_poll_at"]) > datetime.now(UTC) + timedelta(hours=23)
-    (status,) = json.loads(monitor(config, "sources", "--format", "json")[1])
+    (status,) = json.loads(monitor_cli(config, "sources", "--format", "json")[1])
     assert status["state"] == "dead" and status["next_poll_at"] and status["error_count"] == 10
-    assert "dead" in monitor(config, "sources")[1]
+    assert "dead" in monitor_cli(config, "sources")[1]
     # the outlet comes back
     server.add(
         "/gone.xml", rss_feed([], title="Back", link=server.url("/")), content_type="application/rss+xml"
     )
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
     row = source_row(archive, "gone")
     assert (row["dead"], row["error_count"], row["last_error"]) == (0, 0, None)
 
 
-def test_permanent_redirect_updates_the_feed_url(server: NewsServer, tmp_path: Path) -> None:
+def test_permanent_redirect_updates_the_feed_url(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     sources = add_outlets(server, outlets=1, articles=2)
     new_feed = str(sources[0]["feed"])
     server.add("/old-feed.xml", "", status=301, headers={"Location": new_feed})
     config, archive = configure(tmp_path, [{"id": "moved", "feed": server.url("/old-feed.xml")}])
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "moved permanently" in err and new_feed in err
     row = source_row(archive, "moved")
     assert row["feed"] == new_feed and row["config_url"] == server.url("/old-feed.xml")
     server.hits.clear()
-    monitor(config, "run", "--once")
+    monitor_cli(config, "run", "--once")
     assert (
         server.hits.get("/old-feed.xml") is None and server.hits[new_feed.removeprefix(server.base_url)] == 1
     )
-    assert "moved from" in monitor(config, "sources")[1]
+    assert "moved from" in monitor_cli(config, "sources")[1]
     # a temporary redirect changes nothing
     server.add("/temp.xml", "", status=302, headers={"Location": new_feed})
     config2, archive2 = configure(tmp_path / "temp", [{"id": "temp", "feed": server.url("/temp.xml")}])
-    monitor(config2, "run", "--once")
+    monitor_cli(config2, "run", "--once")
     assert source_row(archive2, "temp")["feed"] == server.url("/temp.xml")
 
 
 def test_robots_disallowed_pages_are_not_fetched_and_keep_the_feed_text(
-    server: NewsServer, tmp_path: Path
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
 ) -> None:
     sources = add_outlets(server, outlets=1, articles=4)
     server.add(
@@ -156,7 +160,7 @@ def test_robots_disallowed_pages_are_not_fetched_and_keep_the_feed_text(
         content_type="text/plain",
     )
     config, archive = configure(tmp_path, sources)
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
     fetched = {path.split("?")[0] for path in server.hits if "/news/" in path}
     assert fetched == {"/outlet1/news/1-trade-story", "/outlet1/news/4-relief-story"}
     assert server.hits["/robots.txt"] == 1  # once per host, cached
@@ -166,14 +170,16 @@ def test_robots_disallowed_pages_are_not_fetched_and_keep_the_feed_text(
     assert sorted(rows.values()) == ["feed", "feed", "page", "page"] and len(notes) == 2
 
 
-def test_robots_403_forbids_and_respect_robots_false_ignores(server: NewsServer, tmp_path: Path) -> None:
+def test_robots_403_forbids_and_respect_robots_false_ignores(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     sources = add_outlets(server, outlets=1, articles=2)
     server.add("/robots.txt", "no", status=403)
     config, _ = configure(tmp_path, sources)
-    monitor(config, "run", "--once")
+    monitor_cli(config, "run", "--once")
     assert not [p for p in server.hits if "/news/" in p]
     config2, _ = configure(tmp_path / "ignoring", sources, respect_robots=False)
-    monitor(config2, "run", "--once")
+    monitor_cli(config2, "run", "--once")
     assert len([p for p in server.hits if "/news/" in p]) == 2
 
 
@@ -190,7 +196,9 @@ def _sitemap(server: NewsServer, paths: list[str], published: list[datetime]) ->
     )
 
 
-def test_sitemap_and_html_sources_archive_their_articles(server: NewsServer, tmp_path: Path) -> None:
+def test_sitemap_and_html_sources_archive_their_articles(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     now = datetime.now(UTC)
     paths = [f"/site/news/{i}" for i in range(1, 6)]
     for i, path in enumerate(paths, 1):
@@ -223,9 +231,9 @@ def test_sitemap_and_html_sources_archive_their_articles(server: NewsServer, tmp
             {"id": "section", "kind": "html", "url": server.url("/site/world/"), "links": "h3 a"},
         ],
     )
-    code, _, err = monitor(config, "run", "--once", "--source", "map")
+    code, _, err = monitor_cli(config, "run", "--once", "--source", "map")
     assert code == 0 and "3 new articles" in err  # two of the five are older than max_age (3 days)
-    code, _, err = monitor(config, "run", "--once", "--source", "section")
+    code, _, err = monitor_cli(config, "run", "--once", "--source", "section")
     assert code == 0 and "0 new articles" in err  # the section lists two the sitemap already brought
     with sqlite3.connect(archive) as db:
         rows = db.execute("SELECT url, title, extraction, source FROM articles ORDER BY url").fetchall()
@@ -236,41 +244,45 @@ def test_sitemap_and_html_sources_archive_their_articles(server: NewsServer, tmp
     # the section's "?ref=section" links were new URLs: fetched once, recognised by the page's canonical URL,
     # and remembered as aliases so they are never fetched again
     assert section_guids == 2 and server.hits["/site/news/1?ref=section"] == 1
-    code, _, err = monitor(config, "run", "--once", "--source", "section")
+    code, _, err = monitor_cli(config, "run", "--once", "--source", "section")
     assert "0 new articles" in err and server.hits["/site/news/1?ref=section"] == 1
 
     server.add("/site/world/", '<html><body><h3><a href="/site/news/4">Four</a></h3></body></html>')
-    code, _, err = monitor(config, "run", "--once", "--source", "section")
+    code, _, err = monitor_cli(config, "run", "--once", "--source", "section")
     assert code == 0 and "1 new articles" in err
 
 
-def test_run_due_polls_only_what_is_due(server: NewsServer, tmp_path: Path) -> None:
+def test_run_due_polls_only_what_is_due(server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI) -> None:
     sources = add_outlets(server, outlets=2, articles=1)
     config, _ = configure(tmp_path, sources)
-    assert monitor(config, "run", "--due")[2].count("pipeline: polled") == 2  # never polled: due
+    assert monitor_cli(config, "run", "--due")[2].count("pipeline: polled") == 2  # never polled: due
     server.hits.clear()
-    code, _, err = monitor(config, "run", "--due")
+    code, _, err = monitor_cli(config, "run", "--due")
     assert code == 0 and "polled 0 sources" in err and server.hits == {}
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert "polled 2 sources" in err  # --once polls regardless of schedule
-    assert monitor(config, "run", "--once", "--due")[0] == 2
+    assert monitor_cli(config, "run", "--once", "--due")[0] == 2
 
 
-def test_sources_table_shows_schedule_and_traffic(server: NewsServer, tmp_path: Path) -> None:
+def test_sources_table_shows_schedule_and_traffic(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     sources = add_outlets(server, outlets=1, articles=2)
     config, _ = configure(tmp_path, [*sources, {"id": "off", "feed": server.url("/x.xml"), "enabled": False}])
-    monitor(config, "run", "--once")
-    monitor(config, "run", "--once")
-    header, first, second = monitor(config, "sources")[1].splitlines()
+    monitor_cli(config, "run", "--once")
+    monitor_cli(config, "run", "--once")
+    header, first, second = monitor_cli(config, "sources")[1].splitlines()
     for column in ("KIND", "STATE", "NEXT_POLL", "INTERVAL", "ERRORS", "304", "ARTICLES_24H", "LAST_ERROR"):
         assert column in header
     assert first.split()[:3] == ["outlet1", "feed", "ok"] and "50%" in first
     assert second.split()[:3] == ["off", "feed", "disabled"]
-    status = json.loads(monitor(config, "sources", "--format", "json")[1])[0]
+    status = json.loads(monitor_cli(config, "sources", "--format", "json")[1])[0]
     assert status["articles_24h"] == 2 and status["not_modified_share"] == 0.5 and status["polls"] == 2
 
 
-def test_discover_lists_advertised_and_probed_feeds(server: NewsServer, tmp_path: Path) -> None:
+def test_discover_lists_advertised_and_probed_feeds(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     sources = add_outlets(server, outlets=1, articles=1)
     server.add(
         "/",
@@ -282,7 +294,7 @@ def test_discover_lists_advertised_and_probed_feeds(server: NewsServer, tmp_path
     )
     server.add("/feed", rss_feed([], title="Main", link=server.url("/")), content_type="application/rss+xml")
     config, _ = configure(tmp_path, [])
-    code, out, err = monitor(config, "sources", "discover", server.url("/"))
+    code, out, err = monitor_cli(config, "sources", "discover", server.url("/"))
     assert code == 0, err
     snippet = yaml.safe_load(out)["sources"]
     assert snippet[0]["feed"] == sources[0]["feed"] and snippet[0]["id"]  # the advertised feed comes first
@@ -291,7 +303,7 @@ def test_discover_lists_advertised_and_probed_feeds(server: NewsServer, tmp_path
     assert any(s.get("kind") == "sitemap" for s in snippet)
 
 
-def test_slow_hosts_do_not_block_other_hosts(tmp_path: Path) -> None:
+def test_slow_hosts_do_not_block_other_hosts(tmp_path: Path, monitor_cli: MonitorCLI) -> None:
     """Two servers on 127.0.0.1 and 127.0.0.2 (two hosts), one cap each: every request to the fast host
     starts while the slow host is still serving its pages one at a time (order, not timing, is checked)."""
     with NewsServer() as fast, NewsServer(host="127.0.0.2") as slow:
@@ -302,7 +314,7 @@ def test_slow_hosts_do_not_block_other_hosts(tmp_path: Path) -> None:
             if "/news/" in path:
                 route.delay_s = 0.5  # type: ignore[union-attr]
         config, archive = configure(tmp_path, [*fast_sources, *slow_sources], per_host=1)
-        assert monitor(config, "run", "--once")[0] == 0
+        assert monitor_cli(config, "run", "--once")[0] == 0
         assert fast.peak_active == 1 and slow.peak_active == 1
         slow_pages = sorted(
             t for t, (path, _) in zip(slow.starts, slow.requests, strict=True) if "/news/" in path

@@ -9,19 +9,21 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from monitor import Archive
-from monitor.cli import cli
 from monitor.dedup import band_keys, content_hash
 from monitor.models import Article, PollOutcome, Recheck, SearchQuery, Watch
 from monitor.store import SQLiteArchive
 from newssite import write_config
 from test_fts_index import hits as found
 from test_fts_index import open_archive
+
+if TYPE_CHECKING:
+    from conftest import MonitorCLI
 
 T0 = datetime(2026, 11, 20, 8, tzinfo=UTC)
 
@@ -115,11 +117,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path
     yield config, path, dict(zip(ARTICLES, ids, strict=True))
 
 
-def monitor(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.mark.parametrize(("query", "key"), ONE_WORD)
 def test_a_one_word_query_finds_its_article_and_nothing_else(
     built: tuple[Path, Path, dict[str, int]], query: str, key: str
@@ -171,30 +168,31 @@ def test_normalisation_on_both_sides(
 
 @pytest.mark.parametrize("query", PUNCTUATION)
 def test_words_with_inner_punctuation_are_phrases_through_the_cli(
-    built: tuple[Path, Path, dict[str, int]], query: str
+    built: tuple[Path, Path, dict[str, int]], query: str, monitor_cli: MonitorCLI
 ) -> None:
     config, _, ids = built
-    code, out, err = monitor(config, "search", query, "--format", "jsonl")
+    code, out, err = monitor_cli(config, "search", query, "--format", "jsonl")
     assert code == 0, err
     assert [json.loads(line)["id"] for line in out.splitlines()] == [ids["en-punct"]]
 
 
 def test_snippets_and_highlights_come_from_the_original_text(
     built: tuple[Path, Path, dict[str, int]],
+    monitor_cli: MonitorCLI,
 ) -> None:
     config, _, _ = built
-    code, out, _ = monitor(config, "search", "马杜罗", "--highlight", "--format", "jsonl")
+    code, out, _ = monitor_cli(config, "search", "马杜罗", "--highlight", "--format", "jsonl")
     assert code == 0
     (hit,) = [json.loads(line) for line in out.splitlines()]
     assert hit["snippet"] == "委内瑞拉总统[马杜罗]周二在加拉加斯会见了伊朗外长，双方讨论了能源合作。"
-    code, out, _ = monitor(config, "search", "flood", "--highlight", "--format", "jsonl")
+    code, out, _ = monitor_cli(config, "search", "flood", "--highlight", "--format", "jsonl")
     assert json.loads(out)["snippet"] == "Heavy [floods] hit the valley on Monday after three days of rain."
-    code, out, _ = monitor(config, "search", "مقاومة", "--highlight", "--format", "jsonl")
+    code, out, _ = monitor_cli(config, "search", "مقاومة", "--highlight", "--format", "jsonl")
     assert "[المقاومة]" in json.loads(out)["snippet"]
-    code, out, _ = monitor(config, "search", "covid-19", "--highlight", "--format", "jsonl")
+    code, out, _ = monitor_cli(config, "search", "covid-19", "--highlight", "--format", "jsonl")
     assert "[covid]-[19]" in json.loads(out)["snippet"]
     # without --highlight, the same snippet, unmarked; a match in the title only shows the title
-    code, out, _ = monitor(config, "search", "title:Syria", "--format", "jsonl")
+    code, out, _ = monitor_cli(config, "search", "title:Syria", "--format", "jsonl")
     assert json.loads(out)["snippet"] == "Syria statement"
 
 
@@ -210,27 +208,30 @@ def test_a_long_text_is_cut_around_its_match(tmp_path: Path) -> None:
     archive.close()
 
 
-def test_a_query_syntax_error_exits_2_naming_the_position(built: tuple[Path, Path, dict[str, int]]) -> None:
+def test_a_query_syntax_error_exits_2_naming_the_position(
+    built: tuple[Path, Path, dict[str, int]], monitor_cli: MonitorCLI
+) -> None:
     config, _, _ = built
-    code, _, err = monitor(config, "search", "maduro AND (iran")
+    code, _, err = monitor_cli(config, "search", "maduro AND (iran")
     assert code == 2
     assert "position" in err or "column" in err or "12" in err, err
-    code, _, err = monitor(config, "stats", "--by", "source", "maduro OR")
+    code, _, err = monitor_cli(config, "stats", "--by", "source", "maduro OR")
     assert code == 2
-    code, _, err = monitor(config, "export", "(maduro")
+    code, _, err = monitor_cli(config, "export", "(maduro")
     assert code == 2
 
 
 def test_stats_export_count_and_the_api_use_the_same_language(
     built: tuple[Path, Path, dict[str, int]],
+    monitor_cli: MonitorCLI,
 ) -> None:
     config, path, ids = built
-    code, out, _ = monitor(config, "stats", "--by", "lang", "马杜罗 OR مقاومة", "--format", "json")
+    code, out, _ = monitor_cli(config, "stats", "--by", "lang", "马杜罗 OR مقاومة", "--format", "json")
     assert code == 0
     assert sorted((row["key"], row["count"]) for row in json.loads(out)) == [("ar", 1), ("zh", 1)]
-    code, out, _ = monitor(config, "export", "집회 OR 地震")
+    code, out, _ = monitor_cli(config, "export", "집회 OR 地震")
     assert sorted(json.loads(line)["id"] for line in out.splitlines()) == sorted([ids["ko"], ids["ja"]])
-    code, out, _ = monitor(config, "search", "Bogota", "--count")
+    code, out, _ = monitor_cli(config, "search", "Bogota", "--count")
     assert out.strip() == "1"
     with Archive(path) as api:
         assert [hit.id for hit in api.search("马杜罗")] == [ids["zh"]]
@@ -284,7 +285,7 @@ def test_watches_match_queries_in_any_script(tmp_path: Path) -> None:
     archive.close()
 
 
-def test_search_watch_combines_with_a_non_latin_query(tmp_path: Path) -> None:
+def test_search_watch_combines_with_a_non_latin_query(tmp_path: Path, monitor_cli: MonitorCLI) -> None:
     path = tmp_path / "a.db"
     archive = open_archive(path)
     commit(archive, *(article(key, n) for n, key in enumerate(("ar", "zh", "fa"))))
@@ -294,10 +295,10 @@ def test_search_watch_combines_with_a_non_latin_query(tmp_path: Path) -> None:
     data = yaml.safe_load(config.read_text())
     data["watches"] = [{"id": "gulf", "query": "كويتي OR مقاومة", "notify": [{"jsonl": "x.jsonl"}]}]
     config.write_text(yaml.safe_dump(data, allow_unicode=True))
-    code, out, err = monitor(config, "search", "--watch", "gulf", "وزير", "--format", "jsonl")
+    code, out, err = monitor_cli(config, "search", "--watch", "gulf", "وزير", "--format", "jsonl")
     assert code == 0, err
     assert [json.loads(line)["url"] for line in out.splitlines()] == [url("fa")]
-    code, _, err = monitor(config, "search", "--watch", "gulf", "(وزير")
+    code, _, err = monitor_cli(config, "search", "--watch", "gulf", "(وزير")
     assert code == 2
 
 
@@ -316,11 +317,13 @@ def test_collapse_keeps_the_snippet_of_the_matching_copy(tmp_path: Path) -> None
     ("query", "message"),
     [("maduro AND (iran", "position 11 is never closed"), ("... --", "has no words to search for")],
 )
-def test_a_watch_that_cannot_be_searched_is_a_config_error(tmp_path: Path, query: str, message: str) -> None:
+def test_a_watch_that_cannot_be_searched_is_a_config_error(
+    tmp_path: Path, query: str, message: str, monitor_cli: MonitorCLI
+) -> None:
     config = tmp_path / "c.yaml"
     write_config(config, [{"id": "outlet", "feed": "http://127.0.0.1:9/feed"}], archive=tmp_path / "a.db")
     data = yaml.safe_load(config.read_text())
     data["watches"] = [{"id": "w", "query": query, "notify": [{"jsonl": "x.jsonl"}]}]
     config.write_text(yaml.safe_dump(data))
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code != 0 and "watches[0].query" in err and message in err, err

@@ -6,13 +6,13 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from click.testing import CliRunner
-
-from monitor.cli import cli
 from monitor.query import parse, to_fts5
 from newssite import NewsServer, write_config
+
+if TYPE_CHECKING:
+    from conftest import MonitorCLI
 
 SEED_PARAGRAPHS = [
     "In a meeting between the Iranian leader and the Venezuelan President in Tehran, the two sides agreed "
@@ -60,11 +60,6 @@ def atom(server: NewsServer, entries: list[tuple[str, str, str]]) -> str:
     return f"<feed xmlns='http://www.w3.org/2005/Atom'><title>F</title><id>urn:f</id>{items}</feed>"
 
 
-def monitor(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def rows(archive: Path, sql: str, *params: Any) -> list[sqlite3.Row]:
     db = sqlite3.connect(archive)
     db.row_factory = sqlite3.Row
@@ -74,7 +69,9 @@ def rows(archive: Path, sql: str, *params: Any) -> list[sqlite3.Row]:
         db.close()
 
 
-def test_copies_across_urls_and_outlets_form_one_story(server: NewsServer, tmp_path: Path) -> None:
+def test_copies_across_urls_and_outlets_form_one_story(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     seed = page("Resistance is the only way", SEED_PARAGRAPHS, published="2024-06-11T08:00:00Z")
     server.add("/origin/story", seed)
     server.add("/origin/print/story", seed)  # the same article under a second URL, no canonical
@@ -95,10 +92,10 @@ def test_copies_across_urls_and_outlets_form_one_story(server: NewsServer, tmp_p
                content_type="application/atom+xml")  # fmt: skip
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, [{"id": "mirror", "feed": server.url("/mirror/feed.xml")}], archive=archive)
-    assert monitor(config, "run", "--once")[0] == 0  # the copy is archived first
+    assert monitor_cli(config, "run", "--once")[0] == 0  # the copy is archived first
     write_config(config, [{"id": "origin", "feed": server.url("/origin/feed.xml")},
                           {"id": "mirror", "feed": server.url("/mirror/feed.xml")}], archive=archive)  # fmt: skip
-    assert monitor(config, "run", "--once", "--source", "origin")[0] == 0
+    assert monitor_cli(config, "run", "--once", "--source", "origin")[0] == 0
 
     by_url = {r["url"].removeprefix(server.base_url): r for r in rows(archive, "SELECT * FROM articles")}
     original, print_copy, mirror, flights = (
@@ -112,39 +109,39 @@ def test_copies_across_urls_and_outlets_form_one_story(server: NewsServer, tmp_p
     assert json.loads(mirror["attribution"])["name"] == "almayadeen"
     assert flights["story_id"] == flights["id"] and flights["duplicate_of"] is None  # same topic, not a copy
 
-    code, out, _ = monitor(config, "show", str(original["id"]))
+    code, out, _ = monitor_cli(config, "show", str(original["id"]))
     assert code == 0 and "Story: 3 copies" in out and "credits almayadeen" in out and "original" in out
-    shown = json.loads(monitor(config, "show", str(mirror["id"]), "--format", "json")[1])
+    shown = json.loads(monitor_cli(config, "show", str(mirror["id"]), "--format", "json")[1])
     assert shown["attribution"]["name"] == "almayadeen" and {c["id"] for c in shown["copies"]} == {
         original["id"], print_copy["id"]}  # fmt: skip
 
-    hits = json.loads(monitor(config, "search", "resistance", "--collapse", "--format", "json")[1])
+    hits = json.loads(monitor_cli(config, "search", "resistance", "--collapse", "--format", "json")[1])
     assert [(h["id"], h["copies"]) for h in hits] == [(original["id"], 2)]
-    assert len(json.loads(monitor(config, "search", "resistance", "--format", "json")[1])) == 3
+    assert len(json.loads(monitor_cli(config, "search", "resistance", "--format", "json")[1])) == 3
 
-    stories = json.loads(monitor(config, "duplicates", "--format", "json")[1])
+    stories = json.loads(monitor_cli(config, "duplicates", "--format", "json")[1])
     assert [(s["id"], s["copies"], s["sources"]) for s in stories] == [
         (original["id"], 2, ["mirror", "origin"])
     ]
-    assert "no stories" in monitor(config, "duplicates", "--since", "2030-01-01")[1]
+    assert "no stories" in monitor_cli(config, "duplicates", "--since", "2030-01-01")[1]
 
 
 def test_an_edited_article_gets_a_revision_and_an_unchanged_refetch_adds_nothing(
-    server: NewsServer, tmp_path: Path
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
 ) -> None:
     server.add("/news/1", page("Talks resume", SEED_PARAGRAPHS))
     feed = lambda updated: atom(server, [("/news/1", "Talks resume", updated)])  # noqa: E731
     server.add("/feed.xml", feed("2024-06-11T08:00:00Z"), content_type="application/atom+xml")
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, [{"id": "s", "feed": server.url("/feed.xml")}], archive=archive)
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
     (article,) = rows(archive, "SELECT * FROM articles")
     assert article["entry_hash"] and article["next_check_at"]  # decaying re-checks are scheduled
 
     # the feed says the entry was updated, but the page is the same: re-fetched, nothing stored
     server.add("/feed.xml", feed("2024-06-11T09:00:00Z"), content_type="application/atom+xml")
     server.hits.clear()
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
     assert server.hits["/news/1"] == 1 and rows(archive, "SELECT * FROM revisions") == []
 
     # a stealth edit: a paragraph rewritten, one added; the entry's updated date moves
@@ -152,7 +149,7 @@ def test_an_edited_article_gets_a_revision_and_an_unchanged_refetch_adds_nothing
               *SEED_PARAGRAPHS[3:], "Officials later said the plan would be reviewed every year."]  # fmt: skip
     server.add("/news/1", page("Talks resume, plan to be reviewed yearly", edited))
     server.add("/feed.xml", feed("2024-06-11T10:00:00Z"), content_type="application/atom+xml")
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "revised=1" in err
     (revision,) = rows(archive, "SELECT * FROM revisions")
     (article,) = rows(archive, "SELECT * FROM articles")
@@ -166,26 +163,28 @@ def test_an_edited_article_gets_a_revision_and_an_unchanged_refetch_adds_nothing
         == 1
     )
 
-    code, out, _ = monitor(config, "show", str(article["id"]), "--revisions")
+    code, out, _ = monitor_cli(config, "show", str(article["id"]), "--revisions")
     assert code == 0 and "revisions:  1" in out
     assert "-He also spoke of the scientific and technological progress Iran had made in recent years" in out
     assert "+Officials later said the plan would be reviewed every year." in out
     assert "-# Talks resume" in out and "+# Talks resume, plan to be reviewed yearly" in out
 
 
-def test_decaying_rechecks_catch_edits_the_feed_never_mentions(server: NewsServer, tmp_path: Path) -> None:
+def test_decaying_rechecks_catch_edits_the_feed_never_mentions(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     server.add("/news/1", page("Quiet edit", SEED_PARAGRAPHS))
     server.add("/feed.xml", atom(server, [("/news/1", "Quiet edit", "2024-06-11T08:00:00Z")]),
                content_type="application/atom+xml")  # fmt: skip
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, [{"id": "s", "feed": server.url("/feed.xml")}], archive=archive)
-    assert monitor(config, "run", "--once")[0] == 0
+    assert monitor_cli(config, "run", "--once")[0] == 0
     server.add("/news/1", page("Quiet edit", [*SEED_PARAGRAPHS[:-1], "The last paragraph was rewritten."]))
     # an hour passes: move the schedule instead of the clock
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     with sqlite3.connect(archive) as db:
         db.execute("UPDATE articles SET next_check_at = ?", [past])
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "not_modified=1" in err and "revised=1" in err
     (article,) = rows(archive, "SELECT checks, next_check_at FROM articles")
     assert article["checks"] == 1 and article["next_check_at"] > past  # next check: 6h after first sight

@@ -7,17 +7,18 @@ import sqlite3
 from collections.abc import Iterator
 from email import message_from_bytes
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
-from click.testing import CliRunner
 
 from monitor.alerts.notifiers import signature
-from monitor.cli import cli
 from newssite import NewsServer, Response, free_port, write_config
 from test_stories import OTHER_STORY, SEED_PARAGRAPHS, atom, page
+
+if TYPE_CHECKING:
+    from conftest import MonitorCLI
 
 
 class Inbox:
@@ -38,11 +39,6 @@ def smtp() -> Iterator[tuple[Controller, Inbox]]:
         yield controller, inbox
     finally:
         controller.stop()
-
-
-def monitor(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def setup(server: NewsServer, tmp_path: Path, smtp_port: int) -> tuple[Path, Path]:
@@ -77,13 +73,17 @@ def setup(server: NewsServer, tmp_path: Path, smtp_port: int) -> tuple[Path, Pat
 
 
 def test_a_watch_fires_once_per_story_on_every_channel(
-    server: NewsServer, tmp_path: Path, smtp: tuple[Controller, Inbox], monkeypatch: pytest.MonkeyPatch
+    server: NewsServer,
+    tmp_path: Path,
+    smtp: tuple[Controller, Inbox],
+    monkeypatch: pytest.MonkeyPatch,
+    monitor_cli: MonitorCLI,
 ) -> None:
     monkeypatch.setenv("MONITOR_TEST_SECRET", "hook-secret-123")
     controller, inbox = smtp
     server.routes["/hook"] = Response(b"ok", status=200)
     config, archive = setup(server, tmp_path, controller.port)
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0, err
     lines = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
     assert len(lines) == 1  # the story and its copy: one alert
@@ -114,24 +114,24 @@ def test_a_watch_fires_once_per_story_on_every_channel(
         ("iran-venezuela", 0, 0),
         ("iran-venezuela", 1, 1),
     ]  # the copy: recorded, quiet
-    monitor(config, "run", "--once")
+    monitor_cli(config, "run", "--once")
     assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 1 and len(server.posts) == 1
-    code, out, _ = monitor(config, "watches", "--format", "json")
+    code, out, _ = monitor_cli(config, "watches", "--format", "json")
     statuses = {row["id"]: row for row in json.loads(out)}
     assert statuses["iran-venezuela"]["matches_24h"] == 2 and statuses["iran-venezuela"]["pending"] == 0
-    assert "copy" in monitor(config, "alerts")[1] and "delivered" in monitor(config, "alerts")[1]
-    tested = json.loads(monitor(config, "watches", "test", "Maduro AND Iran", "--format", "json")[1])
+    assert "copy" in monitor_cli(config, "alerts")[1] and "delivered" in monitor_cli(config, "alerts")[1]
+    tested = json.loads(monitor_cli(config, "watches", "test", "Maduro AND Iran", "--format", "json")[1])
     assert len(tested) == 1 and tested[0]["copies"] == 1
 
 
 def test_a_receiver_that_is_down_gets_the_alert_later_across_a_restart(
-    server: NewsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: NewsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, monitor_cli: MonitorCLI
 ) -> None:
     monkeypatch.setenv("MONITOR_TEST_SECRET", "hook-secret-123")
     server.routes["/hook"] = Response(b"down", status=503)
     port = free_port()  # nothing listens there yet: the mail server is down too
     config, archive = setup(server, tmp_path, port)
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "delivery failed" in err
     assert len(server.posts) == 1
     with sqlite3.connect(archive) as db:
@@ -147,7 +147,7 @@ def test_a_receiver_that_is_down_gets_the_alert_later_across_a_restart(
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        code, _, err = monitor(config, "run", "--once")  # a new process, as after a restart
+        code, _, err = monitor_cli(config, "run", "--once")  # a new process, as after a restart
     finally:
         controller.stop()
     assert code == 0
@@ -161,10 +161,12 @@ def test_a_receiver_that_is_down_gets_the_alert_later_across_a_restart(
         ).fetchone() == (1, 5)  # jsonl once, webhook and email twice each
 
 
-def test_invalid_watch_query_is_a_config_error(server: NewsServer, tmp_path: Path) -> None:
+def test_invalid_watch_query_is_a_config_error(
+    server: NewsServer, tmp_path: Path, monitor_cli: MonitorCLI
+) -> None:
     config, _ = setup(server, tmp_path, 25)
     data = yaml.safe_load(config.read_text())
     data["watches"][0]["query"] = '"unclosed'
     config.write_text(yaml.safe_dump(data))
-    code, _, err = monitor(config, "run", "--once")
+    code, _, err = monitor_cli(config, "run", "--once")
     assert code == 1 and "watches[0].query" in err

@@ -15,25 +15,21 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from monitor import web
-from monitor.cli import cli
 from monitor.store import SQLiteArchive, fts
 from newssite import NewsServer, add_fixture_outlet, add_outlets, free_port, stop_process, write_config
 from test_stories import SEED_PARAGRAPHS, atom, page
 
+if TYPE_CHECKING:
+    from conftest import MonitorCLI
+
 SEED_TITLE = "Khamenei to Maduro: Resistance is the only way to face US pressure"
-
-
-def monitor(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 @dataclass
@@ -45,7 +41,7 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def built(tmp_path_factory: pytest.TempPathFactory, monitor_cli: MonitorCLI) -> Iterator[Built]:
     """A real archive: the seed article (via the golden fixture feed), two synthetic outlets, a story
     republished by a mirror, and a watch that matched."""
     folder = tmp_path_factory.mktemp("web")
@@ -71,7 +67,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
             {"id": "maduro-iran", "query": "Maduro AND Iran", "notify": [{"jsonl": str(folder / "a.jsonl")}]}
         ]
         config.write_text(yaml.safe_dump(data))
-        assert monitor(config, "run", "--once")[0] == 0
+        assert monitor_cli(config, "run", "--once")[0] == 0
     db = sqlite3.connect(archive)
     try:
         seed_id = db.execute("SELECT id FROM articles WHERE title = ?", [SEED_TITLE]).fetchone()[0]
@@ -162,21 +158,23 @@ def test_canned_queries_answer_the_analysts_questions(built: Built) -> None:
     assert {r["id"] for r in health} == {"digest", "outlet1", "outlet2", "origin", "mirror"}
 
 
-def test_serve_without_datasette_says_how_to_install(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_without_datasette_says_how_to_install(
+    built: Built, monkeypatch: pytest.MonkeyPatch, monitor_cli: MonitorCLI
+) -> None:
     monkeypatch.setitem(sys.modules, "datasette", None)  # what an install without the extra looks like
-    code, _, err = monitor(built.config, "serve")
+    code, _, err = monitor_cli(built.config, "serve")
     assert code == 1 and "pip install 'monitor[web]'" in err
 
 
-def test_serve_needs_an_archive(tmp_path: Path) -> None:
+def test_serve_needs_an_archive(tmp_path: Path, monitor_cli: MonitorCLI) -> None:
     config = tmp_path / "c.yaml"
     write_config(config, [{"id": "a", "feed": "http://127.0.0.1:9/feed"}], archive=tmp_path / "none.db")
-    code, _, err = monitor(config, "serve")
+    code, _, err = monitor_cli(config, "serve")
     assert code == 1 and "no archive at" in err and "monitor run" in err
 
 
-def test_print_metadata_is_valid_for_datasette(built: Built) -> None:
-    code, out, _ = monitor(built.config, "serve", "--print-metadata")
+def test_print_metadata_is_valid_for_datasette(built: Built, monitor_cli: MonitorCLI) -> None:
+    code, out, _ = monitor_cli(built.config, "serve", "--print-metadata")
     assert code == 0 and set(json.loads(out)["databases"]) == {"news"}
 
 
