@@ -231,3 +231,15 @@ def test_the_api_and_the_cli_read_a_moment_with_one_function(tmp_path: Path, mon
         assert archive.search("x", since=" 2024-06-01 ") == []
         with pytest.raises(ValueError):
             archive.search("x", since="yesterday")
+
+
+def test_export_on_a_terminal_counts_first_for_its_progress_bar(
+    archived: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, monitor_cli: MonitorCLI
+) -> None:
+    import monitor.cli.reading
+
+    monkeypatch.setattr(monitor.cli.reading, "progress_wanted", lambda output: True)
+    config, _ = archived
+    target = tmp_path / "all.jsonl"
+    code, _, err = monitor_cli(config, "export", "-o", str(target))
+    assert code == 0 and "exporting" in err and len(target.read_text().splitlines()) == 9

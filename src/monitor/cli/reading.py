@@ -276,9 +276,8 @@ def export(
         raise UsageProblem("--format parquet writes a file, not a stream: add -o FILE.parquet")
     request = SearchQuery(query=query or "", sources=sources, since=since, until=until)
     archive = open_reader(ctx)
-    # a progress bar only for a person watching a terminal, never mixed into piped output
-    show_progress = sys.stderr.isatty() and (output.name != "<stdout>" or not sys.stdout.isatty())
-    total = archive.count_articles(request) if show_progress else 0
+    show_progress = progress_wanted(output)
+    total = archive.count(request) if show_progress else 0
     with (
         click.progressbar(length=total, label="exporting", file=sys.stderr)
         if show_progress
@@ -298,6 +297,11 @@ def export(
             fmt,
             progress=bar.update if bar is not None else None,
         )
+
+
+def progress_wanted(output: Any) -> bool:
+    """A progress bar only for a person watching a terminal, never mixed into piped output."""
+    return sys.stderr.isatty() and (output.name != "<stdout>" or not sys.stdout.isatty())
 
 
 @click.command()
