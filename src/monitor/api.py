@@ -17,7 +17,7 @@ from typing import Any
 
 from monitor.models import SearchHit, SearchQuery
 from monitor.moments import parse_moment
-from monitor.store import SQLiteArchive
+from monitor.store import open_archive
 
 When = datetime | str | None
 
@@ -33,7 +33,7 @@ class Archive:
     """A monitor archive opened for reading."""
 
     def __init__(self, path: str | Path = "data/monitor.db") -> None:
-        self._store = SQLiteArchive(Path(path), readonly=True)
+        self._store = open_archive(Path(path), readonly=True)
 
     def __enter__(self) -> Archive:
         return self

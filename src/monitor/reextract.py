@@ -16,7 +16,7 @@ from monitor import rawpage
 from monitor.articles import reextracted_fields, source_evidence
 from monitor.config import Settings
 from monitor.extract import EXTRACTOR_VERSION
-from monitor.store import SQLiteArchive
+from monitor.store import open_archive
 from monitor.workers import Extractor, ProcessPoolExtractor
 
 BATCH = 50
@@ -42,7 +42,7 @@ async def reextract(
 ) -> ReextractReport:
     configured = {source.id: source for source in settings.resolved_sources()}
     selectors = {source_id: source.selectors for source_id, source in configured.items()}
-    store = SQLiteArchive(settings.archive)
+    store = open_archive(settings.archive)
     extractor = extractor or ProcessPoolExtractor()
     seen = changed = failed = 0
     try:

@@ -19,7 +19,7 @@ from monitor.errors import ConfigError
 from monitor.formats import FORMATS
 from monitor.logs import add_secrets
 from monitor.moments import parse_moment
-from monitor.store import SQLiteArchive
+from monitor.store import SQLiteArchive, open_archive
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -79,7 +79,7 @@ def open_reader(ctx: click.Context) -> SQLiteArchive:
     obj = ctx.find_object(dict)
     assert obj is not None
     if "reader" not in obj:
-        archive = SQLiteArchive(load_settings(ctx).archive, readonly=True)
+        archive = open_archive(load_settings(ctx).archive, readonly=True)
         obj["reader"] = archive
         ctx.call_on_close(archive.close)
     reader: SQLiteArchive = obj["reader"]
