@@ -26,12 +26,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from probe import run_probe
-from simulator import MissingPages, SimulatorProcess, sentence_pool
+from simulator import MissingPages, SimulatorProcess, atom_feed, rss_feed, sentence_pool
 
 from monitor.parse import parse_feed
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from newssite import atom_feed, rss_feed
 
 
 def _items(count: int, sentences: list[str], *, big: bool) -> list[dict[str, str]]:

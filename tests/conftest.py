@@ -1,16 +1,13 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 from monitor.cli import cli
-from newssite import NewsServer
+from tests.support.newssite import NewsServer
 
 DATA = Path(__file__).parent / "data"
 

@@ -15,7 +15,7 @@ from monitor import Archive
 from monitor.errors import NotFoundError, QueryError
 from monitor.models import SearchHit
 from monitor.store import SQLiteArchive
-from newssite import NewsServer, add_fixture_outlet, add_outlets, write_config
+from tests.support.newssite import NewsServer, add_fixture_outlet, add_outlets, write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,8 @@ from monitor.models import (
 from monitor.pipeline import Pipeline
 from monitor.store import SQLiteArchive
 from monitor.workers import InlineExtractor
-from newssite import NewsServer, Response, add_outlets, write_config
+from tests.support.gate import Gate, archived_paths
+from tests.support.newssite import NewsServer, add_outlets, write_config
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 SOURCE = Source(id="outlet", name="Outlet", url="https://outlet.example/feed", interval_s=900.0)
@@ -93,34 +93,6 @@ def test_a_batch_is_archived_with_its_urls_stories_and_alerts_but_not_the_poll_s
 # -- polls against the local news site -------------------------------------------------------------------
 
 
-class Gate:
-    """Answer the first ``opened`` article pages at once and hold the rest until :meth:`release`."""
-
-    def __init__(self, server: NewsServer, opened: int) -> None:
-        self.opened = opened
-        self.requested = 0
-        self._lock = threading.Lock()
-        self._released = threading.Event()
-        for path, route in list(server.routes.items()):
-            if "/news/" in path and isinstance(route, Response):
-                server.routes[path] = self._held(route)
-
-    def _held(self, response: Response):  # type: ignore[no-untyped-def]
-        def handle(request):  # type: ignore[no-untyped-def]
-            with self._lock:
-                self.requested += 1
-                held = self.requested > self.opened
-            if held:
-                self._released.wait(60)
-            request._send(response)
-
-        return handle
-
-    def release(self) -> None:
-        self.opened = 10**9
-        self._released.set()
-
-
 def configure(server: NewsServer, tmp_path: Path, *, articles: int, max_connections: int = 2) -> Settings:
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, add_outlets(server, outlets=1, articles=articles), archive=archive)
@@ -132,11 +104,6 @@ def configure(server: NewsServer, tmp_path: Path, *, articles: int, max_connecti
 def page_paths(server: NewsServer) -> set[str]:
     """The article pages requested (feed links carry tracking parameters; the archive keeps them off)."""
     return {urlsplit(path).path for path in server.hits if "/news/" in path}
-
-
-def archived_paths(archive: Path) -> set[str]:
-    with sqlite3.connect(archive) as db:
-        return {urlsplit(row[0]).path for row in db.execute("SELECT url FROM articles")}
 
 
 class Recording(SQLiteArchive):

@@ -17,8 +17,8 @@ import yaml
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from newssite import NewsServer, add_outlets, write_config
-from test_batches import Gate, archived_paths
+from tests.support.gate import Gate, archived_paths
+from tests.support.newssite import NewsServer, add_outlets, write_config
 
 
 def check_archive(archive: Path) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from monitor.config import load_config
 from monitor.daemon import run_forever
 from monitor.workers import InlineExtractor
-from newssite import NewsServer, add_outlets, write_config
+from tests.support.newssite import NewsServer, add_outlets, write_config
 
 
 def count(archive: Path, sql: str = "SELECT count(*) FROM articles") -> int:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from newssite import NewsServer, write_config
+from tests.support.newssite import NewsServer, write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI

@@ -17,7 +17,7 @@ from monitor.errors import BlockedAddressError, FetchError, TooLargeError
 from monitor.fetch import AddressGuard, Fetcher
 from monitor.fetch.client import parse_retry_after
 from monitor.fetch.guard import is_public_address
-from newssite import NewsServer
+from tests.support.newssite import NewsServer
 
 
 def fetch(url: str, **settings: Any) -> Any:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from monitor.logs import JsonFormatter, Redactor
-from newssite import NewsServer, add_outlets, free_port, stop_process, write_config
+from tests.support.newssite import NewsServer, add_outlets, free_port, stop_process, write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI

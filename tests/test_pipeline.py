@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from newssite import (
+from tests.support.newssite import (
     FIXTURE_PAGES,
     FIXTURES,
     NewsServer,

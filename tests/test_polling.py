@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from newssite import NewsServer, add_outlets, article_page, rss_feed, write_config
+from tests.support.newssite import NewsServer, add_outlets, article_page, rss_feed, write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI

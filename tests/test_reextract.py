@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import zstandard
 
 from monitor.store import SQLiteArchive
-from newssite import FIXTURES, NewsServer, add_fixture_outlet, add_outlets, write_config
+from tests.support.newssite import FIXTURES, NewsServer, add_fixture_outlet, add_outlets, write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI

@@ -18,9 +18,9 @@ from monitor import Archive
 from monitor.dedup import band_keys, content_hash
 from monitor.models import Article, PollOutcome, Recheck, SearchQuery, Watch
 from monitor.store import SQLiteArchive
-from newssite import write_config
 from test_fts_index import hits as found
 from test_fts_index import open_archive
+from tests.support.newssite import write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI

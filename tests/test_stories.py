@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor.query import parse, to_fts5
-from newssite import NewsServer, write_config
+from tests.support.newssite import NewsServer, write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI

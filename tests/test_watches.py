@@ -14,8 +14,8 @@ import yaml
 from aiosmtpd.controller import Controller
 
 from monitor.alerts.notifiers import signature
-from newssite import NewsServer, Response, free_port, write_config
 from test_stories import OTHER_STORY, SEED_PARAGRAPHS, atom, page
+from tests.support.newssite import NewsServer, Response, free_port, write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI

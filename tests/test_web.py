@@ -23,8 +23,15 @@ import yaml
 
 from monitor import web
 from monitor.store import SQLiteArchive, fts
-from newssite import NewsServer, add_fixture_outlet, add_outlets, free_port, stop_process, write_config
 from test_stories import SEED_PARAGRAPHS, atom, page
+from tests.support.newssite import (
+    NewsServer,
+    add_fixture_outlet,
+    add_outlets,
+    free_port,
+    stop_process,
+    write_config,
+)
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI

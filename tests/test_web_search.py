@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from monitor import Archive
-from newssite import stop_process, write_config
 from test_search_scripts import ARTICLES, ONE_WORD, PUNCTUATION, article, commit, open_archive
 from test_web import Served, browser_dom, start_serve
+from tests.support.newssite import stop_process, write_config
 
 QUERIES = [
     *(query for query, _ in ONE_WORD),

@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from newssite import NewsServer, add_outlets, write_config
+from tests.support.newssite import NewsServer, add_outlets, write_config
 
 TIMEOUT = "1s"
 """http.timeout of every hostile run: a server that never answers costs a second, not twenty."""

@@ -18,7 +18,7 @@ from monitor.config import HttpSettings
 from monitor.errors import BlockedAddressError
 from monitor.fetch import Fetcher
 from monitor.fetch.guard import AddressGuard
-from newssite import NewsServer
+from tests.support.newssite import NewsServer
 
 from .conftest import HEALTHY, Poll, assert_failed, poll_once, roomy
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from newssite import NewsServer
+from tests.support.newssite import NewsServer
 
 from .conftest import Poll, poll_once
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from newssite import NewsServer, add_outlets
+from tests.support.newssite import NewsServer, add_outlets
 
 from .conftest import HEALTHY, HEALTHY_ARTICLES, Poll, assert_failed, poll_once
 

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from newssite import NewsServer, Response
+from tests.support.newssite import NewsServer, Response
 
 from .conftest import Poll, assert_failed, poll_once, roomy
 

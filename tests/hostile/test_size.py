@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newssite import NewsServer, add_outlets, write_config
+from tests.support.newssite import NewsServer, add_outlets, write_config
 
 from .conftest import Poll, assert_failed, poll_once, roomy
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newssite import NewsServer
+from tests.support.newssite import NewsServer
 
 from .conftest import Poll, poll_once
 

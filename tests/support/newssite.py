@@ -2,7 +2,7 @@
 
 Run it alone to try monitor by hand (the README session was captured against it):
 
-    python tests/newssite.py --outlets 6 --articles 20 --port 8765 --config demo.yaml
+    python -m tests.support.newssite --outlets 6 --articles 20 --port 8765 --config demo.yaml
     monitor -c demo.yaml run --once
 """
 
@@ -348,7 +348,7 @@ def add_outlets(
     return sources
 
 
-FIXTURES = Path(__file__).parent / "data"
+FIXTURES = Path(__file__).parents[1] / "data"
 FIXTURE_PAGES = {
     "/news/2022/06/khamenei-maduro-resistance": ("seed_article.html", "text/html; charset=iso-8859-1"),
     "/fr/societe/greve-transports-port-marville": ("plain_article.html", "text/html"),

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests and the benchmarks: the local news-site server, the poll gate."""
