@@ -204,7 +204,7 @@ def measure_size(size: int, articles: Articles, queries: list[str], log: Any = p
         "search_ms": [round(v * 1000, 2) for v in _percentiles(plain)],
         "search_filtered_ms": [round(v * 1000, 2) for v in _percentiles(filtered)],
         "search_hits_median": statistics.median(hits),
-        "bytes_per_article": sizes["bytes"] / max(1, sizes["articles"]),
+        "bytes_per_article": sizes.bytes / max(1, sizes.articles),
     }
 
 

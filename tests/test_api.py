@@ -13,8 +13,8 @@ import yaml
 
 from monitor import Archive
 from monitor.errors import NotFoundError, QueryError
-from monitor.models import SearchHit
-from monitor.store import SQLiteArchive
+from monitor.models import Attribution, ExportedArticle, SearchHit, field_names
+from monitor.store import open_archive
 from tests.support.newssite import NewsServer, add_fixture_outlet, add_outlets, write_config
 
 if TYPE_CHECKING:
@@ -52,6 +52,23 @@ def test_python_api_reads_the_archive(archived: tuple[Path, Path]) -> None:
             archive.article(999999)
         with pytest.raises(QueryError):
             archive.search('"open')
+
+
+def test_an_article_has_its_lists_and_credit_decoded_as_its_story_has(archived: tuple[Path, Path]) -> None:
+    """Issue 15: get_article gave attribution and keywords as JSON text while story() decoded them."""
+    _, path = archived
+    with Archive(path) as archive:
+        (hit,) = archive.search("Maduro AND Iran", since="2020-01-01")
+        article = archive.article(hit.id)
+        (member,) = (m for m in archive.story(hit.id) if m["id"] == hit.id)
+        assert article["attribution"] == member["attribution"]
+        assert article["attribution"]["name"] == "almayadeen"
+        assert isinstance(article["keywords"], list) and isinstance(article["authors"], list)
+    reader = open_archive(path, readonly=True)
+    stored = reader.get_article(str(hit.id))
+    assert isinstance(stored.attribution, Attribution) and stored.attribution.name == "almayadeen"
+    assert isinstance(stored.keywords, tuple) and hit.url in stored.urls
+    reader.close()
 
 
 def test_search_language_tag_count_and_rank_filters(
@@ -145,7 +162,7 @@ def test_export_parquet_has_typed_columns_and_the_same_rows(
     code, _, _ = monitor_cli(config, "export", "--format", "parquet", "-o", str(target))
     assert code == 0 and not list(tmp_path.glob(".*.part"))
     table = pq.read_table(target)
-    assert table.column_names == list(SQLiteArchive.EXPORT_COLUMNS)
+    assert table.column_names == field_names(ExportedArticle)
     assert str(table.schema.field("published_at").type) == "timestamp[us, tz=UTC]"
     rows = table.to_pylist()
     assert [r["id"] for r in rows] == [r["id"] for r in records] and len(rows) == 9
@@ -167,7 +184,7 @@ def test_parquet_streams_in_row_groups_and_never_leaves_half_a_file(tmp_path: Pa
         for number in range(count):
             if number == fail_at:
                 raise RuntimeError("disk went away")
-            yield {c: None for c in SQLiteArchive.EXPORT_COLUMNS} | {
+            yield {c: None for c in field_names(ExportedArticle)} | {
                 "id": number, "authors": [], "keywords": ["k"], "fetched_at": "2024-06-01T00:00:00Z"}  # fmt: skip
 
     target = tmp_path / "t.parquet"
@@ -226,7 +243,7 @@ def test_the_api_and_the_cli_read_a_moment_with_one_function(tmp_path: Path, mon
     for bad in ("0d", "999999999999d", "yesterday", "2024-13-45", ""):
         with pytest.raises(ValueError):
             parse_moment(bad, now=now)
-    SQLiteArchive(tmp_path / "a.db").close()
+    open_archive(tmp_path / "a.db").close()
     with Archive(tmp_path / "a.db") as archive:
         assert archive.search("x", since=" 2024-06-01 ") == []
         with pytest.raises(ValueError):

@@ -14,7 +14,7 @@ from monitor.cli import cli
 from monitor.extract import extract_article
 from monitor.extract.decide import decide, learn
 from monitor.extract.evidence import FeedEvidence
-from monitor.models import FeedEntry, Source
+from monitor.models import ArticleFields, FeedEntry, Source, StoredPage
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 SOURCE = Source(id="blognet", name="Blog Network", url="https://blog.example/feed", interval_s=900)
@@ -119,31 +119,42 @@ def test_channel_language_holds_against_a_quoting_text() -> None:
 
 def test_reextraction_decides_with_the_stored_feed_evidence() -> None:
     page = extract_article(_page("Blog Network » Story"), url="https://blog.example/s", now=NOW)
-    current = {
-        "text": page.text,
-        "title": "Blog Network",
-        "authors": "[]",
-        "summary": None,
-        "language": "en",
-        "image": None,
-        "section": None,
-        "keywords": "[]",
-        "outlet_name": None,
-        "published_at": None,
-        "published_local": None,
-        "modified_at": None,
-        "attribution": None,
-        "extraction": "page",
-        "content_hash": "",
-        "feed_title": "Story",
-        "entry_published_at": "2009-06-08T05:50:18Z",
-        "entry_language": "en",
-        "channel_title": "Blog Network",
-        "channel_language": "en",
-    }
+    fields = ArticleFields(
+        text=page.text,
+        content_hash="",
+        title="Blog Network",
+        authors=(),
+        summary=None,
+        language="en",
+        image=None,
+        section=None,
+        keywords=(),
+        outlet_name=None,
+        published_at=None,
+        modified_at=None,
+        published_local=None,
+        attribution=None,
+        extraction="page",
+    )
+    current = StoredPage(
+        article_id=1,
+        source="blog",
+        url="https://blog.example/s",
+        content_type="text/html",
+        charset=None,
+        compression="none",
+        body=b"",
+        current=fields,
+        feed_title="Story",
+        entry_published_at="2009-06-08T05:50:18Z",
+        entry_language="en",
+        channel_title="Blog Network",
+        channel_language="en",
+    )
     changed = reextracted_fields(current, page, page_url="https://blog.example/s", fetched_at=NOW)
-    assert changed["title"] == "Story"
-    assert changed["published_at"] == "2009-06-08T05:50:18Z"
+    assert {"title", "published_at"} <= changed.changed
+    assert changed.fields.title == "Story"
+    assert changed.fields.published_at == "2009-06-08T05:50:18Z"
 
 
 def test_decide_names_the_winner_and_the_candidates() -> None:

@@ -16,7 +16,16 @@ import yaml
 
 from monitor import Archive
 from monitor.dedup import band_keys, content_hash
-from monitor.models import Article, PollOutcome, Recheck, SearchQuery, Watch
+from monitor.models import (
+    Article,
+    ArticleFields,
+    PollOutcome,
+    Recheck,
+    Reextraction,
+    SearchQuery,
+    Watch,
+    field_names,
+)
 from monitor.store import SQLiteArchive
 from test_fts_index import hits as found
 from test_fts_index import open_archive
@@ -241,6 +250,13 @@ def test_stats_export_count_and_the_api_use_the_same_language(
         assert [hit.id for hit in api.search("马杜罗 OR flood", sort="rank")] != []
 
 
+def reextracted(archive: SQLiteArchive, article_id: int, **changes: object) -> Reextraction:
+    """A re-extraction of an archived article that changes these fields only."""
+    stored = archive.get_article(str(article_id))
+    current = ArticleFields(**{name: getattr(stored, name) for name in field_names(ArticleFields)})
+    return Reextraction(article_id, replace(current, **changes), frozenset(changes))
+
+
 def test_an_edit_reindexes_the_article(tmp_path: Path) -> None:
     archive = open_archive(tmp_path / "a.db")
     (zh,) = commit(archive, article("zh", 0))
@@ -253,7 +269,10 @@ def test_an_edit_reindexes_the_article(tmp_path: Path) -> None:
     # re-extraction changes the title and the language: the index follows both
     (en,) = commit(archive, article("en", 1))
     assert found(archive, "flood") == [url("en")]
-    archive.apply_reextraction({zh: {"title": "新的标题：地震"}, en: {"language": "de"}}, version="test")
+    archive.apply_reextraction(
+        [reextracted(archive, zh, title="新的标题：地震"), reextracted(archive, en, language="de")],
+        version="test",
+    )
     assert found(archive, "title:地震") == [url("zh")]
     assert found(archive, "flood") == []  # no longer English: no stems
     assert found(archive, "floods") == [url("en")]

@@ -19,5 +19,5 @@ def test_count_is_every_matching_article_indexed_yet_or_not(tmp_path: Path) -> N
     archive.db.conn.commit()
     assert archive.count(SearchQuery(query="")) == 3
     assert archive.count(SearchQuery(query="story")) == 2
-    assert archive.count_articles(SearchQuery(query="")) == archive.count(SearchQuery(query=""))
+    assert not hasattr(archive, "count_articles")  # the alias went once the CLI's export said count
     archive.close()

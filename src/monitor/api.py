@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.models import SearchHit, SearchQuery
+from monitor.models import SearchHit, SearchQuery, as_row
 from monitor.moments import parse_moment
 from monitor.store import open_archive
 
@@ -86,22 +86,25 @@ class Archive:
         return self._store.count(self._query(query, sources, since, until))
 
     def article(self, id_or_url: int | str) -> dict[str, Any]:
-        """One article with its text and every URL it is known by (raises ``NotFoundError``)."""
-        return self._store.get_article(str(id_or_url))
+        """One article with its text and every URL it is known by (raises ``NotFoundError``); its authors,
+        keywords and credit decoded, as in :meth:`story`."""
+        return as_row(self._store.get_article(str(id_or_url)))
 
     def story(self, article_id: int) -> list[dict[str, Any]]:
         """Every copy of the article's story, the original first."""
-        return self._store.story(article_id)
+        return [as_row(member) for member in self._store.story(article_id)]
 
     def revisions(self, article_id: int) -> list[dict[str, Any]]:
-        return self._store.revisions(article_id)
+        return [as_row(revision) for revision in self._store.revisions(article_id)]
 
     def articles(
         self, query: str = "", *, sources: Sequence[str] = (), since: When = None, until: When = None
     ) -> Iterator[dict[str, Any]]:
         """Every matching article, full text included, one at a time (constant memory)."""
-        return self._store.iter_articles(self._query(query, sources, since, until))
+        return (
+            as_row(record) for record in self._store.iter_articles(self._query(query, sources, since, until))
+        )
 
     def stats(self, by: str, *, query: str | None = None) -> list[dict[str, Any]]:
         """Article counts by ``source``, ``day`` or ``lang``."""
-        return self._store.facets(by, query=query)
+        return [as_row(facet) for facet in self._store.facets(by, query=query)]

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from monitor.dedup import (
@@ -23,7 +20,17 @@ from monitor.extract.attribution import find_attribution
 from monitor.extract.dates import local_iso, to_utc
 from monitor.extract.decide import decide
 from monitor.extract.evidence import FeedEvidence, Moment, SourceEvidence
-from monitor.models import Article, ExtractedPage, FeedEntry, RawPage, Source, SourceKnowledge
+from monitor.models import (
+    Article,
+    ArticleFields,
+    ExtractedPage,
+    FeedEntry,
+    RawPage,
+    Reextraction,
+    Source,
+    SourceKnowledge,
+    StoredPage,
+)
 from monitor.timefmt import utc_iso
 
 
@@ -230,37 +237,39 @@ def diff_stats(old: str, new: str) -> dict[str, int]:
     }
 
 
-def stored_feed_evidence(current: Mapping[str, Any]) -> FeedEvidence:
-    """What the feed said of an archived article, from its row (columns of migration 0010)."""
-    published = current.get("entry_published_at")
+def stored_feed_evidence(current: StoredPage) -> FeedEvidence:
+    """What the feed said of an archived article, as kept beside its page (columns of migration 0010)."""
+    published = current.entry_published_at
     try:
         entry_published = datetime.fromisoformat(published.replace("Z", "+00:00")) if published else None
     except ValueError:
         entry_published = None
     return FeedEvidence(
-        title=current.get("feed_title"),
+        title=current.feed_title,
         published=entry_published,
-        language=current.get("entry_language"),
-        channel_title=current.get("channel_title"),
-        channel_language=current.get("channel_language"),
+        language=current.entry_language,
+        channel_title=current.channel_title,
+        channel_language=current.channel_language,
     )
 
 
 def reextracted_fields(
-    current: Mapping[str, Any],
+    current: StoredPage,
     page: ExtractedPage,
     *,
     page_url: str,
     source: SourceEvidence | None = None,
     fetched_at: datetime | None = None,
-) -> dict[str, Any]:
-    """The columns a fresh extraction of an archived page changes (``{}``: nothing), as stored values.
+) -> Reextraction:
+    """The article's fields after a fresh extraction of its archived page, and which of them changed (none:
+    nothing to write); the store maps fields to its columns.
 
-    Metadata is decided again from the page's evidence with what the feed said of the entry (kept in the
-    row) and what is known of the source, exactly as the pipeline decides it. A field the new extraction
-    cannot find keeps its archived value: re-extraction only improves.
+    Metadata is decided again from the page's evidence with what the feed said of the entry (kept beside
+    the page) and what is known of the source, exactly as the pipeline decides it. A field the new
+    extraction cannot find keeps its archived value: re-extraction only improves.
     """
-    text = page.text or current["text"]
+    old = current.current
+    text = page.text or old.text
     title, authors, language = page.title, page.authors, page.language
     published_at, published_local = page.published_at, page.published_local
     if page.evidence is not None:
@@ -269,32 +278,24 @@ def reextracted_fields(
         )
         title, authors, language = meta.title or title, meta.authors or authors, meta.language or language
         published_at, published_local = meta.published_at, meta.published_local
-    fresh: dict[str, Any] = {
-        "text": text,
-        "content_hash": content_hash(text),
-        "title": title or current["title"],
-        "authors": json.dumps(list(authors), ensure_ascii=False) if authors else current["authors"],
-        "summary": page.summary or current["summary"],
-        "language": language or current["language"],
-        "image": _absolute(page_url, page.image) or current["image"],
-        "section": page.section or current["section"],
-        "keywords": json.dumps(list(page.keywords), ensure_ascii=False)
-        if page.keywords
-        else current["keywords"],
-        "outlet_name": page.outlet_name or current["outlet_name"],
-        "published_at": utc_iso(published_at) or current["published_at"],
-        "modified_at": utc_iso(page.modified_at) or current["modified_at"],
-    }
-    if "published_local" in current:
-        fresh["published_local"] = published_local or current["published_local"]
-    attribution = find_attribution(text) if page.attribution is None else page.attribution
-    fresh["attribution"] = (
-        json.dumps(
-            {"name": attribution.name, "url": attribution.url, "line": attribution.line}, ensure_ascii=False
-        )
-        if attribution
-        else None
+    fresh = ArticleFields(
+        text=text,
+        content_hash=content_hash(text),
+        title=title or old.title,
+        authors=tuple(authors) if authors else old.authors,
+        summary=page.summary or old.summary,
+        language=language or old.language,
+        image=_absolute(page_url, page.image) or old.image,
+        section=page.section or old.section,
+        keywords=tuple(page.keywords) if page.keywords else old.keywords,
+        outlet_name=page.outlet_name or old.outlet_name,
+        published_at=utc_iso(published_at) or old.published_at,
+        modified_at=utc_iso(page.modified_at) or old.modified_at,
+        published_local=published_local or old.published_local,
+        attribution=find_attribution(text) if page.attribution is None else page.attribution,
+        extraction="page" if page.text else old.extraction,
     )
-    if page.text:
-        fresh["extraction"] = "page"
-    return {column: value for column, value in fresh.items() if value != current[column]}
+    changed = frozenset(
+        f.name for f in fields(ArticleFields) if getattr(fresh, f.name) != getattr(old, f.name)
+    )
+    return Reextraction(article_id=current.article_id, fields=fresh, changed=changed)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from monitor import rawpage
 from monitor.articles import reextracted_fields, source_evidence
 from monitor.config import Settings
 from monitor.extract import EXTRACTOR_VERSION
+from monitor.models import Reextraction
 from monitor.store import open_archive
 from monitor.workers import Extractor, ProcessPoolExtractor
 
@@ -50,31 +50,33 @@ async def reextract(
         ids = store.reextract_ids(sources=sources, since=since, version=None if force else EXTRACTOR_VERSION)
         on_start(len(ids))
         for start in range(0, len(ids), BATCH):
-            rows = store.raw_pages(ids[start : start + BATCH])
-            changes: dict[int, dict[str, Any]] = {}
-            for row in rows:
+            pages = store.raw_pages(ids[start : start + BATCH])
+            changes: list[Reextraction] = []
+            for stored in pages:
                 try:
-                    content = rawpage.decompress(row["raw_body"], row["raw_compression"])
+                    content = rawpage.decompress(stored.body, stored.compression)
                     page = await extractor.extract(
                         content,
-                        url=row["raw_url"],
-                        charset=row["raw_charset"],
+                        url=stored.url,
+                        charset=stored.charset,
                         now=now,
-                        selectors=selectors.get(row["source"]),
+                        selectors=selectors.get(stored.source),
                     )
                 except ValueError:
                     failed += 1
                     continue
-                changes[row["id"]] = reextracted_fields(
-                    row,
-                    page,
-                    page_url=row["raw_url"],
-                    source=source_evidence(configured.get(row["source"]), knowledge.get(row["source"])),
-                    fetched_at=now,
+                changes.append(
+                    reextracted_fields(
+                        stored,
+                        page,
+                        page_url=stored.url,
+                        source=source_evidence(configured.get(stored.source), knowledge.get(stored.source)),
+                        fetched_at=now,
+                    )
                 )
             changed += store.apply_reextraction(changes, version=EXTRACTOR_VERSION)
-            seen += len(rows)
-            on_progress(len(rows))
+            seen += len(pages)
+            on_progress(len(pages))
     finally:
         extractor.close()
         store.close()

@@ -19,7 +19,7 @@ from monitor.errors import ConfigError
 from monitor.formats import FORMATS
 from monitor.logs import add_secrets
 from monitor.moments import parse_moment
-from monitor.store import SQLiteArchive, open_archive
+from monitor.store import ArchiveReader, open_archive
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -74,7 +74,7 @@ def reloader(ctx: click.Context) -> Callable[[], Settings]:
     return lambda: read_settings(Path(obj["config"]), obj.get("archive"))
 
 
-def open_reader(ctx: click.Context) -> SQLiteArchive:
+def open_reader(ctx: click.Context) -> ArchiveReader:
     """The archive, opened read-only once per invocation and closed when the command ends."""
     obj = ctx.find_object(dict)
     assert obj is not None
@@ -82,7 +82,7 @@ def open_reader(ctx: click.Context) -> SQLiteArchive:
         archive = open_archive(load_settings(ctx).archive, readonly=True)
         obj["reader"] = archive
         ctx.call_on_close(archive.close)
-    reader: SQLiteArchive = obj["reader"]
+    reader: ArchiveReader = obj["reader"]
     return reader
 
 
@@ -96,7 +96,7 @@ def pass_settings(command: Callable[Concatenate[Settings, P], R]) -> Callable[P,
     return with_settings
 
 
-def pass_archive(command: Callable[Concatenate[SQLiteArchive, P], R]) -> Callable[P, R]:
+def pass_archive(command: Callable[Concatenate[ArchiveReader, P], R]) -> Callable[P, R]:
     """Call the command with the archive (read-only) as its first argument; it is closed afterwards."""
 
     @functools.wraps(command)

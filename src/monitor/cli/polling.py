@@ -110,13 +110,11 @@ def check(ctx: click.Context, max_age: str) -> None:
     if beat is None:
         click.echo("unhealthy: no daemon has run on this archive", err=True)
         ctx.exit(1)
-    age = (datetime.now(UTC) - datetime.fromisoformat(beat["beat_at"])).total_seconds()
+    age = (datetime.now(UTC) - datetime.fromisoformat(beat.beat_at)).total_seconds()
     if age > limit:
-        click.echo(f"unhealthy: last heartbeat {age:.0f}s ago (pid {beat['pid']})", err=True)
+        click.echo(f"unhealthy: last heartbeat {age:.0f}s ago (pid {beat.pid})", err=True)
         ctx.exit(1)
-    click.echo(
-        f"ok: daemon pid {beat['pid']} alive, last heartbeat {age:.0f}s ago, since {beat['started_at']}"
-    )
+    click.echo(f"ok: daemon pid {beat.pid} alive, last heartbeat {age:.0f}s ago, since {beat.started_at}")
 
 
 COMMANDS = [run, check]

@@ -26,11 +26,11 @@ from monitor.cli.options import (
 )
 from monitor.diffs import revision_diffs
 from monitor.formats import render, write_records
-from monitor.models import SearchQuery
+from monitor.models import ExportedArticle, SearchQuery, as_row, field_names
 from monitor.parquet import write_parquet
 from monitor.query import parse
 from monitor.status import size_rows
-from monitor.store import SQLiteArchive
+from monitor.store import ArchiveReader
 
 TAIL_EVERY_S = 1.0
 
@@ -130,7 +130,7 @@ def highlight_marks(highlight: bool | None) -> tuple[str, str]:
     return ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
 
 
-def print_search(archive: SQLiteArchive, request: SearchQuery, fmt: str, *, count_only: bool = False) -> None:
+def print_search(archive: ArchiveReader, request: SearchQuery, fmt: str, *, count_only: bool = False) -> None:
     """The hits of ``request`` (or only their number) as ``search`` and ``watches test`` print them."""
     if count_only:
         click.echo(archive.count(request))
@@ -162,7 +162,7 @@ def print_search(archive: SQLiteArchive, request: SearchQuery, fmt: str, *, coun
 )
 @click.option("--revisions", is_flag=True, help="Also print a unified diff of each revision, oldest first.")
 @pass_archive
-def show(archive: SQLiteArchive, id_or_url: str, fmt: str, revisions: bool) -> None:
+def show(archive: ArchiveReader, id_or_url: str, fmt: str, revisions: bool) -> None:
     """Print one archived article, by id or by any URL it is known under, with the other copies of its story
     (outlet, URL, similarity, credited source) and how many times it was edited.
 
@@ -173,12 +173,9 @@ def show(archive: SQLiteArchive, id_or_url: str, fmt: str, revisions: bool) -> N
       monitor show 42 --revisions
       monitor show 42 --format json | jq -r .text
     """
-    article = archive.get_article(id_or_url)
-    story = archive.story(article["id"])
-    versions = archive.revisions(article["id"])
-    if isinstance(article.get("attribution"), str):  # stored as JSON text
-        article["attribution"] = json.loads(article["attribution"])
-    article["attribution"] = article.get("attribution") or None
+    article = as_row(archive.get_article(id_or_url))
+    story = [as_row(member) for member in archive.story(article["id"])]
+    versions = [as_row(revision) for revision in archive.revisions(article["id"])]
     article["copies"] = [member for member in story if member["id"] != article["id"]]
     article["revisions"] = versions
     if fmt == "json":
@@ -285,15 +282,15 @@ def export(
     ):
         if fmt == "parquet":
             write_parquet(
-                archive.iter_articles(request),
+                (as_row(record) for record in archive.iter_articles(request)),
                 Path(output.name),
                 progress=bar.update if bar is not None else None,
             )
             return
         write_records(
-            archive.iter_articles(request),
+            (as_row(record) for record in archive.iter_articles(request)),
             output,
-            SQLiteArchive.EXPORT_COLUMNS,
+            field_names(ExportedArticle),
             fmt,
             progress=bar.update if bar is not None else None,
         )
@@ -321,7 +318,7 @@ def progress_wanted(output: Any) -> bool:
     ("table", "jsonl"), "table", "table for people; jsonl (one object per line, flushed) for pipes."
 )
 @pass_archive
-def tail(archive: SQLiteArchive, follow: bool, lines: int, sources: tuple[str, ...], fmt: str) -> None:
+def tail(archive: ArchiveReader, follow: bool, lines: int, sources: tuple[str, ...], fmt: str) -> None:
     """The newest articles; with -f, new ones as the daemon archives them (the archive is read, not locked).
 
     \b
@@ -341,12 +338,12 @@ def tail(archive: SQLiteArchive, follow: bool, lines: int, sources: tuple[str, .
         sys.stdout.flush()
 
     try:
-        rows = archive.latest(after_id=None, limit=max(lines, 1), sources=sources)
+        rows = [as_row(r) for r in archive.latest(after_id=None, limit=max(lines, 1), sources=sources)]
         last = rows[-1]["id"] if rows else 0
         emit(rows[-lines:] if lines else [])
         while follow:
             time.sleep(TAIL_EVERY_S)
-            rows = archive.latest(after_id=last, limit=1000, sources=sources)
+            rows = [as_row(r) for r in archive.latest(after_id=last, limit=1000, sources=sources)]
             if rows:
                 last = rows[-1]["id"]
                 emit(rows)
@@ -359,7 +356,7 @@ def tail(archive: SQLiteArchive, follow: bool, lines: int, sources: tuple[str, .
 @limit_option(50, "At most this many stories.")
 @format_option()
 @pass_archive
-def duplicates(archive: SQLiteArchive, since: datetime | None, limit: int, fmt: str) -> None:
+def duplicates(archive: ArchiveReader, since: datetime | None, limit: int, fmt: str) -> None:
     """Stories published by more than one outlet: who republished whom.
 
     Each row is a story's original (the earliest copy) with its number of copies and the outlets that
@@ -370,7 +367,7 @@ def duplicates(archive: SQLiteArchive, since: datetime | None, limit: int, fmt: 
       monitor duplicates --since 7d
       monitor duplicates --format csv > syndication.csv
     """
-    rows = archive.duplicates(since=since, limit=limit)
+    rows = [as_row(story) for story in archive.duplicates(since=since, limit=limit)]
     if fmt == "table":
         for row in rows:
             row["outlets"] = ", ".join(row["sources"])
@@ -388,7 +385,7 @@ def duplicates(archive: SQLiteArchive, since: datetime | None, limit: int, fmt: 
 @click.argument("query", required=False)
 @format_option()
 @pass_archive
-def stats(archive: SQLiteArchive, by: str | None, query: str | None, fmt: str) -> None:
+def stats(archive: ArchiveReader, by: str | None, query: str | None, fmt: str) -> None:
     """What the archive holds: counts and size per article (with and without the kept raw pages), or, with
     --by, how many articles per outlet, per day or per language (optionally only those matching QUERY).
 
@@ -398,7 +395,11 @@ def stats(archive: SQLiteArchive, by: str | None, query: str | None, fmt: str) -
       monitor stats --by source
       monitor stats --by day 'maduro AND iran' --format csv
     """
-    rows = size_rows(archive.sizes()) if by is None else archive.facets(by, query=query)
+    rows = (
+        size_rows(as_row(archive.sizes()))
+        if by is None
+        else [as_row(facet) for facet in archive.facets(by, query=query)]
+    )
     if fmt == "table" and by is not None:
         peak = max((row["count"] for row in rows), default=0)
         width = max((len(str(row["key"])) for row in rows), default=0)

@@ -16,9 +16,9 @@ from monitor.cli.options import (
 )
 from monitor.cli.reading import highlight_marks, print_search
 from monitor.formats import render
-from monitor.models import SearchQuery
+from monitor.models import AlertRecord, SearchQuery, as_row, field_names
 from monitor.status import watch_statuses
-from monitor.store import SQLiteArchive
+from monitor.store import ArchiveReader
 
 
 @click.group(invoke_without_command=True)
@@ -36,7 +36,11 @@ def watches(ctx: click.Context, fmt: str) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = load_settings(ctx)
-    known = open_reader(ctx).watch_statuses(datetime.now(UTC)) if settings.archive.exists() else []
+    known = (
+        [as_row(w) for w in open_reader(ctx).watch_statuses(datetime.now(UTC))]
+        if settings.archive.exists()
+        else []
+    )
     rows = watch_statuses(settings.watches, known)
     columns = ["id", "matches_24h", "matches_7d", "pending", "failing", "query"]
     click.echo(render(rows, columns, fmt) or "no watches configured\n", nl=False)
@@ -48,7 +52,7 @@ def watches(ctx: click.Context, fmt: str) -> None:
 @limit_option(20)
 @format_option()
 @pass_archive
-def watches_test(archive: SQLiteArchive, query: str, since: datetime | None, limit: int, fmt: str) -> None:
+def watches_test(archive: ArchiveReader, query: str, since: datetime | None, limit: int, fmt: str) -> None:
     """What a watch query would have matched in the archive (one row per story, newest first).
 
     \b
@@ -66,7 +70,7 @@ def watches_test(archive: SQLiteArchive, query: str, since: datetime | None, lim
 @limit_option(50)
 @format_option()
 @pass_archive
-def alerts(archive: SQLiteArchive, watch: str | None, limit: int, fmt: str) -> None:
+def alerts(archive: ArchiveReader, watch: str | None, limit: int, fmt: str) -> None:
     """Recent matches of the watches, newest first, with their delivery state.
 
     NOTIFY is 0 for a copy of a story the watch had already matched (recorded, not sent again).
@@ -76,7 +80,7 @@ def alerts(archive: SQLiteArchive, watch: str | None, limit: int, fmt: str) -> N
       monitor alerts
       monitor alerts --watch iran-venezuela --format jsonl
     """
-    rows = archive.alerts(watch=watch, limit=limit)
+    rows = [as_row(alert) for alert in archive.alerts(watch=watch, limit=limit)]
     if fmt == "table":
         for row in rows:
             if row["delivered_at"]:
@@ -88,7 +92,7 @@ def alerts(archive: SQLiteArchive, watch: str | None, limit: int, fmt: str) -> N
         columns = ["id", "watch", "matched_at", "state", "source", "title"]
         click.echo(render(rows, columns, fmt) or "no alerts\n", nl=False)
         return
-    click.echo(render(rows, SQLiteArchive.ALERT_COLUMNS, fmt), nl=False)
+    click.echo(render(rows, field_names(AlertRecord), fmt), nl=False)
 
 
 COMMANDS = [watches, alerts]

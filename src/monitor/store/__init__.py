@@ -1,26 +1,32 @@
 """The archive: the only package that speaks SQL.
 
-:class:`Archive` is the interface the rest of monitor uses; :func:`open_archive` is the one place that
-chooses and names a backend (today SQLite through sqlite-utils; a PostgreSQL backend implements the same
-protocol).
+:class:`ArchiveReader` and :class:`ArchiveWriter` (:mod:`.base`) are everything the rest of monitor asks of
+an archive; :func:`open_archive` is the one place that chooses and names a backend (today SQLite through
+sqlite-utils; a PostgreSQL backend implements the same protocols).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, overload
 
 from monitor.errors import StoreError
-from monitor.store.base import Archive
+from monitor.store.base import Archive, ArchiveReader, ArchiveWriter
 from monitor.store.common import iso
 from monitor.store.sqlite import SQLiteArchive
 
 
-def open_archive(location: Path | str, *, readonly: bool = False) -> SQLiteArchive:
+@overload
+def open_archive(location: Path | str, *, readonly: Literal[True]) -> ArchiveReader: ...
+@overload
+def open_archive(location: Path | str, *, readonly: Literal[False] = False) -> Archive: ...
+def open_archive(location: Path | str, *, readonly: bool = False) -> Archive | ArchiveReader:
     """The archive at ``location`` (a file path), opened for writing (the daemon, ``reextract``: applies
-    pending migrations) or, with ``readonly``, for reading only (never blocks the daemon, never migrates)."""
+    pending migrations; it reads too) or, with ``readonly``, for reading only (never blocks the daemon,
+    never migrates; raises ``StoreError`` when there is no archive or its schema is older)."""
     if isinstance(location, str) and location.startswith(("postgres://", "postgresql://")):
         raise StoreError(f"store: no PostgreSQL backend yet for {location.split('@')[-1]!r}")
     return SQLiteArchive(Path(location), readonly=readonly)
 
 
-__all__ = ["Archive", "SQLiteArchive", "iso", "open_archive"]
+__all__ = ["Archive", "ArchiveReader", "ArchiveWriter", "SQLiteArchive", "iso", "open_archive"]

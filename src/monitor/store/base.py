@@ -1,34 +1,60 @@
-"""The storage seam (pure: a Protocol, no I/O)."""
+"""The storage seams (pure: Protocols, no I/O): everything the rest of monitor asks of an archive.
+
+:class:`ArchiveWriter` is the daemon's side (the poll path, alerts' delivery state, re-extraction's
+updates), :class:`ArchiveReader` the side of the CLI, the Python API and the tools; :class:`Archive` is
+both, as :func:`monitor.store.open_archive` opens it. Every method takes and returns records of
+:mod:`monitor.models`, never rows or column names, so that a second backend (PostgreSQL) implements these
+and nothing else changes. Decisions made while writing (which story, which revision) are the pure
+:mod:`monitor.stories`'s, applied by the writer inside its transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from monitor.models import (
     Alert,
+    AlertRecord,
+    ArchiveSizes,
     ArticleBatch,
+    Channel,
     CommitResult,
+    CopiedStory,
+    DueRecheck,
+    ExportedArticle,
+    Facet,
+    Heartbeat,
     KnownEntry,
+    LatestArticle,
     PollOutcome,
     PollState,
+    Reextraction,
+    Revision,
     SearchHit,
     SearchQuery,
     Source,
     SourceStatus,
+    StoredArticle,
+    StoredPage,
+    StoryMember,
     Watch,
+    WatchStatus,
 )
 
 
-class Archive(Protocol):
+class ArchiveWriter(Protocol):
+    """Writing the archive: one writer per archive (the daemon holds its lock), each call one transaction."""
+
     def sync_sources(self, sources: Sequence[Source]) -> None:
         """Make the ``sources`` table list exactly the configured sources, keeping their poll state."""
 
     def poll_states(self) -> dict[str, PollState]:
         """Source id -> what is remembered between polls (validators, interval, errors, next poll)."""
 
-    def poll_state(self, source: str) -> PollState: ...
+    def poll_state(self, source: str) -> PollState:
+        """What is remembered of one source between polls (an empty state for one never polled)."""
 
     def reschedule(self, next_polls: Mapping[str, datetime]) -> None:
         """Set ``next_poll_at`` of these sources (the daemon's restart plan)."""
@@ -42,10 +68,8 @@ class Archive(Protocol):
         """Which of these GUIDs (of this source) and URLs (of any source) are already archived, with the
         article each belongs to and the feed entry's fingerprint when it was last seen."""
 
-    def due_rechecks(
-        self, source: str, now: datetime, *, limit: int
-    ) -> list[tuple[int, str, int, datetime | None]]:
-        """(article id, URL, checks done, first seen) of this source's articles due a re-fetch for edits."""
+    def due_rechecks(self, source: str, now: datetime, *, limit: int) -> list[DueRecheck]:
+        """This source's articles due a re-fetch for edits at ``now``, the most overdue first."""
 
     def commit_batch(self, batch: ArticleBatch) -> CommitResult:
         """Write new articles of a poll still running, atomically: each placed (new, or another URL of an
@@ -64,19 +88,92 @@ class Archive(Protocol):
     def sync_watches(self, watches: Sequence[Watch]) -> None:
         """Make the ``watches`` table hold the configured watches (their matches are kept)."""
 
+    def pending_alerts(self, now: datetime, *, limit: int = 500) -> list[Alert]:
+        """Matches waiting for delivery on one of their channels at ``now`` (not delivered, not backing
+        off), oldest first, each with a snippet around the watch's words."""
+
+    def delivered(self, delivery_ids: Sequence[int], at: datetime) -> None:
+        """Mark these deliveries done; a match is delivered when all its channels are."""
+
+    def delivery_failed(self, delivery_id: int, error: str, *, retry_at: datetime, at: datetime) -> None:
+        """Record a failed delivery and when to try it again."""
+
+    def apply_reextraction(self, changes: Sequence[Reextraction], *, version: str) -> int:
+        """Write re-extracted fields in one transaction (the search index and near-duplicate keys follow);
+        every listed article is stamped with extractor ``version``. Returns how many changed."""
+
+    def close(self) -> None:
+        """Release the archive (the connection; the daemon's lock is not the archive's)."""
+
+
+class ArchiveReader(Protocol):
+    """Reading the archive: never blocks the writer, never blocked by it."""
+
+    def search(self, query: SearchQuery) -> list[SearchHit]:
+        """Full-text search in monitor's query language with the query's filters, sort and limit (raises
+        ``QueryError``, naming the position, for a query that does not parse)."""
+
+    def count(self, query: SearchQuery) -> int:
+        """How many articles match the filters (and the query, if any; no limit); without a query every
+        article counts, indexed for search yet or not."""
+
+    def get_article(self, id_or_url: str) -> StoredArticle:
+        """One article by id or by any URL it is known under (raises ``NotFoundError``)."""
+
+    def iter_articles(self, query: SearchQuery) -> Iterator[ExportedArticle]:
+        """Every article matching the filters (and the query, if any), oldest first, in constant memory."""
+
+    def facets(self, by: str, *, query: str | None = None, limit: int = 1000) -> list[Facet]:
+        """Article counts per ``source``, ``day`` (of publication) or ``lang``: all, or a query's matches."""
+
+    def latest(self, *, after_id: int | None, limit: int, sources: Sequence[str] = ()) -> list[LatestArticle]:
+        """The newest articles (``after_id``: only those archived after it), oldest first."""
+
+    def heartbeat(self) -> Heartbeat | None:
+        """The daemon's last sign of life, if a daemon ever ran on this archive."""
+
+    def sizes(self) -> ArchiveSizes:
+        """Articles, stories, revisions, raw pages, sources, and bytes on disk."""
+
+    def story(self, article_id: int) -> list[StoryMember]:
+        """Every copy of this article's story, the original first."""
+
+    def revisions(self, article_id: int) -> list[Revision]:
+        """Earlier versions of an article, oldest first (the article holds the newest)."""
+
+    def duplicates(self, *, since: datetime | None = None, limit: int = 50) -> list[CopiedStory]:
+        """Stories with copies in more than one outlet, the most recently published first."""
+
+    def source_statuses(self, now: datetime | None = None) -> list[SourceStatus]:
+        """Every source the archive knows, with its articles (all, last 24 h) and poll health."""
+
+    def watch_statuses(self, now: datetime) -> list[WatchStatus]:
+        """Every configured watch with its recent matches and deliveries pending or failing."""
+
+    def alerts(self, *, watch: str | None = None, limit: int = 50) -> list[AlertRecord]:
+        """Recent matches (of one watch, or all), newest first, with their delivery state."""
+
     def check_query(self, query: str) -> None:
-        """Raise ``QueryError`` unless the full-text engine accepts ``query``."""
+        """Raise ``QueryError`` (naming the position) unless ``query`` parses and has words to search for."""
 
-    def pending_alerts(self, now: datetime, *, limit: int = 500) -> list[Alert]: ...
+    def poll_state(self, source: str) -> PollState:
+        """What is remembered of one source between polls, its learned knowledge included."""
 
-    def delivered(self, delivery_ids: Sequence[int], at: datetime) -> None: ...
+    def channel(self, source: str) -> Channel:
+        """The title and language the source's feed channel last declared (``extract --explain``)."""
 
-    def delivery_failed(self, delivery_id: int, error: str, *, retry_at: datetime, at: datetime) -> None: ...
+    def reextract_ids(
+        self, *, sources: Sequence[str] = (), since: datetime | None = None, version: str | None = None
+    ) -> list[int]:
+        """Ids of articles with a kept raw page (of these sources, fetched since), oldest first; with
+        ``version``, only those another extractor version made (what makes a re-run resumable)."""
 
-    def search(self, query: SearchQuery) -> list[SearchHit]: ...
+    def raw_pages(self, ids: Sequence[int]) -> list[StoredPage]:
+        """The kept pages of these articles, with their current fields and the feed's evidence."""
 
-    def get_article(self, id_or_url: str) -> dict[str, Any]: ...
+    def close(self) -> None:
+        """Release the archive."""
 
-    def source_statuses(self, now: datetime | None = None) -> list[SourceStatus]: ...
 
-    def close(self) -> None: ...
+class Archive(ArchiveWriter, ArchiveReader, Protocol):
+    """An archive opened for writing: both sides (the daemon reads what it writes)."""

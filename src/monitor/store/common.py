@@ -29,6 +29,19 @@ def _attribution_json(attribution: Attribution | None) -> str | None:
     )
 
 
+def _credit(value: str | None) -> Attribution | None:
+    """The credit stored as JSON (``{"name", "url", "line"}``), decoded."""
+    if not value:
+        return None
+    data = json.loads(value)
+    return Attribution(name=data.get("name"), line=data.get("line"), url=data.get("url"))
+
+
+def _strings(value: str | None) -> tuple[str, ...]:
+    """A list of strings stored as a JSON array (``authors``, ``keywords``), decoded."""
+    return tuple(json.loads(value)) if value else ()
+
+
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 

@@ -12,11 +12,30 @@ from sqlite_utils import Database
 
 from monitor.dedup import canonical_url
 from monitor.errors import NotFoundError, QueryError, StoreError
-from monitor.models import SearchHit, SearchQuery, SourceStatus
+from monitor.models import (
+    AlertRecord,
+    ArchiveSizes,
+    CopiedStory,
+    ExportedArticle,
+    Facet,
+    Heartbeat,
+    LatestArticle,
+    Revision,
+    SearchHit,
+    SearchQuery,
+    SourceStatus,
+    StoredArticle,
+    StoryMember,
+    WatchStatus,
+    field_names,
+)
 from monitor.query import parse
 from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.store import fts
-from monitor.store.common import _translated, iso
+from monitor.store.common import _credit, _strings, _translated, iso
+
+_EXPORT_COLUMNS = tuple(field_names(ExportedArticle))
+_STORED_COLUMNS = tuple(name for name in field_names(StoredArticle) if name != "urls")
 
 
 def _hit(row: Sequence[Any], *, snippet: str, copies: int | None = None) -> SearchHit:
@@ -51,11 +70,6 @@ def _searched(query: str, exc: sqlite3.Error) -> StoreError:
 
 class ArchiveQueries:
     db: Database
-
-    ALERT_COLUMNS = (
-        "id", "watch", "article_id", "title", "url", "source", "matched_at", "notify", "delivered_at",
-        "attempts", "last_error",
-    )  # fmt: skip
 
     def search(self, query: SearchQuery) -> list[SearchHit]:
         where, params = self._filters(query)  # raises QueryError (naming the position) for a bad query
@@ -165,55 +179,39 @@ class ArchiveQueries:
         return hits
 
     @_translated
-    def get_article(self, id_or_url: str) -> dict[str, Any]:
-        cursor = None
+    def get_article(self, id_or_url: str) -> StoredArticle:
+        columns = ", ".join(f"a.{c}" for c in _STORED_COLUMNS)
         if id_or_url.isdigit():
             if int(id_or_url) > 2**63 - 1:
                 raise NotFoundError(f"store: no article {id_or_url!r} in the archive")
-            cursor = self.db.execute("SELECT * FROM articles WHERE id = ?", [int(id_or_url)])
+            row = self.db.execute(
+                f"SELECT {columns} FROM articles AS a WHERE a.id = ?", [int(id_or_url)]
+            ).fetchone()
         else:
-            cursor = self.db.execute(
-                "SELECT a.* FROM articles AS a JOIN article_urls AS u ON u.article_id = a.id "
+            row = self.db.execute(
+                f"SELECT {columns} FROM articles AS a JOIN article_urls AS u ON u.article_id = a.id "
                 "WHERE u.url IN (?, ?) LIMIT 1",
                 [id_or_url, canonical_url(id_or_url)],
-            )
-        row = cursor.fetchone()
+            ).fetchone()
         if row is None:
             raise NotFoundError(f"store: no article {id_or_url!r} in the archive")
-        article = dict(zip([column[0] for column in cursor.description], row, strict=True))
-        article["authors"] = json.loads(article["authors"])
-        article["urls"] = [
+        values = dict(zip(_STORED_COLUMNS, row, strict=True))
+        urls = tuple(
             r[0]
             for r in self.db.execute(
                 "SELECT url FROM article_urls WHERE article_id = ? ORDER BY first_seen_at, url",
-                [article["id"]],
+                [values["id"]],
             )
-        ]
-        return article
-
-    EXPORT_COLUMNS = (
-        "id",
-        "url",
-        "source",
-        "title",
-        "authors",
-        "published_at",
-        "fetched_at",
-        "modified_at",
-        "language",
-        "section",
-        "keywords",
-        "outlet_name",
-        "image",
-        "summary",
-        "text",
-        "extraction",
-        "content_hash",
-        "story_id",
-        "duplicate_of",
-        "duplicate_score",
-        "attribution",
-    )
+        )
+        return StoredArticle(
+            **values
+            | {
+                "authors": _strings(values["authors"]),
+                "keywords": _strings(values["keywords"]),
+                "attribution": _credit(values["attribution"]),
+                "urls": urls,
+            }
+        )
 
     def count(self, query: SearchQuery) -> int:
         """How many articles match the filters (and the query, if any; no limit): what `search --count` says
@@ -224,24 +222,24 @@ class ArchiveQueries:
         except sqlite3.Error as exc:
             raise _searched(query.query, exc) from exc
 
-    count_articles = count  # the CLI's `export` still says count_articles; it goes once that says count
-
-    def iter_articles(self, query: SearchQuery) -> Iterator[dict[str, Any]]:
+    def iter_articles(self, query: SearchQuery) -> Iterator[ExportedArticle]:
         """Every article matching the filters (and the FTS query, if any), oldest first, one at a time:
         constant memory whatever the archive's size."""
-        sql, params = self._export_sql(query, ", ".join(f"a.{c}" for c in self.EXPORT_COLUMNS))
+        sql, params = self._export_sql(query, ", ".join(f"a.{c}" for c in _EXPORT_COLUMNS))
         cursor = self.db.conn.cursor()
         try:
             cursor.execute(sql + " ORDER BY a.id", params)
             while rows := cursor.fetchmany(500):
                 for row in rows:
-                    record = dict(zip(self.EXPORT_COLUMNS, row, strict=True))
-                    record["authors"] = json.loads(record["authors"])
-                    record["keywords"] = json.loads(record["keywords"] or "[]")
-                    record["attribution"] = (
-                        json.loads(record["attribution"]) if record["attribution"] else None
+                    record = dict(zip(_EXPORT_COLUMNS, row, strict=True))
+                    yield ExportedArticle(
+                        **record
+                        | {
+                            "authors": _strings(record["authors"]),
+                            "keywords": _strings(record["keywords"]),
+                            "attribution": _credit(record["attribution"]),
+                        }
                     )
-                    yield record
         except sqlite3.Error as exc:
             raise _searched(query.query, exc) from exc
         finally:
@@ -257,7 +255,7 @@ class ArchiveQueries:
         return f"SELECT {columns} FROM {source} WHERE {' AND '.join(where) or '1 = 1'}", params
 
     @_translated
-    def facets(self, by: str, *, query: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    def facets(self, by: str, *, query: str | None = None, limit: int = 1000) -> list[Facet]:
         """Article counts per ``source``, ``day`` (of publication) or ``lang``: all, or a query's matches."""
         key = {
             "source": "a.source",
@@ -283,12 +281,10 @@ class ArchiveQueries:
             rows = self.db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise _searched(query or "", exc) from exc
-        return [{"key": row[0], "count": row[1]} for row in rows]
+        return [Facet(key=row[0], count=row[1]) for row in rows]
 
     @_translated
-    def latest(
-        self, *, after_id: int | None, limit: int, sources: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
+    def latest(self, *, after_id: int | None, limit: int, sources: Sequence[str] = ()) -> list[LatestArticle]:
         """The newest articles (``after_id``: only those archived after it), oldest first."""
         where, params = self._filters(SearchQuery(query="", sources=tuple(sources)))
         if after_id is not None:
@@ -300,20 +296,19 @@ class ArchiveQueries:
             "ORDER BY a.id DESC LIMIT ?) ORDER BY id",
             [*params, limit],
         )
-        names = ["id", "fetched_at", "published_at", "source", "language", "title", "url"]
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return [LatestArticle(*row) for row in rows]
 
     @_translated
-    def heartbeat(self) -> dict[str, Any] | None:
+    def heartbeat(self) -> Heartbeat | None:
         row = self.db.execute(
             "SELECT pid, started_at, beat_at, version FROM heartbeat WHERE id = 1"
         ).fetchone()
         if row is None:
             return None
-        return {"pid": row[0], "started_at": row[1], "beat_at": row[2], "version": row[3]}
+        return Heartbeat(pid=row[0], started_at=row[1], beat_at=row[2], version=row[3])
 
     @_translated
-    def sizes(self) -> dict[str, int]:
+    def sizes(self) -> ArchiveSizes:
         """Articles, stories, revisions, raw pages, and bytes on disk in all and in raw pages."""
         counts = self.db.execute(
             "SELECT (SELECT count(*) FROM articles), "
@@ -322,18 +317,18 @@ class ArchiveQueries:
         ).fetchone()
         pages = dict(self.db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall())
         raw = sum(size for name, size in pages.items() if "raw_pages" in name)
-        return {
-            "articles": counts[0],
-            "stories": counts[1],
-            "revisions": counts[2],
-            "raw_pages": counts[3],
-            "sources": counts[4],
-            "bytes": sum(pages.values()),
-            "raw_bytes": raw,
-        }
+        return ArchiveSizes(
+            articles=counts[0],
+            stories=counts[1],
+            revisions=counts[2],
+            raw_pages=counts[3],
+            sources=counts[4],
+            bytes=sum(pages.values()),
+            raw_bytes=raw,
+        )
 
     @_translated
-    def story(self, article_id: int) -> list[dict[str, Any]]:
+    def story(self, article_id: int) -> list[StoryMember]:
         """Every article of this article's story, the original first."""
         rows = self.db.execute(
             """
@@ -346,21 +341,21 @@ class ArchiveQueries:
             [article_id],
         )
         return [
-            {
-                "id": r[0],
-                "source": r[1],
-                "url": r[2],
-                "title": r[3],
-                "published_at": r[4],
-                "duplicate_of": r[5],
-                "duplicate_score": r[6],
-                "attribution": json.loads(r[7]) if r[7] else None,
-            }
+            StoryMember(
+                id=r[0],
+                source=r[1],
+                url=r[2],
+                title=r[3],
+                published_at=r[4],
+                duplicate_of=r[5],
+                duplicate_score=r[6],
+                attribution=_credit(r[7]),
+            )
             for r in rows
         ]
 
     @_translated
-    def revisions(self, article_id: int) -> list[dict[str, Any]]:
+    def revisions(self, article_id: int) -> list[Revision]:
         """Earlier versions of an article, oldest first (the article row holds the newest)."""
         rows = self.db.execute(
             "SELECT id, fetched_at, title, text, diff_stats, replaced_at FROM revisions "
@@ -368,19 +363,19 @@ class ArchiveQueries:
             [article_id],
         )
         return [
-            {
-                "id": r[0],
-                "fetched_at": r[1],
-                "title": r[2],
-                "text": r[3],
-                "diff_stats": json.loads(r[4]) if r[4] else None,
-                "replaced_at": r[5],
-            }
+            Revision(
+                id=r[0],
+                fetched_at=r[1],
+                title=r[2],
+                text=r[3],
+                diff_stats=json.loads(r[4]) if r[4] else None,
+                replaced_at=r[5],
+            )
             for r in rows
         ]
 
     @_translated
-    def duplicates(self, *, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def duplicates(self, *, since: datetime | None = None, limit: int = 50) -> list[CopiedStory]:
         """Stories with copies in more than one outlet, newest first."""
         rows = self.db.execute(
             """
@@ -398,17 +393,17 @@ class ArchiveQueries:
             [iso(since), limit],
         )
         return [
-            {
-                "id": r[0],
-                "source": r[1],
-                "url": r[2],
-                "title": r[3],
-                "published_at": r[4],
-                "copies": r[5],
-                "outlets": r[6],
-                "sources": sorted(r[7].split(",")),
-                "latest": r[8],
-            }
+            CopiedStory(
+                id=r[0],
+                source=r[1],
+                url=r[2],
+                title=r[3],
+                published_at=r[4],
+                copies=r[5],
+                outlets=r[6],
+                sources=tuple(sorted(r[7].split(","))),
+                latest=r[8],
+            )
             for r in rows
         ]
 
@@ -465,7 +460,7 @@ class ArchiveQueries:
         return statuses
 
     @_translated
-    def watch_statuses(self, now: datetime) -> list[dict[str, Any]]:
+    def watch_statuses(self, now: datetime) -> list[WatchStatus]:
         rows = self.db.execute(
             """
             SELECT w.id, w.query,
@@ -480,21 +475,10 @@ class ArchiveQueries:
             """,
             [iso(now - timedelta(days=1)), iso(now - timedelta(days=7))],
         ).fetchall()
-        return [
-            {
-                "id": r[0],
-                "query": r[1],
-                "matches_24h": r[2],
-                "matches_7d": r[3],
-                "matches": r[4],
-                "failing": r[5],
-                "pending": r[6],
-            }
-            for r in rows
-        ]
+        return [WatchStatus(*r) for r in rows]
 
     @_translated
-    def alerts(self, *, watch: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def alerts(self, *, watch: str | None = None, limit: int = 50) -> list[AlertRecord]:
         rows = self.db.execute(
             "SELECT m.id, m.watch, m.article_id, a.title, a.url, a.source, m.matched_at, m.notify, "
             "m.delivered_at, m.attempts, m.last_error "
@@ -502,4 +486,4 @@ class ArchiveQueries:
             "WHERE ? IS NULL OR m.watch = ? ORDER BY m.id DESC LIMIT ?",
             [watch, watch, limit],
         )
-        return [dict(zip(self.ALERT_COLUMNS, row, strict=True)) for row in rows]
+        return [AlertRecord(*row) for row in rows]

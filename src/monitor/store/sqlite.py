@@ -27,18 +27,24 @@ from monitor.extract import EXTRACTOR_VERSION
 from monitor.models import (
     Article,
     ArticleBatch,
+    ArticleFields,
+    Channel,
     CommitResult,
+    DueRecheck,
     FetchRecord,
     KnownEntry,
     PollOutcome,
     PollState,
     Recheck,
+    Reextraction,
     Source,
     SourceKnowledge,
+    StoredPage,
+    field_names,
 )
 from monitor.schedule import next_recheck
 from monitor.store import fts
-from monitor.store.common import _attribution_json, _time, _translated, iso
+from monitor.store.common import _attribution_json, _credit, _strings, _time, _translated, iso
 from monitor.store.queries import ArchiveQueries
 from monitor.store.schema import MIGRATIONS
 from monitor.store.watching import WatchStore
@@ -243,10 +249,7 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
         return known_guids, known_urls
 
     @_translated
-    def due_rechecks(
-        self, source: str, now: datetime, *, limit: int
-    ) -> list[tuple[int, str, int, datetime | None]]:
-        """(article id, URL, checks done, first seen) of this source's articles due a re-fetch for edits."""
+    def due_rechecks(self, source: str, now: datetime, *, limit: int) -> list[DueRecheck]:
         rows = self.db.execute(
             "SELECT a.id, a.url, a.checks, "
             "(SELECT min(first_seen_at) FROM article_urls WHERE article_id = a.id) FROM articles AS a "
@@ -254,7 +257,7 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
             "ORDER BY a.next_check_at LIMIT ?",
             [source, iso(now), limit],
         )
-        return [(row[0], row[1], row[2], _time(row[3])) for row in rows]
+        return [DueRecheck(row[0], row[1], row[2], _time(row[3])) for row in rows]
 
     # -- writing a poll ----------------------------------------------------------------------------
 
@@ -341,7 +344,7 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
             "DELETE FROM article_bands WHERE key = ? AND article_id = ?", [(k, article_id) for k in keys]
         )
 
-    def candidate_ids(self, keys: Sequence[int], *, exclude: int, limit: int = MAX_CANDIDATES) -> list[int]:
+    def _candidate_ids(self, keys: Sequence[int], *, exclude: int, limit: int = MAX_CANDIDATES) -> list[int]:
         """Articles sharing a near-duplicate band key: one index lookup per key at any archive size."""
         if not keys:
             return []
@@ -363,7 +366,7 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 [article.content_hash, article_id, MAX_CANDIDATES],
             )
         ]
-        ids = list(dict.fromkeys(exact + self.candidate_ids(article.bands, exclude=article_id)))
+        ids = list(dict.fromkeys(exact + self._candidate_ids(article.bands, exclude=article_id)))
         if not ids or not article.text:
             return
         marks = ",".join("?" * len(ids))
@@ -641,14 +644,14 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
     # -- reading -----------------------------------------------------------------------------------
 
     @_translated
-    def channel(self, source: str) -> tuple[str | None, str | None]:
+    def channel(self, source: str) -> Channel:
         """The title and language the source's feed channel last declared (``extract --explain``)."""
         row = self.db.execute(
             "SELECT channel_title, channel_language FROM articles WHERE source = ? "
             "AND (channel_title IS NOT NULL OR channel_language IS NOT NULL) ORDER BY id DESC LIMIT 1",
             [source],
         ).fetchone()
-        return (row[0], row[1]) if row is not None else (None, None)
+        return Channel(row[0], row[1]) if row is not None else Channel(None, None)
 
     # -- re-extraction -------------------------------------------------------------------------------
 
@@ -677,30 +680,57 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
         return [row[0] for row in rows]
 
     @_translated
-    def raw_pages(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        """Kept pages with the article's current fields: what re-extraction compares against."""
+    def raw_pages(self, ids: Sequence[int]) -> list[StoredPage]:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        cursor = self.db.execute(
-            f"SELECT a.*, r.url AS raw_url, r.content_type AS raw_content_type, r.charset AS raw_charset, "
-            "r.compression AS raw_compression, r.body AS raw_body "
+        rows = self.db.execute(
+            f"SELECT a.id, a.source, r.url, r.content_type, r.charset, r.compression, r.body, "
+            f"{', '.join(f'a.{column}' for column in _FIELD_COLUMNS)}, a.feed_title, a.entry_published_at, "
+            f"a.entry_language, a.channel_title, a.channel_language "
             f"FROM articles AS a JOIN raw_pages AS r ON r.article_id = a.id "
             f"WHERE a.id IN ({marks}) ORDER BY a.id",
             list(ids),
-        )
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        ).fetchall()
+        pages = []
+        for row in rows:
+            fields = dict(zip(_FIELD_COLUMNS, row[7 : 7 + len(_FIELD_COLUMNS)], strict=True))
+            current = ArticleFields(
+                **fields
+                | {
+                    "authors": _strings(fields["authors"]),
+                    "keywords": _strings(fields["keywords"]),
+                    "attribution": _credit(fields["attribution"]),
+                }
+            )
+            feed = row[7 + len(_FIELD_COLUMNS) :]
+            pages.append(
+                StoredPage(
+                    article_id=row[0],
+                    source=row[1],
+                    url=row[2],
+                    content_type=row[3],
+                    charset=row[4],
+                    compression=row[5],
+                    body=row[6],
+                    current=current,
+                    feed_title=feed[0],
+                    entry_published_at=feed[1],
+                    entry_language=feed[2],
+                    channel_title=feed[3],
+                    channel_language=feed[4],
+                )
+            )
+        return pages
 
     @_translated
-    def apply_reextraction(self, changes: Mapping[int, Mapping[str, Any]], *, version: str) -> int:
-        """Update re-extracted articles in one transaction (the search index follows a new title, text or
-        language, band keys are refiled when the text changed); every listed article is marked with
-        ``version``. Returns how many changed."""
+    def apply_reextraction(self, changes: Sequence[Reextraction], *, version: str) -> int:
         changed = 0
         searchable: list[int] = []
         with self._write():
-            for article_id, columns in changes.items():
+            for change in changes:
+                article_id = change.article_id
+                columns = _field_values(change)
                 if columns:
                     if "text" in columns:
                         old = self.db.execute(
@@ -730,6 +760,23 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 "beat_at = excluded.beat_at, version = excluded.version",
                 [pid, iso(started_at), iso(now), version],
             )
+
+
+_FIELD_COLUMNS = tuple(field_names(ArticleFields))
+"""The columns of the re-extractable fields (named as the fields are)."""
+
+
+def _field_values(change: Reextraction) -> dict[str, Any]:
+    """A re-extraction's changed fields as column values (lists and the credit as JSON)."""
+    values: dict[str, Any] = {}
+    for name in sorted(change.changed, key=_FIELD_COLUMNS.index):
+        value = getattr(change.fields, name)
+        if name in ("authors", "keywords"):
+            value = json.dumps(list(value), ensure_ascii=False)
+        elif name == "attribution":
+            value = _attribution_json(value)
+        values[name] = value
+    return values
 
 
 def _knowledge(site_name: str | None, template_language: str | None, samples: str | None) -> SourceKnowledge:
