@@ -35,7 +35,7 @@ LAYERS: list[set[str]] = [
         "opml",
         "status",
     },
-    {"extract", "dedup", "schedule", "snippets", "config", "metrics", "moments", "explain"},
+    {"extract", "dedup", "stories", "schedule", "snippets", "config", "metrics", "moments", "explain"},
     {"parse", "fetch", "articles", "discovery", "workers", "pool_warmup"},
     {"store"},
     {"alerts", "pipeline", "reextract"},

@@ -21,7 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from monitor.articles import diff_stats
-from monitor.dedup import StoryCandidate, band_keys, best_match, fold_text, is_older
+from monitor.dedup import StoryCandidate, band_keys
 from monitor.errors import StoreError
 from monitor.extract import EXTRACTOR_VERSION
 from monitor.models import (
@@ -48,6 +48,7 @@ from monitor.store.common import _attribution_json, _credit, _strings, _time, _t
 from monitor.store.queries import ArchiveQueries
 from monitor.store.schema import MIGRATIONS
 from monitor.store.watching import WatchStore
+from monitor.stories import JoinStory, LeadStory, StoredVersion, is_revision, is_same_article, story_for
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_AUTOCHECKPOINT_PAGES = 10_000
@@ -358,7 +359,8 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
 
     def _link_story(self, article_id: int, article: Article) -> None:
         """Join the story of the best-matching archived article, if any reaches the threshold; re-point the
-        story when this article turns out to be older than its original."""
+        story when this article turns out to be older than its original (:func:`monitor.stories.story_for`
+        decides)."""
         exact = [
             row[0]
             for row in self.db.execute(
@@ -376,41 +378,37 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
                 f"SELECT id, story_id, text, published_at FROM articles WHERE id IN ({marks})", ids
             )
         ]
-        match = best_match(article.text, candidates)
-        if match is None:
-            return
-        candidate, score = match
-        original = self.db.execute(
-            "SELECT id, published_at FROM articles WHERE id = ?", [candidate.story_id]
-        ).fetchone()
-        if original is None:
-            return
-        if is_older(article.published_at, article_id, _time(original[1]), original[0]):
+        story_ids = sorted({c.story_id for c in candidates})
+        originals = {
+            r[0]: _time(r[1])
+            for r in self.db.execute(
+                f"SELECT id, published_at FROM articles WHERE id IN ({','.join('?' * len(story_ids))})",
+                story_ids,
+            )
+        }
+        intent = story_for(article_id, article.published_at, article.text, candidates, originals)
+        if isinstance(intent, LeadStory):
             # this copy is the oldest: it becomes the original, the rest of the story points at it
             self.db.execute(
                 "UPDATE articles SET story_id = ?, duplicate_of = ?, "
                 "duplicate_score = coalesce(duplicate_score, ?) WHERE story_id = ?",
-                [article_id, article_id, score, original[0]],
+                [article_id, article_id, intent.score, intent.story_id],
             )
             self.db.execute(
                 "UPDATE articles SET story_id = ?, duplicate_of = NULL, duplicate_score = NULL WHERE id = ?",
                 [article_id, article_id],
             )
-        else:
+        elif isinstance(intent, JoinStory):
             self.db.execute(
                 "UPDATE articles SET story_id = ?, duplicate_of = ?, duplicate_score = ? WHERE id = ?",
-                [original[0], original[0], score, article_id],
+                [intent.original, intent.original, intent.score, article_id],
             )
 
     def _matches(self, article_id: int, article: Article, *, headline: bool) -> bool:
         row = self.db.execute(
             "SELECT content_hash, feed_title FROM articles WHERE id = ?", [article_id]
         ).fetchone()
-        if row is None or row[0] != article.content_hash:
-            return False
-        if headline and row[1] and article.feed_title:
-            return bool(fold_text(row[1]) == fold_text(article.feed_title))
-        return True
+        return row is not None and is_same_article(row[0], row[1], article, headline=headline)
 
     def _insert_article(
         self, article: Article, *, url: str, next_check_at: datetime | None = None
@@ -536,42 +534,41 @@ class SQLiteArchive(ArchiveQueries, WatchStore):
         ).fetchone()
         new = recheck.article
         revised = False
-        if row is not None and new is not None and new.text:
-            title, text, fetched_at, old_hash, extraction = row
-            comparable = new.extraction == extraction or extraction == "feed"
-            changed = new.content_hash != old_hash or fold_text(new.title or "") != fold_text(title or "")
-            if comparable and changed:
-                self.db.execute(
-                    "INSERT INTO revisions (article_id, fetched_at, title, text, diff_stats, replaced_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [recheck.article_id, fetched_at, title, text, json.dumps(diff_stats(text, new.text)), at],
-                )
-                self.db.execute(
-                    """
-                    UPDATE articles SET title = ?, text = ?, authors = ?, summary = ?, language = ?,
-                        image = ?, content_hash = ?, fetched_at = ?, modified_at = ?, attribution = ?,
-                        extraction = ?
-                    WHERE id = ?
-                    """,
-                    [
-                        new.title,
-                        new.text,
-                        json.dumps(list(new.authors), ensure_ascii=False),
-                        new.summary,
-                        new.language,
-                        new.image,
-                        new.content_hash,
-                        iso(new.fetched_at),
-                        iso(new.modified_at),
-                        _attribution_json(new.attribution),
-                        new.extraction,
-                        recheck.article_id,
-                    ],
-                )
-                self._unfile_bands(recheck.article_id, band_keys(text))
-                self._file_bands(recheck.article_id, new.bands)
-                self._save_raw(recheck.article_id, new)
-                revised = True
+        stored = None if row is None else StoredVersion(row[0], row[1], row[3], row[4])
+        if new is not None and row is not None and is_revision(stored, new):
+            # the replaced version goes to revisions; the article row takes the new one (D21)
+            title, text, fetched_at = row[0], row[1], row[2]
+            self.db.execute(
+                "INSERT INTO revisions (article_id, fetched_at, title, text, diff_stats, replaced_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [recheck.article_id, fetched_at, title, text, json.dumps(diff_stats(text, new.text)), at],
+            )
+            self.db.execute(
+                """
+                UPDATE articles SET title = ?, text = ?, authors = ?, summary = ?, language = ?,
+                    image = ?, content_hash = ?, fetched_at = ?, modified_at = ?, attribution = ?,
+                    extraction = ?
+                WHERE id = ?
+                """,
+                [
+                    new.title,
+                    new.text,
+                    json.dumps(list(new.authors), ensure_ascii=False),
+                    new.summary,
+                    new.language,
+                    new.image,
+                    new.content_hash,
+                    iso(new.fetched_at),
+                    iso(new.modified_at),
+                    _attribution_json(new.attribution),
+                    new.extraction,
+                    recheck.article_id,
+                ],
+            )
+            self._unfile_bands(recheck.article_id, band_keys(text))
+            self._file_bands(recheck.article_id, new.bands)
+            self._save_raw(recheck.article_id, new)
+            revised = True
         if recheck.reschedule:
             self.db.execute(
                 "UPDATE articles SET checks = ?, next_check_at = ? WHERE id = ?",
