@@ -24,16 +24,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor._version import __version__
-from monitor.alerts import Notifiers, deliver_pending, resolve_watches
+from monitor.alerts import resolve_watches
 from monitor.config import Settings
-from monitor.errors import ConfigError, MonitorError, QueryError, UnknownSourceError
+from monitor.errors import MonitorError, UnknownSourceError
 from monitor.fetch import Fetcher
 from monitor.lock import archive_lock
 from monitor.metrics import Metrics
 from monitor.models import Source
 from monitor.pipeline import Pipeline, PollReport, utcnow
-from monitor.schedule import restart_plan
-from monitor.store import Archive, SQLiteArchive
+from monitor.store import open_archive
 from monitor.workers import Extractor, ProcessPoolExtractor
 
 log = logging.getLogger("monitor.daemon")
@@ -47,13 +46,11 @@ HEARTBEAT_S = 15.0
 @contextlib.asynccontextmanager
 async def open_pipeline(settings: Settings, *, extractor: Extractor | None = None) -> AsyncIterator[Pipeline]:
     """Open the archive, the HTTP client and the extraction pool; sync the configured sources."""
-    store = SQLiteArchive(settings.archive)
+    store = open_archive(settings.archive)
     extractor = extractor or ProcessPoolExtractor()
     try:
-        store.sync_sources(settings.resolved_sources())
-        _sync_watches(store, settings)
         async with Fetcher(settings.http) as fetcher:
-            yield Pipeline(
+            pipeline = Pipeline(
                 store=store,
                 fetcher=fetcher,
                 extractor=extractor,
@@ -62,29 +59,18 @@ async def open_pipeline(settings: Settings, *, extractor: Extractor | None = Non
                 commit_every=settings.commit.every,
                 commit_interval_s=settings.commit.interval,
             )
+            pipeline.configure(settings.resolved_sources(), resolve_watches(settings))
+            yield pipeline
     finally:
         extractor.close()
         store.close()
-
-
-def _sync_watches(store: Archive, settings: Settings) -> None:
-    problems = []
-    for index, watch in enumerate(settings.watches):
-        try:
-            store.check_query(watch.query)
-        except QueryError as exc:
-            problems.append(f"watches[{index}].query: {exc}")
-    if problems:
-        raise ConfigError(problems)
-    store.sync_watches(resolve_watches(settings))
 
 
 async def deliver(pipeline: Pipeline, settings: Settings, *, flush: bool = False) -> int:
     """Deliver pending alerts through the pipeline's HTTP client (webhooks share the guard)."""
     if not settings.watches:
         return 0
-    notifiers = Notifiers(settings, pipeline.fetcher)
-    return await deliver_pending(pipeline.store, notifiers, now=utcnow(), flush=flush)
+    return await pipeline.deliver_alerts(settings, now=utcnow(), flush=flush)
 
 
 def select_sources(settings: Settings, only: Sequence[str] = ()) -> list[Source]:
@@ -132,7 +118,7 @@ async def run_once(
     with _signals(main.cancel if main is not None else (lambda: None)), archive_lock(settings.archive):
         async with open_pipeline(settings, extractor=extractor) as pipeline:
             if due_only:
-                due = set(pipeline.store.due_sources(utcnow()))
+                due = set(pipeline.due_sources(utcnow()))
                 sources = [source for source in sources if source.id in due]
             reports = list(await asyncio.gather(*(pipeline.poll(source) for source in sources)))
             # deliver what this run matched before exiting; bounded, and what fails stays queued
@@ -202,11 +188,10 @@ class Daemon:
         self.sources = {source.id: source for source in select_sources(settings)}
         if self.pipeline is not None:
             try:
-                _sync_watches(self.pipeline.store, settings)
+                self.pipeline.configure(settings.resolved_sources(), resolve_watches(settings))
             except MonitorError as exc:
                 log.error("daemon: config reload failed, keeping the running config: %s", exc)
                 return
-            self.pipeline.store.sync_sources(settings.resolved_sources())
         added, removed = set(self.sources) - before, before - set(self.sources)
         log.info(
             "daemon: config reloaded sources=%d added=%s removed=%s",
@@ -224,16 +209,14 @@ class Daemon:
         now = utcnow()
         if time.monotonic() - self._last_beat >= HEARTBEAT_S:
             self._last_beat = time.monotonic()
-            self.pipeline.store.beat(
-                pid=os.getpid(), started_at=self.started_at, now=now, version=__version__
-            )
+            self.pipeline.beat(pid=os.getpid(), started_at=self.started_at, now=now, version=__version__)
             if self.metrics is not None:
-                self.metrics.beat(now, self.pipeline.store.poll_states())
+                self.metrics.beat(now, self.pipeline.poll_states())
         idle = self._delivering is None or self._delivering.done()
         if self.settings.watches and idle and time.monotonic() - self._last_delivery >= DELIVERY_EVERY_S:
             self._last_delivery = time.monotonic()
             self._delivering = asyncio.create_task(self._deliver(), name="deliver alerts")
-        for source_id in self.pipeline.store.due_sources(now):
+        for source_id in self.pipeline.due_sources(now):
             source = self.sources.get(source_id)
             if source is not None and source_id not in self.running:
                 task = asyncio.create_task(self.pipeline.poll(source), name=f"poll {source_id}")
@@ -251,10 +234,9 @@ class Daemon:
     async def serve(self, stop: asyncio.Event) -> None:
         async with open_pipeline(self.settings, extractor=self.extractor) as pipeline:
             self.pipeline = pipeline
-            plan = restart_plan(list(self.sources.values()), pipeline.store.poll_states(), now=utcnow())
-            if plan:
-                pipeline.store.reschedule(plan)
-                log.info("daemon: %d overdue sources spread over the next few minutes", len(plan))
+            spread = pipeline.spread_overdue(list(self.sources.values()), now=utcnow())
+            if spread:
+                log.info("daemon: %d overdue sources spread over the next few minutes", spread)
             scheduler = AsyncIOScheduler(timezone="UTC")
             scheduler.add_job(
                 self._tick,

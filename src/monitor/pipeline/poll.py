@@ -21,8 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from monitor.alerts import Notifiers, deliver_pending
 from monitor.articles import build_article
-from monitor.errors import FetchError, SourceError
+from monitor.config import Settings
+from monitor.errors import ConfigError, FetchError, QueryError, SourceError
 from monitor.extract.decide import learn
 from monitor.fetch import Fetcher
 from monitor.models import (
@@ -39,13 +41,14 @@ from monitor.models import (
     Source,
     SourceKnowledge,
     Validators,
+    Watch,
 )
 from monitor.pipeline.base import FetchLog
 from monitor.pipeline.listing import Listing
 from monitor.pipeline.pages import PAGES_IN_FLIGHT, FetchedPage, PageFetcher
 from monitor.pipeline.rechecks import MAX_RECHECKS, recheck_articles
 from monitor.pipeline.triage import Candidate, Changed, candidates, refused_scheme, triage
-from monitor.schedule import after_error, after_success, http_hint_seconds
+from monitor.schedule import after_error, after_success, http_hint_seconds, restart_plan
 from monitor.store import Archive
 from monitor.timefmt import utc_iso
 from monitor.workers import Extractor
@@ -119,8 +122,8 @@ class Pipeline:
         self.commit_every = commit_every
         self.commit_interval_s = commit_interval_s
         self._window = pages_in_flight
-        self.store = store
-        self.fetcher = fetcher
+        self._store = store
+        self._fetcher = fetcher
         self.clock = clock
         self._listing = Listing(fetcher, extractor, clock=clock, max_bytes=fetcher.settings.max_bytes)
         self._pages = PageFetcher(
@@ -133,7 +136,7 @@ class Pipeline:
     async def poll(self, source: Source) -> PollReport:
         """Poll one source. Never raises for the source's own failures; those are recorded and reported."""
         started = time.monotonic()
-        poll = _Poll(source, self.store.poll_state(source.id), self.clock())
+        poll = _Poll(source, self._store.poll_state(source.id), self.clock())
         try:
             report = await self._poll(poll, started)
         except SourceError as exc:
@@ -169,6 +172,46 @@ class Pipeline:
             )
         return report
 
+    # What the daemon asks besides polls: it talks to the pipeline, never to its archive or HTTP client.
+
+    def configure(self, sources: Sequence[Source], watches: Sequence[Watch]) -> None:
+        """Make the archive's sources and watches those of the config. A watch whose query does not parse
+        raises :class:`ConfigError` naming it (``watches[0].query``), before anything is changed."""
+        problems = []
+        for index, watch in enumerate(watches):
+            try:
+                self._store.check_query(watch.query)
+            except QueryError as exc:
+                problems.append(f"watches[{index}].query: {exc}")
+        if problems:
+            raise ConfigError(problems)
+        self._store.sync_watches(watches)
+        self._store.sync_sources(sources)
+
+    def due_sources(self, now: datetime) -> list[str]:
+        """The ids of the sources whose next poll is due by ``now`` (the schedule lives in the archive)."""
+        return self._store.due_sources(now)
+
+    def poll_states(self) -> dict[str, PollState]:
+        return self._store.poll_states()
+
+    def spread_overdue(self, sources: Sequence[Source], *, now: datetime) -> int:
+        """After a restart, spread the polls of overdue sources over the next few minutes instead of
+        polling them all at once; returns how many were moved."""
+        plan = restart_plan(list(sources), self._store.poll_states(), now=now)
+        if plan:
+            self._store.reschedule(plan)
+        return len(plan)
+
+    def beat(self, *, pid: int, started_at: datetime, now: datetime, version: str) -> None:
+        """The daemon's heartbeat, for ``monitor status`` and ``--check``."""
+        self._store.beat(pid=pid, started_at=started_at, now=now, version=version)
+
+    async def deliver_alerts(self, settings: Settings, *, now: datetime, flush: bool = False) -> int:
+        """Deliver pending alerts through the pipeline's HTTP client (webhooks share its address guard)."""
+        notifiers = Notifiers(settings, self._fetcher)
+        return await deliver_pending(self._store, notifiers, now=now, flush=flush)
+
     def _record_failure(
         self, poll: _Poll, exc: Exception, started: float, *, message: str | None = None
     ) -> PollReport:
@@ -178,7 +221,7 @@ class Pipeline:
             poll.source, poll.state, now=self.clock(), status=status, retry_after_s=retry_after
         )
         error = message or str(exc)
-        self.store.commit_poll(
+        self._store.commit_poll(
             PollOutcome(
                 source=poll.source.id,
                 polled_at=poll.polled_at,
@@ -214,7 +257,7 @@ class Pipeline:
         if result.not_modified or (body_hash is not None and body_hash == state.body_hash):
             plan = after_success(source, state, now=poll.polled_at, new_items=None, hint_s=hint)
             rechecks = await self._rechecks(poll, (), None)
-            committed = self.store.commit_poll(
+            committed = self._store.commit_poll(
                 PollOutcome(
                     source=source.id,
                     polled_at=poll.polled_at,
@@ -241,7 +284,7 @@ class Pipeline:
         )
         listed = candidates(feed.entries, feed_url=result.final_url)
         self._refused(poll, listed.refused)
-        known_guids, known_urls = self.store.known_entries(source.id, listed.guids, listed.by_key)
+        known_guids, known_urls = self._store.known_entries(source.id, listed.guids, listed.by_key)
         decided = triage(source.id, listed, known_guids, known_urls, in_flight=self._inflight)
         claimed = [item.key for item in decided.new]
         self._inflight.update(claimed)
@@ -273,7 +316,7 @@ class Pipeline:
                     body_hash=body_hash,
                 )
             )
-            committed = self.store.commit_poll(
+            committed = self._store.commit_poll(
                 PollOutcome(
                     source=source.id,
                     polled_at=poll.polled_at,
@@ -331,7 +374,7 @@ class Pipeline:
     async def _rechecks(
         self, poll: _Poll, changed: tuple[Changed, ...], feed: ParsedFeed | None
     ) -> list[Recheck]:
-        due = self.store.due_rechecks(poll.source.id, poll.polled_at, limit=MAX_RECHECKS)
+        due = self._store.due_rechecks(poll.source.id, poll.polled_at, limit=MAX_RECHECKS)
         return await recheck_articles(
             self._pages,
             poll.source,
@@ -400,7 +443,7 @@ class Pipeline:
 
     def _commit_batch(self, poll: _Poll, feed: ParsedFeed, batch: list[_Ready]) -> None:
         articles = self._build(poll, feed, batch)
-        committed = self.store.commit_batch(
+        committed = self._store.commit_batch(
             ArticleBatch(
                 poll.source.id,
                 poll.polled_at,
