@@ -47,7 +47,7 @@ def extract_article(
     soup = BeautifulSoup(html, "lxml") if selectors else None
     text = _selected_text(soup, selectors) if soup is not None and selectors and selectors.body else None
     if text is None:
-        text = extract_body(doc.tree, url=url)  # leaves doc.tree as it was
+        text = extract_body(doc, url=url)  # leaves doc.tree as it was
     evidence = with_detection(evidence, text)
     chosen = decide(evidence, fetched_at=now)
     title = chosen.title.value
@@ -101,7 +101,7 @@ def extract_article(
 
 
 def _canonical(doc: PageDoc) -> str | None:
-    for link in doc.tree.iter("link"):
+    for link in doc.elements("link"):
         rel = (link.get("rel") or "").lower().split()
         if "canonical" in rel and (href := clean_text(link.get("href"))):
             return href

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html as html_entities
 import json
 import re
+from collections.abc import Iterable
 from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ import trafilatura
 from readability import Document as ReadabilityDocument
 
 from monitor.extract.body_rules import Block, clean_blocks, shingle_set, word_list
-from monitor.extract.page import parse_html
+from monitor.extract.page import PageDoc
 from monitor.htmltext import html_to_text, normalise_paragraphs
 
 LEAF_KINDS = {
@@ -168,24 +169,31 @@ def _json_ld_values(node: Any, key: str, out: list[str]) -> None:
             _json_ld_values(value, key, out)
 
 
-def page_hints(tree: Any) -> PageHints:
+def page_hints(doc: PageDoc) -> PageHints:
     """Title candidates (<title>, og/twitter title, <h1>, JSON-LD headline), descriptions, JSON-LD bodies."""
-    titles = [_squash(element.text_content()) for element in tree.iter("title", "h1")]
+    titles = [_squash(element.text_content()) for element in (*doc.elements("title"), *doc.elements("h1"))]
+    # the page's <meta> and <script> elements: an XPath ``//meta`` reads the whole document
+    metas = doc.elements("meta") if doc.from_root else doc.tree.xpath("//meta")
+    scripts = doc.elements("script") if doc.from_root else doc.tree.xpath("//script")
     titles += [
         _squash(value)
-        for value in tree.xpath(
-            "//meta[@property='og:title' or @name='twitter:title' or @property='twitter:title']/@content"
-        )
+        for meta in metas
+        if (value := meta.get("content")) is not None
+        and (meta.get("property") in ("og:title", "twitter:title") or meta.get("name") == "twitter:title")
     ]
     descriptions = [
         _squash(value)
-        for value in tree.xpath(
-            "//meta[@name='description' or @property='og:description'"
-            " or @name='twitter:description']/@content"
+        for meta in metas
+        if (value := meta.get("content")) is not None
+        and (
+            meta.get("name") in ("description", "twitter:description")
+            or meta.get("property") == "og:description"
         )
     ]
     bodies: list[str] = []
-    for script in tree.xpath("//script[@type='application/ld+json']"):
+    for script in scripts:
+        if script.get("type") != "application/ld+json":
+            continue
         try:
             data = json.loads(script.text_content(), strict=False)
         except ValueError:
@@ -207,9 +215,15 @@ def json_ld_text(article_body: str) -> str:
     return html_to_text(article_body)
 
 
-def paragraph_chars(tree: Any) -> int:
-    """Characters of text inside the page's <p> elements (article text, and also teasers and comments)."""
-    return sum(len(text.strip()) for element in tree.iter("p") for text in element.itertext())
+def holds_little(text: str, paragraphs: Iterable[Any]) -> bool:
+    """The text is shorter than ``SECOND_OPINION_SHARE`` of the text inside the page's <p> elements (article
+    text, and also teasers and comments), which are counted only until it is."""
+    total = 0
+    for element in paragraphs:
+        total += sum(len(piece.strip()) for piece in element.itertext())
+        if len(text) < SECOND_OPINION_SHARE * total:
+            return True
+    return False
 
 
 def readability_blocks(tree: Any) -> list[Block]:
@@ -320,17 +334,25 @@ def with_lead(text: str, lead: Lead | None) -> str:
     return text
 
 
-def extract_body(html: str | lxml.html.HtmlElement, *, url: str | None = None) -> str:
+def extract_body(html: str | lxml.html.HtmlElement | PageDoc, *, url: str | None = None) -> str:
     """The article body as plain text, paragraphs separated by a blank line ('' when there is none).
 
-    ``html`` is the page, or its lxml tree parsed once for the metadata too (left as it was).
+    ``html`` is the page, its lxml tree, or the page parsed once for the metadata too (:class:`PageDoc`,
+    whose lookups the body shares); a tree is left as it was.
 
     ``url`` is accepted for callers' sake; the body does not depend on it.
     """
-    tree = html if isinstance(html, lxml.html.HtmlElement) else parse_html(html)
-    if tree is None:
+    doc = (
+        html
+        if isinstance(html, PageDoc)
+        else PageDoc(html)
+        if isinstance(html, lxml.html.HtmlElement)
+        else PageDoc.parse(html)
+    )
+    if doc is None:
         return ""
-    hints = page_hints(tree)  # read before trafilatura prunes the tree in place
+    tree = doc.tree
+    hints = page_hints(doc)
     lead = find_lead(tree, hints.descriptions)
     document = trafilatura.bare_extraction(
         tree,
@@ -346,7 +368,7 @@ def extract_body(html: str | lxml.html.HtmlElement, *, url: str | None = None) -
         clean_blocks(blocks_from_tree(body), hints.titles, hints.descriptions) if body is not None else []
     )
     text = choose_body("\n\n".join(block.text for block in blocks), hints.json_ld_bodies)
-    if len(text) < SECOND_OPINION_SHARE * paragraph_chars(tree):
+    if holds_little(text, doc.elements("p")):
         # readability drops hidden elements in place: a copy keeps the caller's tree whole (trafilatura
         # copies it too), so the caller may still read it; this runs on one page in twenty
         second = "\n\n".join(

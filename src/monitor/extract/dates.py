@@ -381,7 +381,11 @@ def _is_listing(obj: dict[str, Any]) -> bool:
 def _article_time(doc: PageDoc, *, now: datetime) -> Candidate[Moment] | None:
     """The article's own ``<time datetime>``: ``time[pubdate]`` first, else the first one outside teaser
     lists, asides and footers (where related articles carry their own dates)."""
-    elements = doc.xpath("//time[@datetime]")
+    elements = (
+        [element for element in doc.elements("time") if element.get("datetime") is not None]
+        if doc.from_root
+        else doc.xpath("//time[@datetime]")
+    )
     for element in elements:
         if element.get("pubdate") is not None and (m := parse_moment(element.get("datetime"), now=now)):
             return Candidate(m, "time:pubdate")
