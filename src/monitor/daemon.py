@@ -30,8 +30,8 @@ from monitor.errors import MonitorError, UnknownSourceError
 from monitor.fetch import Fetcher
 from monitor.lock import archive_lock
 from monitor.metrics import Metrics
-from monitor.models import Source
-from monitor.pipeline import Pipeline, PollReport, utcnow
+from monitor.models import PollReport, Source
+from monitor.pipeline import Pipeline, utcnow
 from monitor.store import open_archive
 from monitor.workers import Extractor, ProcessPoolExtractor
 

@@ -482,3 +482,22 @@ def _plain(value: object) -> object:
     if hasattr(value, "__dataclass_fields__"):
         return as_row(value)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """What one poll of one source did, for the log, ``monitor run --once`` and the metrics. A failed poll
+    has ``error`` (and ``error_kind``: the :class:`monitor.errors.SourceError` kind, or "internal")."""
+
+    source: str
+    url: str
+    entries: int = 0
+    new: int = 0
+    pages_failed: int = 0
+    not_modified: bool = False
+    revised: int = 0
+    error: str | None = None
+    error_kind: str | None = None
+    duration_s: float = 0.0
+    bytes: int = 0
+    next_poll_at: datetime | None = None

@@ -3,6 +3,7 @@
 :class:`Pipeline` is the one entry point; the stages are its private modules.
 """
 
-from monitor.pipeline.poll import Pipeline, PollReport, utcnow
+from monitor.models import PollReport
+from monitor.pipeline.poll import Pipeline, utcnow
 
 __all__ = ["Pipeline", "PollReport", "utcnow"]

@@ -36,6 +36,7 @@ from monitor.models import (
     FetchRecord,
     ParsedFeed,
     PollOutcome,
+    PollReport,
     PollState,
     Recheck,
     Source,
@@ -58,22 +59,6 @@ log = logging.getLogger("monitor.pipeline")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class PollReport:
-    source: str
-    url: str
-    entries: int = 0
-    new: int = 0
-    pages_failed: int = 0
-    not_modified: bool = False
-    revised: int = 0
-    error: str | None = None
-    error_kind: str | None = None
-    duration_s: float = 0.0
-    bytes: int = 0
-    next_poll_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from monitor.articles import build_article
 from monitor.dedup import canonical_url
-from monitor.models import FeedEntry, ParsedFeed, Recheck, Source, SourceKnowledge
+from monitor.models import DueRecheck, FeedEntry, ParsedFeed, Recheck, Source, SourceKnowledge
 from monitor.pipeline.base import FetchLog
 from monitor.pipeline.pages import FetchedPage, PageFetcher
 from monitor.pipeline.triage import Changed
@@ -20,8 +20,6 @@ from monitor.schedule import next_recheck
 log = logging.getLogger("monitor.pipeline")
 
 MAX_RECHECKS = 10
-DueRow = tuple[int, str, int, datetime | None]
-"""(article id, URL, checks done, first seen): what ``store.due_rechecks`` returns."""
 
 
 async def recheck_articles(
@@ -29,7 +27,7 @@ async def recheck_articles(
     source: Source,
     *,
     polled_at: datetime,
-    due: Sequence[DueRow],
+    due: Sequence[DueRecheck],
     changed: Sequence[Changed],
     feed: ParsedFeed | None,
     knowledge: SourceKnowledge | None,
@@ -38,14 +36,14 @@ async def recheck_articles(
 ) -> list[Recheck]:
     """Re-fetch the first ``MAX_RECHECKS`` changed articles and every due one (``due`` is bounded by the
     store's query), each once."""
-    due_by_id = {row[0]: row for row in due}
-    jobs: dict[int, tuple[str, FeedEntry, DueRow | None]] = {}
+    due_by_id = {row.article_id: row for row in due}
+    jobs: dict[int, tuple[str, FeedEntry, DueRecheck | None]] = {}
     for change in changed[:MAX_RECHECKS]:
         jobs[change.article_id] = (change.item.fetch_url, change.item.entry, due_by_id.get(change.article_id))
     for article_id, row in due_by_id.items():
-        jobs.setdefault(article_id, (row[1], FeedEntry(guid=None, link=row[1]), row))
+        jobs.setdefault(article_id, (row.url, FeedEntry(guid=None, link=row.url), row))
 
-    async def recheck(article_id: int, url: str, entry: FeedEntry, row: DueRow | None) -> Recheck:
+    async def recheck(article_id: int, url: str, entry: FeedEntry, row: DueRecheck | None) -> Recheck:
         article = None
         try:
             fetched = await pages.fetch(source, url, fetches) if source.fetch_articles else FetchedPage()
@@ -68,9 +66,9 @@ async def recheck_articles(
             log.exception("pipeline: re-check failed source=%s url=%s", source.id, url)
         if row is None:  # an edit signalled by the feed: the schedule stays as it was
             return Recheck(article_id, article, reschedule=False)
-        _, _, checks_done, first_seen = row
-        checks = checks_done + 1
-        next_check_at = next_recheck(first_seen or polled_at, checks_done=checks, recheck_s=source.recheck_s)
+        checks = row.checks + 1
+        first_seen = row.first_seen or polled_at
+        next_check_at = next_recheck(first_seen, checks_done=checks, recheck_s=source.recheck_s)
         return Recheck(article_id, article, reschedule=True, checks=checks, next_check_at=next_check_at)
 
     return list(await asyncio.gather(*(recheck(i, *job) for i, job in jobs.items())))
