@@ -8,11 +8,11 @@ from collections import Counter
 import lxml.html
 import pytest
 from lxml import etree
-from trafilatura.utils import load_html
+from trafilatura.utils import load_html, repair_faulty_html
 
 from monitor.extract import authors, language, title
 from monitor.extract.body import extract_body
-from monitor.extract.page import PageDoc, following_texts, parse_html
+from monitor.extract.page import INDEXED_TAGS, PageDoc, _repaired, following_texts, parse_html
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><title>Storm | Daily</title>
@@ -39,6 +39,28 @@ def test_parse_html_takes_an_encoding_declaration_and_rejects_what_is_not_html()
     assert etree.tostring(parse_html(declared)) == etree.tostring(load_html(declared))
     assert parse_html("just some words") is None
     assert load_html("just some words") is None
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        PAGE,
+        "<!DOCTYPE html/>\n<html/>\n<body><p>x</p></body>",
+        "<html />\n<body><p>a\x00b\x0bc</p></body>",
+        "<!doctype html PUBLIC '/x'>\n<html><body><p>\ufffe\x1f</p></body></html>",
+    ],
+)
+def test_the_repair_is_trafilaturas(page: str) -> None:
+    assert _repaired(page, page[:50].lower()) == repair_faulty_html(page, page[:50].lower())
+    assert etree.tostring(parse_html(page)) == etree.tostring(load_html(page))
+
+
+def test_elements_are_the_walks_they_replace() -> None:
+    doc = PageDoc(parse_html(PAGE))
+    for tag in INDEXED_TAGS:
+        assert doc.elements(tag) == list(doc.tree.iter(tag))
+    assert doc.from_root
+    assert not PageDoc(doc.tree.find("body")).from_root
 
 
 @pytest.mark.parametrize("tag", ["h1", "em", "p", "form", "label"])
