@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -68,18 +69,30 @@ def test_one_daemon_per_archive_health_check_and_reload(
         code, _, err = monitor_cli(config, "run", "--once")
         assert code == 1 and "another monitor daemon" in err and str(first.pid) in err
         assert monitor_cli(config, "search", "talks", "--format", "json")[0] == 0
+        # the log is read as it is written, so the test waits for what the daemon says, not for a clock
+        assert first.stderr is not None
+        logged: list[str] = []
+        stream = first.stderr
+
+        def read() -> None:
+            for line in stream:
+                logged.append(line)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
         # SIGHUP: an invalid config is reported and the running one kept ...
         config.write_text("sources: [{id: Bad Id, feed: nowhere}]\n")
         first.send_signal(signal.SIGHUP)
-        time.sleep(1.0)
+        assert wait_for(lambda: any("config reload failed" in line for line in list(logged)))
         # ... a valid one adds sources, which are polled at once
         write_config(config, sources, archive=archive)
         first.send_signal(signal.SIGHUP)
         assert wait_for(lambda: count(archive, "SELECT count(DISTINCT source) FROM articles") == 3)
         first.send_signal(signal.SIGTERM)
-        _, err = first.communicate(timeout=30)
+        first.wait(timeout=30)
+        reader.join(timeout=30)
     assert first.returncode == 0
-    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in logged if line.startswith("{")]
     assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     polled = [line for line in lines if line["message"].startswith("pipeline: polled")]
     assert {line["source"] for line in polled} == {"outlet1", "outlet2", "outlet3"}
