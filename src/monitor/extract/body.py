@@ -19,12 +19,14 @@ import re
 from collections.abc import Iterable
 from copy import deepcopy
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import lxml.etree
 import lxml.html
 import trafilatura
 from readability import Document as ReadabilityDocument
+from trafilatura.settings import Extractor
 
 from monitor.extract.body_rules import Block, clean_blocks, shingle_set, word_list
 from monitor.extract.page import PageDoc
@@ -334,6 +336,20 @@ def with_lead(text: str, lead: Lead | None) -> str:
     return text
 
 
+@lru_cache(maxsize=1)
+def _body_options() -> Extractor:
+    """trafilatura's settings for the body, made once: each call would read its configuration again, and
+    the clock for the date limit of a metadata extraction that is not asked for. Never changed after."""
+    return Extractor(
+        url=None,  # the URL only resolves link targets, which are not kept: resolving them is slow
+        comments=False,
+        with_metadata=False,
+        tables=True,
+        links=True,  # link text marks related-article lists; links are not kept in the output
+        output_format="txt",  # only the body tree is read: "python" would also serialise it to text
+    )
+
+
 def extract_body(html: str | lxml.html.HtmlElement | PageDoc, *, url: str | None = None) -> str:
     """The article body as plain text, paragraphs separated by a blank line ('' when there is none).
 
@@ -354,15 +370,7 @@ def extract_body(html: str | lxml.html.HtmlElement | PageDoc, *, url: str | None
     tree = doc.tree
     hints = page_hints(doc)
     lead = find_lead(tree, hints.descriptions)
-    document = trafilatura.bare_extraction(
-        tree,
-        url=None,  # the URL only resolves link targets, which are not kept: resolving them is slow
-        include_comments=False,
-        with_metadata=False,
-        include_tables=True,
-        include_links=True,  # link text marks related-article lists; links are not kept in the output
-        output_format="txt",  # only the body tree is read: "python" would also serialise it to text
-    )
+    document = trafilatura.bare_extraction(tree, options=_body_options())
     body = getattr(document, "body", None)
     blocks = (
         clean_blocks(blocks_from_tree(body), hints.titles, hints.descriptions) if body is not None else []
