@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from monitor.alerts.notifiers import Notifiers, NotifyError
 from monitor.models import Alert
-from monitor.store import Archive
+from monitor.store import ArchiveWriter
 
 log = logging.getLogger("monitor.alerts")
 
@@ -26,7 +26,9 @@ def retry_delay(attempts: int) -> float:
     return float(min(FIRST_RETRY_S * 2 ** max(attempts, 0), MAX_RETRY_S))
 
 
-async def deliver_pending(store: Archive, notifiers: Notifiers, *, now: datetime, flush: bool = False) -> int:
+async def deliver_pending(
+    store: ArchiveWriter, notifiers: Notifiers, *, now: datetime, flush: bool = False
+) -> int:
     """Send what is due; returns how many deliveries succeeded. ``flush`` sends digests now too."""
     by_channel: dict[str, list[Alert]] = defaultdict(list)
     for alert in store.pending_alerts(now):

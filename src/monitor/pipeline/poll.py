@@ -50,7 +50,7 @@ from monitor.pipeline.pages import PAGES_IN_FLIGHT, FetchedPage, PageFetcher
 from monitor.pipeline.rechecks import MAX_RECHECKS, recheck_articles
 from monitor.pipeline.triage import Candidate, Changed, candidates, refused_scheme, triage
 from monitor.schedule import after_error, after_success, http_hint_seconds, restart_plan
-from monitor.store import Archive
+from monitor.store import ArchiveStore
 from monitor.timefmt import utc_iso
 from monitor.workers import Extractor
 
@@ -95,7 +95,7 @@ class Pipeline:
     def __init__(
         self,
         *,
-        store: Archive,
+        store: ArchiveStore,
         fetcher: Fetcher,
         extractor: Extractor,
         clock: Callable[[], datetime] = utcnow,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal, overload
 
 from monitor.errors import StoreError
-from monitor.store.base import Archive, ArchiveReader, ArchiveWriter
+from monitor.store.base import ArchiveReader, ArchiveStore, ArchiveWriter
 from monitor.store.common import iso
 from monitor.store.sqlite import SQLiteArchive
 
@@ -19,8 +19,8 @@ from monitor.store.sqlite import SQLiteArchive
 @overload
 def open_archive(location: Path | str, *, readonly: Literal[True]) -> ArchiveReader: ...
 @overload
-def open_archive(location: Path | str, *, readonly: Literal[False] = False) -> Archive: ...
-def open_archive(location: Path | str, *, readonly: bool = False) -> Archive | ArchiveReader:
+def open_archive(location: Path | str, *, readonly: Literal[False] = False) -> ArchiveStore: ...
+def open_archive(location: Path | str, *, readonly: bool = False) -> ArchiveStore | ArchiveReader:
     """The archive at ``location`` (a file path), opened for writing (the daemon, ``reextract``: applies
     pending migrations; it reads too) or, with ``readonly``, for reading only (never blocks the daemon,
     never migrates; raises ``StoreError`` when there is no archive or its schema is older)."""
@@ -29,4 +29,4 @@ def open_archive(location: Path | str, *, readonly: bool = False) -> Archive | A
     return SQLiteArchive(Path(location), readonly=readonly)
 
 
-__all__ = ["Archive", "ArchiveReader", "ArchiveWriter", "SQLiteArchive", "iso", "open_archive"]
+__all__ = ["ArchiveReader", "ArchiveStore", "ArchiveWriter", "SQLiteArchive", "iso", "open_archive"]

@@ -1,7 +1,7 @@
 """The storage seams (pure: Protocols, no I/O): everything the rest of monitor asks of an archive.
 
 :class:`ArchiveWriter` is the daemon's side (the poll path, alerts' delivery state, re-extraction's
-updates), :class:`ArchiveReader` the side of the CLI, the Python API and the tools; :class:`Archive` is
+updates), :class:`ArchiveReader` the side of the CLI, the Python API and the tools; :class:`ArchiveStore` is
 both, as :func:`monitor.store.open_archive` opens it. Every method takes and returns records of
 :mod:`monitor.models`, never rows or column names, so that a second backend (PostgreSQL) implements these
 and nothing else changes. Decisions made while writing (which story, which revision) are the pure
@@ -175,5 +175,5 @@ class ArchiveReader(Protocol):
         """Release the archive."""
 
 
-class Archive(ArchiveWriter, ArchiveReader, Protocol):
+class ArchiveStore(ArchiveWriter, ArchiveReader, Protocol):
     """An archive opened for writing: both sides (the daemon reads what it writes)."""
