@@ -168,5 +168,20 @@ def test_author_link_elements_are_the_xpath_they_replace() -> None:
     )
     for html in (PAGE, page):
         tree = parse_html(html)
-        assert list(authors._author_link_elements(tree)) == tree.xpath(xpath)
-    assert [a.text for a in authors._author_link_elements(parse_html(page))] == ["Jane Doe", "Z", "W"]
+        assert list(authors._author_link_elements(PageDoc(tree))) == tree.xpath(xpath)
+    found = authors._author_link_elements(PageDoc(parse_html(page)))
+    assert [a.text for a in found] == ["Jane Doe", "Z", "W"]
+
+
+def test_rel_author_links_are_the_xpath_they_replace() -> None:
+    page = BYLINES.replace(
+        "</body>",
+        '<a rel="author" href="/x">X</a><a rel="author nofollow">Y</a><a rel="AUTHOR">Z</a>'
+        '<p><a rel="author">W</a></p></body>',
+    )
+    for html in (PAGE, BYLINES, page):
+        doc = PageDoc(parse_html(html))
+        assert authors._rel_author_links(doc) == doc.tree.xpath('//a[@rel="author"]')
+        inner = PageDoc(doc.tree.find("body"))  # not the document's root: the XPath still sees it all
+        assert authors._rel_author_links(inner) == doc.tree.xpath('//a[@rel="author"]')
+    assert [a.text for a in authors._rel_author_links(PageDoc(parse_html(page)))][-2:] == ["X", "W"]

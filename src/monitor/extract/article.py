@@ -178,7 +178,7 @@ def _credited_link(doc: PageDoc, name: str, page_url: str) -> str | None:
     """The link on the credited source's name, when the page has one (usually in the credit line): the
     page's links read from the last, only on the pages that credit a source."""
     wanted = name.casefold()
-    for anchor in reversed(list(doc.tree.iter("a"))):
+    for anchor in reversed(doc.elements("a")):
         href: str | None = anchor.get("href")
         if href and (text := element_text(anchor)) and wanted in text.casefold():
             try:

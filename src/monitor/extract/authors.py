@@ -174,7 +174,7 @@ def author_candidates(doc: PageDoc) -> tuple[Candidate[tuple[str, ...]], ...]:
     for key in AUTHOR_META:
         values = [v for k, v in doc.meta_all(key) if not (k == "article:author" and "://" in v)]
         add(values, f"meta:{key}")
-    add((element_text(e) for e in doc.xpath('//a[@rel="author"]') if not doc.in_teaser(e)), "rel=author")
+    add((element_text(e) for e in _rel_author_links(doc) if not doc.in_teaser(e)), "rel=author")
     add(_itemprop_authors(doc), "itemprop:author")
     add(_byline_texts(doc), "byline")
     add(_author_links(doc), "link:author")
@@ -196,11 +196,19 @@ def _ld_people(doc: PageDoc, value: Any, *, organisations: bool = False) -> list
     return ld_names(value) if is_organisation == organisations else []
 
 
+def _rel_author_links(doc: PageDoc) -> list[Any]:
+    """``//a[@rel="author"]``, read from the page's links (:meth:`PageDoc.elements`) instead of another walk
+    of the whole page (~0.25 ms) when the tree is its document's root (else the XPath finds more)."""
+    if not doc.from_root:
+        return doc.xpath('//a[@rel="author"]')
+    return [element for element in doc.elements("a") if element.get("rel") == "author"]
+
+
 def _author_links(doc: PageDoc) -> list[str | None]:
     """Links to an author's page (``/author/jane-doe``), outside teasers: the first group of them."""
     names: list[str | None] = []
     parent = None
-    for element in _author_link_elements(doc.tree):
+    for element in _author_link_elements(doc):
         if doc.in_teaser(element) or (parent is not None and element.getparent() is not parent):
             continue
         if text := element_text(element):
@@ -209,10 +217,11 @@ def _author_links(doc: PageDoc) -> list[str | None]:
     return names
 
 
-def _author_link_elements(tree: Any) -> Iterator[Any]:
+def _author_link_elements(doc: PageDoc) -> Iterator[Any]:
     """The links whose ``href`` holds one of ``_AUTHOR_PATHS``, in document order: what the XPath
-    ``//a[contains(@href,'/author/') or ...]`` found, in Python (0.21 ms a page instead of 0.48)."""
-    for element in tree.iter("a"):
+    ``//a[contains(@href,'/author/') or ...]`` found, in Python, from the page's links
+    (:meth:`PageDoc.elements`)."""
+    for element in doc.elements("a"):
         href = element.get("href")
         if href and "/aut" in href and any(path in href for path in _AUTHOR_PATHS):
             yield element

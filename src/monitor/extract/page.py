@@ -27,8 +27,9 @@ ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|NewsArticle|LiveBlogPos
 NOT_CONTENT = frozenset({"script", "style", "noscript", "template"})
 """Elements whose text no reader sees."""
 AFTER_HEADLINE_CHARS = 300
-INDEXED_TAGS = ("meta", "script", "link", "title", "h1", "h2", "time", "p")
-"""The tags whose elements :meth:`PageDoc.elements` serves from one walk of the page."""
+INDEXED_TAGS = ("meta", "script", "link", "title", "h1", "h2", "time", "p", "a")
+"""The tags whose elements :meth:`PageDoc.elements` serves from one walk of the page (``a``: the author
+rules' ``rel=author`` and author-page links, the credited source's link)."""
 _T = TypeVar("_T")
 
 

@@ -128,7 +128,7 @@ def _site_names(doc: PageDoc) -> tuple[Candidate[str], ...]:
         found.append(Candidate(twitter[1:], "twitter:site"))
     if doc.url and (host := urlsplit(doc.url).hostname):
         found.append(Candidate(host.removeprefix("www."), "url"))
-    for element in doc.tree.iter("h1"):
+    for element in doc.elements("h1"):
         if _is_logo(element, doc.url) and (text := element_text(element)):
             found.append(Candidate(text, "h1:home-link"))
     titles = [tokens for c in _metadata_titles(doc) if len(tokens := title_words(c.value)) >= 3]
@@ -154,7 +154,7 @@ def _ranked_headings(doc: PageDoc, evidence: Sequence[str], site_names: Sequence
     logo) only when it agrees, and never the site's name before a real title."""
     names = NameMatcher(site_names)
     ranked: list[tuple[tuple[int, int, int, int], str]] = []
-    for position, element in enumerate(doc.tree.iter("h1")):
+    for position, element in enumerate(doc.elements("h1")):
         text = _heading_text(element, evidence, site_names)
         if not text:
             continue
@@ -178,7 +178,7 @@ def _subheadings(doc: PageDoc, evidence: Sequence[str], site_names: Sequence[str
     names = NameMatcher(site_names)
     found: list[tuple[int, int, str]] = []
     marked: list[str] = []
-    for position, element in enumerate(doc.tree.iter("h2")):
+    for position, element in enumerate(doc.elements("h2")):
         text = _headline_text(element)
         if not text or names.matches(text) or _placement(element, doc.url) == 0:
             continue
