@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -180,3 +181,43 @@ def test_every_public_archive_method_is_on_a_storage_protocol() -> None:
                 if missing := sorted(public - declared):
                     undeclared[f"{name}.{node.name}"] = missing
     assert undeclared == {}
+
+
+def test_no_two_classes_share_a_name() -> None:
+    """Two classes of one name (the storage Protocol and the read API were both ``Archive``) make every
+    import a question of which one is meant."""
+    where: dict[str, list[str]] = defaultdict(list)
+    for name, path in _modules().items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef):
+                where[node.name].append(name)
+    assert {cls: modules for cls, modules in where.items() if len(modules) > 1} == {}
+
+
+def test_the_utc_format_is_written_once() -> None:
+    """UTC moments are formatted by monitor.timefmt alone (it was spelled out in three modules)."""
+    spelled = [
+        name
+        for name, path in _modules().items()
+        if '.replace("+00:00", "Z")' in path.read_text(encoding="utf-8") and name != "monitor.timefmt"
+    ]
+    assert spelled == []
+
+
+def test_every_public_function_is_used_by_monitor() -> None:
+    """A public top-level function that nothing in src/monitor calls is dead code kept alive by its tests
+    (``dedup.containment``, ``schedule.is_due``). Decorated functions (click commands, plugin hooks) are
+    called by their framework and left out."""
+    texts = {name: path.read_text(encoding="utf-8") for name, path in _modules().items()}
+    everything = "\n".join(texts.values())
+    unused = []
+    for name, text in texts.items():
+        for node in ast.parse(text).body:
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and not node.name.startswith("_")
+                and not node.decorator_list
+                and len(re.findall(rf"\b{re.escape(node.name)}\b", everything)) < 2
+            ):
+                unused.append(f"{name}.{node.name}")
+    assert unused == []

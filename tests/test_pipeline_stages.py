@@ -26,7 +26,7 @@ from monitor.models import (
 )
 from monitor.pipeline.base import FetchLog
 from monitor.pipeline.pages import FetchedPage, PageFetcher
-from monitor.pipeline.triage import Candidates, Triage, candidates, refused_scheme, triage
+from monitor.pipeline.triage import ListedEntries, Triage, candidates, refused_scheme, triage
 
 NOW = datetime(2026, 11, 29, 17, 43, 22, tzinfo=UTC)
 FEED = "https://news.example/feed.xml"
@@ -109,7 +109,7 @@ TRIAGE_CASES = [
 
 
 def _summary(decided: Triage) -> Outcome:
-    """Candidates reduced to the last part of their URL, for a readable table."""
+    """ListedEntries reduced to the last part of their URL, for a readable table."""
     return Outcome(
         new=tuple(item.key.rsplit("/", 1)[1] for item in decided.new),
         aliases=decided.aliases,
@@ -152,7 +152,7 @@ def test_triage_keeps_the_link_as_published_for_the_request() -> None:
     (item,) = triage("news", listed, {}, {}).new
     assert item.key == "https://news.example/a"
     assert item.fetch_url == "https://news.example/a?utm_source=rss"
-    assert triage("news", Candidates({}), {}, {}) == Triage()
+    assert triage("news", ListedEntries({}), {}, {}) == Triage()
 
 
 # -- the page fetcher ---------------------------------------------------------------------------------------

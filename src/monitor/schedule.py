@@ -156,10 +156,6 @@ def restart_plan(
     return {s.id: now + timedelta(seconds=i * step) for i, s in enumerate(overdue)}
 
 
-def is_due(state: PollState | None, *, now: datetime) -> bool:
-    return state is None or state.next_poll_at is None or state.next_poll_at <= now
-
-
 def http_hint_seconds(headers: Mapping[str, str], *, now: datetime) -> float | None:
     """``Cache-Control: max-age`` (or ``s-maxage``), else ``Expires``, as seconds from ``now``."""
     cache_control = headers.get("cache-control", "")

@@ -48,7 +48,7 @@ from monitor.pipeline.base import FetchLog
 from monitor.pipeline.listing import Listing
 from monitor.pipeline.pages import PAGES_IN_FLIGHT, FetchedPage, PageFetcher
 from monitor.pipeline.rechecks import MAX_RECHECKS, recheck_articles
-from monitor.pipeline.triage import Candidate, Changed, candidates, refused_scheme, triage
+from monitor.pipeline.triage import Changed, ListedEntry, candidates, refused_scheme, triage
 from monitor.schedule import after_error, after_success, http_hint_seconds, restart_plan
 from monitor.store import ArchiveStore
 from monitor.timefmt import utc_iso
@@ -67,7 +67,7 @@ class _Ready:
 
     index: int
     """Its place in the feed: a batch's articles are built and stored in feed order."""
-    item: Candidate
+    item: ListedEntry
     fetched: FetchedPage
 
 
@@ -372,7 +372,7 @@ class Pipeline:
             clock=self.clock,
         )
 
-    async def _archive_new(self, poll: _Poll, new: Sequence[Candidate], feed: ParsedFeed) -> list[_Ready]:
+    async def _archive_new(self, poll: _Poll, new: Sequence[ListedEntry], feed: ParsedFeed) -> list[_Ready]:
         """Fetch and extract the new entries' pages, at most ``pages_in_flight`` of this poll at a time, and
         write their articles in batches: each time ``commit_every`` pages are ready, or once the first ready
         page has waited ``commit_interval_s``. Memory stays flat however many entries the poll has: what is
@@ -382,7 +382,7 @@ class Pipeline:
         Cancelled (a shutdown), it writes the pages it already has before it lets the cancellation through
         (no request, one transaction): only the pages still being fetched or extracted are lost."""
         entries = iter(enumerate(new))
-        window: dict[asyncio.Future[FetchedPage | None], tuple[int, Candidate]] = {}
+        window: dict[asyncio.Future[FetchedPage | None], tuple[int, ListedEntry]] = {}
         batch: list[_Ready] = []
         first_ready = 0.0
         try:
@@ -465,7 +465,7 @@ class Pipeline:
             articles.append(article)
         return articles
 
-    async def _entry_page(self, poll: _Poll, item: Candidate) -> FetchedPage | None:
+    async def _entry_page(self, poll: _Poll, item: ListedEntry) -> FetchedPage | None:
         """One entry's page, fetched and extracted (an empty result when the source reads feeds only). An
         entry that fails in a way nobody foresaw is logged and skipped (it is tried again next poll), never
         allowed to sink the rest of the poll: None."""
@@ -488,7 +488,7 @@ class Pipeline:
     def _article(
         self,
         poll: _Poll,
-        item: Candidate,
+        item: ListedEntry,
         feed: ParsedFeed,
         fetched: FetchedPage,
         knowledge: SourceKnowledge | None,

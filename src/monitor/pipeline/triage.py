@@ -18,7 +18,7 @@ from monitor.models import EntryAlias, FeedEntry, KnownEntry
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class ListedEntry:
     """An entry with a usable link, the first of the listing's entries with that canonical URL."""
 
     key: str
@@ -29,8 +29,8 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidates:
-    by_key: dict[str, Candidate]
+class ListedEntries:
+    by_key: dict[str, ListedEntry]
     """By canonical URL, in listing order."""
     refused: tuple[FeedEntry, ...] = ()
     """Entries without a usable http(s) link: never requested."""
@@ -45,12 +45,12 @@ class Changed:
     """An archived article whose feed entry changed since it was last seen."""
 
     article_id: int
-    item: Candidate
+    item: ListedEntry
 
 
 @dataclass(frozen=True, slots=True)
 class Triage:
-    new: tuple[Candidate, ...] = ()
+    new: tuple[ListedEntry, ...] = ()
     aliases: tuple[EntryAlias, ...] = ()
     changed: tuple[Changed, ...] = ()
     known: int = 0
@@ -58,9 +58,9 @@ class Triage:
     deferred: int = 0
 
 
-def candidates(entries: Iterable[FeedEntry], *, feed_url: str) -> Candidates:
+def candidates(entries: Iterable[FeedEntry], *, feed_url: str) -> ListedEntries:
     """The listing's entries by canonical URL (the first of each), and those refused for their link."""
-    by_key: dict[str, Candidate] = {}
+    by_key: dict[str, ListedEntry] = {}
     refused: list[FeedEntry] = []
     for entry in entries:
         fetch_url = entry_link(entry, feed_url=feed_url)
@@ -68,8 +68,8 @@ def candidates(entries: Iterable[FeedEntry], *, feed_url: str) -> Candidates:
             refused.append(entry)
             continue
         key = canonical_url(fetch_url)
-        by_key.setdefault(key, Candidate(key, fetch_url, entry))
-    return Candidates(by_key, tuple(refused))
+        by_key.setdefault(key, ListedEntry(key, fetch_url, entry))
+    return ListedEntries(by_key, tuple(refused))
 
 
 def refused_scheme(link: str) -> str:
@@ -79,7 +79,7 @@ def refused_scheme(link: str) -> str:
 
 def triage(
     source: str,
-    listed: Candidates,
+    listed: ListedEntries,
     known_guids: Mapping[str, KnownEntry],
     known_urls: Mapping[str, KnownEntry],
     *,
@@ -87,7 +87,7 @@ def triage(
 ) -> Triage:
     """Decide each candidate from what the archive knows (``known_guids``: this source's GUIDs;
     ``known_urls``: any source's canonical URLs) and the URLs other polls are fetching (``in_flight``)."""
-    new: list[Candidate] = []
+    new: list[ListedEntry] = []
     aliases: list[EntryAlias] = []
     changed: list[Changed] = []
     known_count = deferred = 0
