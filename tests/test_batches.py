@@ -4,9 +4,9 @@ links and watch matches; the source's state last. Real SQLite, and the local new
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,7 +14,6 @@ import pytest
 
 from monitor.config import Settings, load_config
 from monitor.daemon import open_pipeline, run_once
-from monitor.dedup import band_keys, content_hash
 from monitor.fetch import Fetcher
 from monitor.models import (
     Article,
@@ -29,34 +28,20 @@ from monitor.models import (
 from monitor.pipeline import Pipeline
 from monitor.store import SQLiteArchive
 from monitor.workers import InlineExtractor
+from tests.support.archive import EVERY_ARTICLE, articles, reader
+from tests.support.builders import T0
+from tests.support.builders import article as built_article
 from tests.support.gate import Gate, archived_paths
 from tests.support.newssite import NewsServer, add_outlets, write_config
 
-T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 SOURCE = Source(id="outlet", name="Outlet", url="https://outlet.example/feed", interval_s=900.0)
 
 
-def article(n: int, text: str | None = None) -> Article:
-    body = text or f"Story number {n} is about harbour number {n} and nothing else at all, said the mayor."
-    url = f"https://outlet.example/news/{n}.html"
-    return Article(
-        url=url,
-        source="outlet",
-        guid=f"g{n}",
-        title=f"Headline {n}",
-        authors=(),
-        published_at=T0 + timedelta(minutes=n),
-        fetched_at=T0 + timedelta(minutes=n + 1),
-        text=body,
-        summary=None,
-        language="en",
-        image=None,
-        extraction="page",
-        content_hash=content_hash(body),
-        urls=(url,),
-        link=url,
-        bands=tuple(band_keys(body)),
-    )
+def _body(n: int) -> str:
+    return f"Story number {n} is about harbour number {n} and nothing else at all, said the mayor."
+
+
+article = partial(built_article, body=_body)
 
 
 def batch(*articles: Article) -> ArticleBatch:
@@ -77,12 +62,10 @@ def test_a_batch_is_archived_with_its_urls_stories_and_alerts_but_not_the_poll_s
     copy = replace(article(3, text=article(1).text), published_at=T0 + timedelta(hours=2))
     second = archive.commit_batch(batch(article(1), copy))
     assert len(second.inserted) == 1
-    story, duplicate_of = archive.db.execute(
-        "SELECT story_id, duplicate_of FROM articles WHERE id = ?", second.inserted
-    ).fetchone()
-    assert story == duplicate_of == first.inserted[0]
-    assert archive.db.execute("SELECT count(*) FROM fetches").fetchone()[0] == 4
-    assert archive.db.execute("SELECT count(*) FROM article_urls").fetchone()[0] == 3
+    joined = archive.get_article(str(second.inserted[0]))
+    assert joined.story_id == joined.duplicate_of == first.inserted[0]
+    assert archive.db.execute("SELECT count(*) FROM fetches").fetchone()[0] == 4  # the fetch log: no reader
+    assert sum(len(stored.urls) for stored in articles(archive)) == 3
     state = archive.poll_state("outlet")  # the state is the poll's end's to write
     assert state.last_polled_at is None and state.next_poll_at is None
     end = archive.commit_poll(PollOutcome("outlet", T0, articles=(article(4),), status=200))
@@ -119,8 +102,8 @@ class Recording(SQLiteArchive):
         self.last: int | None = None
 
     def _seen(self) -> int:
-        with sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True) as reader:
-            return int(reader.execute("SELECT count(*) FROM articles").fetchone()[0])
+        with reader(self.path) as seeing:
+            return seeing.count(EVERY_ARTICLE)
 
     def _served(self) -> int:
         return sum(n for path, n in self.server.hits.items() if "/news/" in path)
@@ -209,16 +192,17 @@ def test_a_cancelled_poll_keeps_the_pages_it_has_and_the_next_fetches_only_the_r
         gate.release()
     kept = archived_paths(settings.archive)
     assert len(kept) == 7  # the seven pages extracted; the ones held at the server were in flight
-    with sqlite3.connect(settings.archive) as db:
-        assert db.execute("SELECT last_polled_at, etag FROM sources").fetchone() == (None, None)
+    outlet = settings.resolved_sources()[0].id
+    with reader(settings.archive) as archive:
+        state = archive.poll_state(outlet)
+    assert (state.last_polled_at, state.etag) == (None, None)
     server.hits.clear()
     reports = asyncio.run(run_once(settings, extractor=InlineExtractor()))
     assert reports[0].new == 13 and reports[0].error is None
     pages = {path for path in server.routes if "/news/" in path}
     assert page_paths(server) == pages - kept and max(server.hits.values()) == 1
     assert archived_paths(settings.archive) == pages
-    with sqlite3.connect(settings.archive) as db:
-        assert db.execute("SELECT last_polled_at IS NOT NULL, site_name FROM sources").fetchone() == (
-            1,
-            "Outlet 1 News",
-        )
+    with reader(settings.archive) as archive:
+        state = archive.poll_state(outlet)
+    assert state.last_polled_at is not None and state.knowledge is not None
+    assert state.knowledge.site_name == "Outlet 1 News"

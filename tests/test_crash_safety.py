@@ -17,6 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from tests.support.archive import EVERY_ARTICLE, peek, reader
 from tests.support.gate import Gate, archived_paths
 from tests.support.newssite import NewsServer, add_outlets, write_config
 
@@ -114,8 +115,8 @@ def test_kill_9_halfway_through_a_long_poll_keeps_its_batches(server: NewsServer
     kept = archived_paths(archive)
     assert check_archive(archive) == len(kept)
     assert served - 2 * max_connections - every <= len(kept) < 300
-    with sqlite3.connect(archive) as db:  # the source's state is written last: the poll never got there
-        assert db.execute("SELECT last_polled_at FROM sources").fetchone() == (None,)
+    with reader(archive) as archived:  # the source's state is written last: the poll never got there
+        assert [status.last_polled_at for status in archived.source_statuses()] == [None]
 
     server.hits.clear()
     again = subprocess.run(
@@ -143,13 +144,8 @@ def test_readers_never_see_a_lock_or_a_half_written_article(server: NewsServer, 
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # the first articles are in (extraction workers start slowly)
-            if archive.exists():
-                with sqlite3.connect(archive) as probe:
-                    try:
-                        if probe.execute("SELECT count(*) FROM articles").fetchone()[0]:
-                            break
-                    except sqlite3.OperationalError:
-                        pass
+            if peek(archive, lambda archived: archived.count(EVERY_ARTICLE), 0):
+                break
             time.sleep(0.1)
         reads = 0
         polls_seen = set()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,17 +13,18 @@ from typing import Any
 from monitor.config import load_config
 from monitor.daemon import run_forever
 from monitor.workers import InlineExtractor
+from tests.support.archive import EVERY_ARTICLE, peek
 from tests.support.newssite import NewsServer, add_outlets, write_config
 
 
-def count(archive: Path, sql: str = "SELECT count(*) FROM articles") -> int:
-    if not archive.exists():
-        return 0
-    with sqlite3.connect(archive) as db:
-        try:
-            return int(db.execute(sql).fetchone()[0])
-        except sqlite3.OperationalError:
-            return 0
+def count(archive: Path) -> int:
+    """How many articles the archive holds (none while there is no archive yet)."""
+    return peek(archive, lambda archived: archived.count(EVERY_ARTICLE), 0)
+
+
+def polled(archive: Path) -> int:
+    """How many sources were polled to the end (their state written)."""
+    return peek(archive, lambda archived: sum(1 for s in archived.source_statuses() if s.last_polled_at), 0)
 
 
 def test_run_forever_polls_at_start_then_on_interval(server: NewsServer, tmp_path: Path) -> None:
@@ -73,8 +73,7 @@ def test_sigterm_stops_cleanly_and_restart_resumes(server: NewsServer, tmp_path:
     assert daemon.returncode == 0, err
     assert "daemon: stopped" in err and "Traceback" not in err
     assert count(archive) == 15
-    polled = count(archive, "SELECT count(*) FROM sources WHERE last_polled_at IS NOT NULL")
-    assert polled == 3
+    assert polled(archive) == 3
 
     # A restart within the interval polls nothing: the last poll times live in the archive.
     server.hits.clear()
@@ -110,7 +109,7 @@ def test_sigterm_during_run_once_stops_cleanly_and_leaves_no_process(
     # no page had arrived yet: the pages in flight are lost (one already fetched would have been kept),
     # and the polls wrote no state, so the next run polls again
     assert count(archive) == 0
-    assert count(archive, "SELECT count(*) FROM sources WHERE last_polled_at IS NOT NULL") == 0
+    assert polled(archive) == 0
     leftovers = True
     deadline = time.monotonic() + 10  # exited helpers may linger a moment as zombies before being reaped
     while leftovers and time.monotonic() < deadline:

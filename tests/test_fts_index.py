@@ -4,17 +4,18 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from monitor.dedup import band_keys, content_hash
 from monitor.models import Article, PollOutcome, Recheck, SearchQuery, Source
 from monitor.store import SQLiteArchive
 from monitor.store.schema import MIGRATIONS
+from tests.support.builders import T0
+from tests.support.builders import article as built_article
 
-T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 WORDS = [
     "harbour",
     "lantern",
@@ -29,27 +30,11 @@ WORDS = [
 ]
 
 
-def article(n: int, text: str | None = None) -> Article:
-    body = text or f"Story number {n} is about the {WORDS[n % len(WORDS)]} and nothing else at all."
-    url = f"https://outlet.example/news/{n}.html"
-    return Article(
-        url=url,
-        source="outlet",
-        guid=f"g{n}",
-        title=f"Headline {n}",
-        authors=(),
-        published_at=T0 + timedelta(minutes=n),
-        fetched_at=T0 + timedelta(minutes=n + 1),
-        text=body,
-        summary=None,
-        language="en",
-        image=None,
-        extraction="page",
-        content_hash=content_hash(body),
-        urls=(url,),
-        link=url,
-        bands=tuple(band_keys(body)),
-    )
+def _body(n: int) -> str:
+    return f"Story number {n} is about the {WORDS[n % len(WORDS)]} and nothing else at all."
+
+
+article = partial(built_article, body=_body)
 
 
 def commit(archive: SQLiteArchive, *articles: Article, rechecks: tuple[Recheck, ...] = ()) -> list[int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from monitor.logs import JsonFormatter, Redactor
+from tests.support.archive import EVERY_ARTICLE, peek
 from tests.support.newssite import NewsServer, add_outlets, free_port, stop_process, write_config
 
 if TYPE_CHECKING:
@@ -32,14 +32,6 @@ def wait_for(predicate: object, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.1)
     return False
-
-
-def count(archive: Path, sql: str) -> int:
-    try:
-        with sqlite3.connect(archive) as db:
-            return int(db.execute(sql).fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
 
 
 @contextmanager
@@ -62,7 +54,7 @@ def test_one_daemon_per_archive_health_check_and_reload(
     write_config(config, sources[:1], archive=archive)
     assert monitor_cli(config, "check")[0] == 1  # no archive, no daemon
     with daemon(config, "--log-format", "json") as first:
-        assert wait_for(lambda: count(archive, "SELECT count(*) FROM heartbeat") == 1)
+        assert wait_for(lambda: peek(archive, lambda archived: archived.heartbeat() is not None, False))
         code, out, _ = monitor_cli(config, "check")
         assert code == 0 and f"pid {first.pid}" in out
         # a second daemon on the same archive is refused, clearly; readers are never blocked
@@ -87,7 +79,7 @@ def test_one_daemon_per_archive_health_check_and_reload(
         # ... a valid one adds sources, which are polled at once
         write_config(config, sources, archive=archive)
         first.send_signal(signal.SIGHUP)
-        assert wait_for(lambda: count(archive, "SELECT count(DISTINCT source) FROM articles") == 3)
+        assert wait_for(lambda: peek(archive, lambda archived: len(archived.facets("source")), 0) == 3)
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=30)
         reader.join(timeout=30)
@@ -113,7 +105,7 @@ def test_metrics_and_healthz(server: NewsServer, tmp_path: Path) -> None:
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     ) as process:  # fmt: skip
         try:
-            assert wait_for(lambda: count(archive, "SELECT count(*) FROM articles") >= 4)
+            assert wait_for(lambda: peek(archive, lambda archived: archived.count(EVERY_ARTICLE), 0) >= 4)
 
             def scrape() -> str:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:

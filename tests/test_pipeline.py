@@ -6,11 +6,13 @@ import csv
 import io
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.archive import EVERY_ARTICLE, articles, reader
 from tests.support.newssite import (
     FIXTURE_PAGES,
     FIXTURES,
@@ -46,38 +48,39 @@ def test_six_outlets_archived_once(
     assert code == 0, err
     assert "polled 6 sources: 120 new articles, 0 sources failed" in err
 
-    db = sqlite3.connect(archive)
-    db.row_factory = sqlite3.Row
-    rows = db.execute("SELECT * FROM articles ORDER BY source, id").fetchall()
+    with reader(archive) as archived:
+        rows = sorted(articles(archived), key=lambda article: (article.source, article.id))
+        sources = archived.source_statuses()
     assert len(rows) == 120
     for row in rows:
-        outlet, index = int(row["source"].removeprefix("outlet")), int(row["guid"].split("-")[1])
-        assert row["extraction"] == "page"
-        assert row["text"].split("\n\n") == article_text(outlet, index)  # the whole body, nothing else
-        assert row["title"] == f"Outlet {outlet} story {index}: " + row["title"].split(": ", 1)[1]
-        assert json.loads(row["authors"]) == [reporter(outlet, index)]
-        assert row["url"] == f"{server.base_url}/outlet{outlet}/news/" + row["url"].rsplit("/", 1)[1]
-        assert "utm_" not in row["url"]
-        assert row["published_at"].endswith("Z") and row["fetched_at"].endswith("Z")
-        assert row["language"] == "en"
-        assert row["image"] == f"{server.base_url}/images/{outlet}/{index}.jpg"  # made absolute
-        assert len(row["content_hash"]) == 64
+        outlet, index = int(row.source.removeprefix("outlet")), int(row.guid.split("-")[1])
+        assert row.extraction == "page"
+        assert row.text.split("\n\n") == article_text(outlet, index)  # the whole body, nothing else
+        assert row.title == f"Outlet {outlet} story {index}: " + row.title.split(": ", 1)[1]
+        assert list(row.authors) == [reporter(outlet, index)]
+        assert row.url == f"{server.base_url}/outlet{outlet}/news/" + row.url.rsplit("/", 1)[1]
+        assert "utm_" not in row.url
+        assert row.published_at.endswith("Z") and row.fetched_at.endswith("Z")
+        assert row.language == "en"
+        assert row.image == f"{server.base_url}/images/{outlet}/{index}.jpg"  # made absolute
+        assert len(row.content_hash) == 64
+        # every URL the article is known by: the feed link (canonicalised) and the final URL
+        assert row.url in row.urls
     assert all(n == 1 for n in page_hits(server).values()) and len(page_hits(server)) == 120
-    # every URL the article is known by: the feed link (canonicalised) and the final URL
-    assert db.execute("SELECT count(DISTINCT article_id) FROM article_urls").fetchone()[0] == 120
-    fetches = db.execute("SELECT kind, count(*), sum(error IS NULL) FROM fetches GROUP BY kind").fetchall()
+    with sqlite3.connect(archive) as db:  # the fetch log: no reader shows it
+        fetches = db.execute(
+            "SELECT kind, count(*), sum(error IS NULL) FROM fetches GROUP BY kind"
+        ).fetchall()
     assert {tuple(r) for r in fetches} == {("feed", 6, 6), ("page", 120, 120)}
-    sources = db.execute("SELECT id, last_polled_at, last_error FROM sources").fetchall()
-    assert len(sources) == 6 and all(r["last_polled_at"] and r["last_error"] is None for r in sources)
-    db.close()
+    assert len(sources) == 6 and all(s.last_polled_at and s.last_error is None for s in sources)
 
     server.hits.clear()
     code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "0 new articles" in err
     assert page_hits(server) == {}  # no article page fetched again
     assert sum(server.hits.values()) == 6  # just the feeds
-    with sqlite3.connect(archive) as again:
-        assert again.execute("SELECT count(*) FROM articles").fetchone()[0] == 120
+    with reader(archive) as again:
+        assert again.count(EVERY_ARTICLE) == 120
 
 
 def test_search_in_every_format(six_outlets: tuple[NewsServer, Path, Path], monitor_cli: MonitorCLI) -> None:
@@ -159,14 +162,17 @@ def test_failures_are_recorded_and_others_still_polled(
     code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0
     assert "2 sources failed" in err
-    db = sqlite3.connect(archive)
-    errors = dict(db.execute("SELECT id, last_error FROM sources").fetchall())
+    with reader(archive) as archived:
+        statuses = archived.source_statuses()
+        pageless = list(archived.iter_articles(replace(EVERY_ARTICLE, sources=("pageless",))))
+    errors = {status.id: status.last_error for status in statuses}
     assert "not a" in errors["broken"] and "feed" in errors["broken"]
     assert "HTTP 404" in errors["dead"]
     assert errors["outlet1"] is None and errors["pageless"] is None
-    assert db.execute("SELECT count(*) FROM articles WHERE source LIKE 'outlet%'").fetchone()[0] == 6
-    kept = dict(db.execute("SELECT title, extraction || ':' || text FROM articles WHERE source = 'pageless'"))
+    assert sum(status.articles for status in statuses if status.id.startswith("outlet")) == 6
+    kept = {article.title: f"{article.extraction}:{article.text}" for article in pageless}
     assert kept == {"Gone": "feed:Teaser text of the story.", "Binary": "feed:Second teaser."}
+    db = sqlite3.connect(archive)  # the fetch log: no reader shows it
     logged = dict(db.execute("SELECT url, error FROM fetches WHERE source = 'pageless' AND kind = 'page'"))
     assert "HTTP 404" in logged[server.url("/gone/1")]
     assert "not an HTML page" in logged[server.url("/bin/2")]
@@ -190,8 +196,9 @@ def test_same_url_in_two_sources_is_fetched_and_stored_once(
     assert monitor_cli(config, "run", "--once")[0] == 0
     assert monitor_cli(config, "run", "--once")[0] == 0
     assert all(n == 1 for n in page_hits(server).values()) and len(page_hits(server)) == 4
-    with sqlite3.connect(archive) as db:
-        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
+    with reader(archive) as archived:
+        assert archived.count(EVERY_ARTICLE) == 4
+    with sqlite3.connect(archive) as db:  # the GUIDs each source lists: no reader shows them
         # whichever source fetched first, the other one recorded its GUIDs on its next poll
         guids = dict(db.execute("SELECT source, count(*) FROM entry_guids GROUP BY source").fetchall())
         assert guids == {"outlet1": 4, "mirror": 4}
@@ -213,26 +220,25 @@ def test_golden_pages_through_the_whole_path(
     write_config(config, [add_fixture_outlet(server)], archive=archive)
     code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "3 new articles" in err
-    db = sqlite3.connect(archive)
-    db.row_factory = sqlite3.Row
+    with reader(archive) as archived:
+        by_url = {article.url: article for article in articles(archived)}
     for path, (name, _) in FIXTURE_PAGES.items():
         want = json.loads(
             (FIXTURES / "pages" / name.replace(".html", ".expected.json")).read_text(encoding="utf-8")
         )
-        row = db.execute("SELECT * FROM articles WHERE url = ?", [server.url(path)]).fetchone()
+        row = by_url.get(server.url(path))
         assert row is not None, path  # the tracking parameters of the feed link are gone
-        assert row["extraction"] == "page"
-        assert row["title"] == want["title"]
-        assert json.loads(row["authors"]) == want["authors"]
-        assert row["published_at"] == want["published_at"]
-        assert row["language"] == want["language"]
+        assert row.extraction == "page"
+        assert row.title == want["title"]
+        assert list(row.authors) == want["authors"]
+        assert row.published_at == want["published_at"]
+        assert row.language == want["language"]
         for fragment in want["text_must_contain"]:
-            assert fragment in row["text"]
+            assert fragment in row.text
         for fragment in want["text_must_not_contain"]:
-            assert fragment not in row["text"]
-    seed = db.execute("SELECT text FROM articles WHERE text LIKE '%Khamenei%'").fetchone()[0]
+            assert fragment not in row.text
+    seed = next(article.text for article in by_url.values() if "Khamenei" in article.text)
     assert seed.endswith("Source » almayadeen")
-    db.close()
     code, out, _ = monitor_cli(config, "search", "almayadeen", "--format", "json")
     assert code == 0 and [hit["title"] for hit in json.loads(out)] == [
         "Khamenei to Maduro: Resistance is the only way to face US pressure"
@@ -264,17 +270,16 @@ def test_hostile_links_and_shared_urls_lose_no_article(
     write_config(config, [{"id": "hostile", "feed": server.url("/feed.xml")}], archive=archive)
     code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "4 new articles" in err and "0 sources failed" in err
-    with sqlite3.connect(archive) as db:
-        rows = db.execute("SELECT url, title, image FROM articles ORDER BY url").fetchall()
-        assert db.execute("SELECT last_error FROM sources").fetchone()[0] is None
-    assert len(rows) == 4 and all(r[2] is None for r in rows)
-    assert sorted(r[0] for r in rows) == sorted(
+    with reader(archive) as archived:
+        rows = articles(archived)
+        assert [status.last_error for status in archived.source_statuses()] == [None]
+        # every feed link leads to its own article
+        owners = {archived.get_article(server.url(f"/s/{i}")).id for i in range(1, 5)}
+    assert len(rows) == 4 and all(r.image is None for r in rows)
+    assert sorted(r.url for r in rows) == sorted(
         [server.url("/consent"), *(server.url(f"/s/{i}") for i in (2, 3, 4))]
     )
-    with sqlite3.connect(archive) as db:  # every feed link leads to its own article
-        owners = [db.execute("SELECT article_id FROM article_urls WHERE url = ?", [server.url(f"/s/{i}")]).fetchone()
-                  for i in range(1, 5)]  # fmt: skip
-    assert len({owner[0] for owner in owners if owner}) == 4
+    assert len(owners) == 4
     code, _, err = monitor_cli(config, "run", "--once")
     assert "0 new articles" in err
 
@@ -305,9 +310,11 @@ def test_every_url_an_article_is_known_by_recognises_it(
                  archive=archive)  # fmt: skip
     assert "0 new articles" in monitor_cli(config, "run", "--once")[2]
     assert server.hits.get("/story-canonical") is None  # b's link was known before any fetch
-    with sqlite3.connect(archive) as db:
-        (article_url,) = db.execute("SELECT url FROM articles").fetchone()
-        known = {row[0] for row in db.execute("SELECT url FROM article_urls")}
+    with reader(archive) as archived:
+        stored = articles(archived)
+    article_url = stored[0].url
+    known = {url for article in stored for url in article.urls}
+    with sqlite3.connect(archive) as db:  # the GUIDs each source lists: no reader shows them
         guids = set(db.execute("SELECT source, guid FROM entry_guids").fetchall())
     assert article_url == server.url("/story-canonical")
     assert known == {server.url(p) for p in ("/proxy/abc", "/real/story", "/story-canonical")}

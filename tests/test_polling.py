@@ -8,22 +8,22 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 
+from monitor.models import PollState, SourceStatus
+from tests.support.archive import EVERY_ARTICLE, reader, source_status
 from tests.support.newssite import NewsServer, add_outlets, article_page, rss_feed, write_config
 
 if TYPE_CHECKING:
     from conftest import MonitorCLI
 
 
-def source_row(archive: Path, source: str) -> dict[str, Any]:
-    db = sqlite3.connect(archive)
-    db.row_factory = sqlite3.Row
-    row = dict(db.execute("SELECT * FROM sources WHERE id = ?", [source]).fetchone())
-    db.close()
-    return row
+def source_state(archive: Path, source_id: str) -> tuple[PollState, SourceStatus]:
+    """What the source remembers between polls, and its poll health as ``monitor sources`` shows it."""
+    with reader(archive) as archived:
+        return archived.poll_state(source_id), source_status(archived, source_id)
 
 
 def configure(tmp_path: Path, sources: list[dict[str, object]], **http: object) -> tuple[Path, Path]:
@@ -44,24 +44,25 @@ def test_unchanged_feed_is_a_conditional_request_that_parses_nothing(
     config, archive = configure(tmp_path, sources)
     feed_path = str(sources[0]["feed"]).removeprefix(server.base_url)
     assert monitor_cli(config, "run", "--once")[0] == 0
-    first = source_row(archive, "outlet1")
-    assert first["etag"] and first["body_hash"] and first["next_poll_at"]
+    first, _ = source_state(archive, "outlet1")
+    assert first.etag and first.body_hash and first.next_poll_at
 
     server.requests.clear()
     code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "not_modified=1" in err
     assert [path for path, _ in server.requests] == [feed_path]
-    assert server.requests[0][1]["if-none-match"] == first["etag"]
-    second = source_row(archive, "outlet1")
-    assert second["last_status"] == 304 and second["not_modified_count"] == 1 and second["poll_count"] == 2
-    assert first["interval_s"] == second["interval_s"] == 6 * 3600  # items from 2024: a quiet outlet
+    assert server.requests[0][1]["if-none-match"] == first.etag
+    second, status = source_state(archive, "outlet1")
+    assert status.last_status == 304 and status.not_modified_share == 0.5 and status.polls == 2  # 1 of 2
+    assert first.interval_s == second.interval_s == 6 * 3600  # items from 2024: a quiet outlet
 
     # A server with bogus validators: it ignores If-None-Match, but the body is the same, so nothing is parsed.
     route = server.routes[feed_path]
     route.headers.clear()  # type: ignore[union-attr]
     code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "not_modified=1" in err
-    assert source_row(archive, "outlet1")["not_modified_count"] == 2
+    _, status = source_state(archive, "outlet1")
+    assert status.polls == 3 and status.not_modified_share == round(2 / 3, 3)  # 2 of 3
 
 
 def test_conditional_false_sends_no_validators(
@@ -100,9 +101,10 @@ def test_429_retry_after_pushes_next_poll_an_hour_out(
     config, archive = configure(tmp_path, [{"id": "busy", "feed": server.url("/busy.xml")}])
     before = datetime.now(UTC)
     assert monitor_cli(config, "run", "--once")[0] == 0
-    row = source_row(archive, "busy")
-    assert datetime.fromisoformat(row["next_poll_at"]) >= before + timedelta(hours=1) - timedelta(seconds=1)
-    assert "HTTP 429" in row["last_error"] and row["error_count"] == 1
+    state, status = source_state(archive, "busy")
+    assert state.next_poll_at is not None
+    assert state.next_poll_at >= before + timedelta(hours=1) - timedelta(seconds=1)
+    assert status.last_error is not None and "HTTP 429" in status.last_error and state.error_count == 1
 
 
 def test_a_source_erroring_ten_times_is_still_scheduled_and_404s_make_it_dead(
@@ -111,9 +113,9 @@ def test_a_source_erroring_ten_times_is_still_scheduled_and_404s_make_it_dead(
     config, archive = configure(tmp_path, [{"id": "gone", "feed": server.url("/gone.xml")}])
     for _ in range(10):
         assert monitor_cli(config, "run", "--once")[0] == 0
-    row = source_row(archive, "gone")
-    assert row["error_count"] == 10 and row["dead"] == 1
-    assert datetime.fromisoformat(row["next_poll_at"]) > datetime.now(UTC) + timedelta(hours=23)
+    state, _ = source_state(archive, "gone")
+    assert state.error_count == 10 and state.dead
+    assert state.next_poll_at is not None and state.next_poll_at > datetime.now(UTC) + timedelta(hours=23)
     (status,) = json.loads(monitor_cli(config, "sources", "--format", "json")[1])
     assert status["state"] == "dead" and status["next_poll_at"] and status["error_count"] == 10
     assert "dead" in monitor_cli(config, "sources")[1]
@@ -122,8 +124,8 @@ def test_a_source_erroring_ten_times_is_still_scheduled_and_404s_make_it_dead(
         "/gone.xml", rss_feed([], title="Back", link=server.url("/")), content_type="application/rss+xml"
     )
     assert monitor_cli(config, "run", "--once")[0] == 0
-    row = source_row(archive, "gone")
-    assert (row["dead"], row["error_count"], row["last_error"]) == (0, 0, None)
+    state, status = source_state(archive, "gone")
+    assert (state.dead, state.error_count, status.last_error) == (False, 0, None)
 
 
 def test_permanent_redirect_updates_the_feed_url(
@@ -135,8 +137,8 @@ def test_permanent_redirect_updates_the_feed_url(
     config, archive = configure(tmp_path, [{"id": "moved", "feed": server.url("/old-feed.xml")}])
     code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "moved permanently" in err and new_feed in err
-    row = source_row(archive, "moved")
-    assert row["feed"] == new_feed and row["config_url"] == server.url("/old-feed.xml")
+    _, status = source_state(archive, "moved")
+    assert status.url == new_feed and status.moved_from == server.url("/old-feed.xml")  # the configured URL
     server.hits.clear()
     monitor_cli(config, "run", "--once")
     assert (
@@ -147,7 +149,8 @@ def test_permanent_redirect_updates_the_feed_url(
     server.add("/temp.xml", "", status=302, headers={"Location": new_feed})
     config2, archive2 = configure(tmp_path / "temp", [{"id": "temp", "feed": server.url("/temp.xml")}])
     monitor_cli(config2, "run", "--once")
-    assert source_row(archive2, "temp")["feed"] == server.url("/temp.xml")
+    _, status = source_state(archive2, "temp")
+    assert status.url == server.url("/temp.xml") and status.moved_from is None
 
 
 def test_robots_disallowed_pages_are_not_fetched_and_keep_the_feed_text(
@@ -164,8 +167,9 @@ def test_robots_disallowed_pages_are_not_fetched_and_keep_the_feed_text(
     fetched = {path.split("?")[0] for path in server.hits if "/news/" in path}
     assert fetched == {"/outlet1/news/1-trade-story", "/outlet1/news/4-relief-story"}
     assert server.hits["/robots.txt"] == 1  # once per host, cached
-    with sqlite3.connect(archive) as db:
-        rows = dict(db.execute("SELECT url, extraction FROM articles").fetchall())
+    with reader(archive) as archived:
+        rows = {article.url: article.extraction for article in archived.iter_articles(EVERY_ARTICLE)}
+    with sqlite3.connect(archive) as db:  # the fetch log: no reader shows it
         notes = [r[0] for r in db.execute("SELECT error FROM fetches WHERE error LIKE 'robots:%'")]
     assert sorted(rows.values()) == ["feed", "feed", "page", "page"] and len(notes) == 2
 
@@ -235,12 +239,13 @@ def test_sitemap_and_html_sources_archive_their_articles(
     assert code == 0 and "3 new articles" in err  # two of the five are older than max_age (3 days)
     code, _, err = monitor_cli(config, "run", "--once", "--source", "section")
     assert code == 0 and "0 new articles" in err  # the section lists two the sitemap already brought
-    with sqlite3.connect(archive) as db:
-        rows = db.execute("SELECT url, title, extraction, source FROM articles ORDER BY url").fetchall()
+    with reader(archive) as archived:
+        rows = sorted(archived.iter_articles(EVERY_ARTICLE), key=lambda article: article.url)
+    with sqlite3.connect(archive) as db:  # which source listed each URL: no reader shows it
         section_guids = db.execute("SELECT count(*) FROM article_urls WHERE source = 'section'").fetchone()[0]
-    assert [r[0] for r in rows] == [server.url(p) for p in paths[:3]]
-    assert [r[1] for r in rows] == ["Sitemap story 1", "Sitemap story 2", "Sitemap story 3"]
-    assert {r[2] for r in rows} == {"page"} and {r[3] for r in rows} == {"map"}
+    assert [r.url for r in rows] == [server.url(p) for p in paths[:3]]
+    assert [r.title for r in rows] == ["Sitemap story 1", "Sitemap story 2", "Sitemap story 3"]
+    assert {r.extraction for r in rows} == {"page"} and {r.source for r in rows} == {"map"}
     # the section's "?ref=section" links were new URLs: fetched once, recognised by the page's canonical URL,
     # and remembered as aliases so they are never fetched again
     assert section_guids == 2 and server.hits["/site/news/1?ref=section"] == 1
@@ -320,5 +325,5 @@ def test_slow_hosts_do_not_block_other_hosts(tmp_path: Path, monitor_cli: Monito
             t for t, (path, _) in zip(slow.starts, slow.requests, strict=True) if "/news/" in path
         )
         assert len(slow_pages) == 4 and max(fast.starts) < slow_pages[-1]
-        with sqlite3.connect(archive) as db:
-            assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 8
+        with reader(archive) as archived:
+            assert archived.count(EVERY_ARTICLE) == 8

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import zstandard
 
-from monitor.store import SQLiteArchive
+from monitor.store import open_archive
+from tests.support.archive import articles, reader
 from tests.support.newssite import FIXTURES, NewsServer, add_fixture_outlet, add_outlets, write_config
 
 if TYPE_CHECKING:
@@ -25,29 +26,33 @@ def test_reextract_restores_text_and_metadata_in_place_and_twice_changes_nothing
         config, [add_fixture_outlet(server), *add_outlets(server, outlets=1, articles=3)], archive=archive
     )
     assert monitor_cli(config, "run", "--once")[0] == 0
-    with sqlite3.connect(archive) as db:
-        assert db.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 6
-        assert {row[0] for row in db.execute("SELECT compression FROM raw_pages")} == {"zstd"}
+    with reader(archive) as archived:
+        assert archived.sizes().raw_pages == 6
+        kept = archived.raw_pages(archived.reextract_ids())
+        before = articles(archived)
+    assert len(kept) == 6 and {page.compression for page in kept} == {"zstd"}
+    good = {article.id: article.text for article in before}
+    titles = {article.id: article.title for article in before}
+    with sqlite3.connect(archive) as db:  # rows spoilt by hand: no writer method does that
         # pages kept before zstd (D37) are gzip: two such rows must read as well
-        for article_id, body in db.execute("SELECT article_id, body FROM raw_pages LIMIT 2").fetchall():
-            page = zstandard.ZstdDecompressor().decompress(body)
+        for stored in kept[:2]:
+            page = zstandard.ZstdDecompressor().decompress(stored.body)
             db.execute(
                 "UPDATE raw_pages SET compression = 'gzip', body = ? WHERE article_id = ?",
-                [gzip.compress(page), article_id],
+                [gzip.compress(page), stored.article_id],
             )
-        good = dict(db.execute("SELECT id, text FROM articles").fetchall())
-        titles = dict(db.execute("SELECT id, title FROM articles").fetchall())
         # an older, worse extractor made these; an edit by hand is indexed when the search index is rebuilt
         db.execute("UPDATE articles SET text = 'garbled', title = NULL, extractor = 'old'")
         db.execute("DELETE FROM search_index")
-    SQLiteArchive(archive).close()
+    open_archive(archive).close()
     assert monitor_cli(config, "search", "garbled", "--format", "json")[1].count('"id"') == 6
     code, _, err = monitor_cli(config, "reextract")
     assert code == 0 and "re-extracted 6 articles: 6 changed" in err
-    with sqlite3.connect(archive) as db:
-        assert dict(db.execute("SELECT id, text FROM articles").fetchall()) == good
-        assert dict(db.execute("SELECT id, title FROM articles").fetchall()) == titles
-        versions = {row[0] for row in db.execute("SELECT extractor FROM articles")}
+    with reader(archive) as archived:
+        after = articles(archived)
+    assert {article.id: article.text for article in after} == good
+    assert {article.id: article.title for article in after} == titles
+    versions = {article.extractor for article in after}
     assert versions != {"old"} and len(versions) == 1
     assert json.loads(monitor_cli(config, "search", "garbled", "--format", "json")[1]) == []  # FTS followed
     assert json.loads(monitor_cli(config, "search", "almayadeen", "--format", "json")[1])

@@ -6,9 +6,10 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from monitor.query import parse, to_fts5
+from monitor.models import Revision, SearchQuery, StoredArticle
+from tests.support.archive import articles, reader
 from tests.support.newssite import NewsServer, write_config
 
 if TYPE_CHECKING:
@@ -60,13 +61,15 @@ def atom(server: NewsServer, entries: list[tuple[str, str, str]]) -> str:
     return f"<feed xmlns='http://www.w3.org/2005/Atom'><title>F</title><id>urn:f</id>{items}</feed>"
 
 
-def rows(archive: Path, sql: str, *params: Any) -> list[sqlite3.Row]:
-    db = sqlite3.connect(archive)
-    db.row_factory = sqlite3.Row
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
+def stored(archive: Path) -> list[StoredArticle]:
+    with reader(archive) as archived:
+        return articles(archived)
+
+
+def revisions(archive: Path) -> list[Revision]:
+    """Every earlier version of every article."""
+    with reader(archive) as archived:
+        return [revision for article in articles(archived) for revision in archived.revisions(article.id)]
 
 
 def test_copies_across_urls_and_outlets_form_one_story(
@@ -97,32 +100,30 @@ def test_copies_across_urls_and_outlets_form_one_story(
                           {"id": "mirror", "feed": server.url("/mirror/feed.xml")}], archive=archive)  # fmt: skip
     assert monitor_cli(config, "run", "--once", "--source", "origin")[0] == 0
 
-    by_url = {r["url"].removeprefix(server.base_url): r for r in rows(archive, "SELECT * FROM articles")}
+    by_url = {r.url.removeprefix(server.base_url): r for r in stored(archive)}
     original, print_copy, mirror, flights = (
         by_url["/origin/story"], by_url["/origin/print/story"], by_url["/mirror/story"], by_url["/origin/flights"]
     )  # fmt: skip
     # the older article archived later became the story's original: the story was re-pointed
-    assert original["story_id"] == original["id"] and original["duplicate_of"] is None
-    assert print_copy["story_id"] == original["id"] and print_copy["duplicate_score"] == 1.0
-    assert mirror["story_id"] == original["id"] and mirror["duplicate_of"] == original["id"]
-    assert 0.6 <= mirror["duplicate_score"] < 1.0
-    assert json.loads(mirror["attribution"])["name"] == "almayadeen"
-    assert flights["story_id"] == flights["id"] and flights["duplicate_of"] is None  # same topic, not a copy
+    assert original.story_id == original.id and original.duplicate_of is None
+    assert print_copy.story_id == original.id and print_copy.duplicate_score == 1.0
+    assert mirror.story_id == original.id and mirror.duplicate_of == original.id
+    assert mirror.duplicate_score is not None and 0.6 <= mirror.duplicate_score < 1.0
+    assert mirror.attribution is not None and mirror.attribution.name == "almayadeen"
+    assert flights.story_id == flights.id and flights.duplicate_of is None  # same topic, not a copy
 
-    code, out, _ = monitor_cli(config, "show", str(original["id"]))
+    code, out, _ = monitor_cli(config, "show", str(original.id))
     assert code == 0 and "Story: 3 copies" in out and "credits almayadeen" in out and "original" in out
-    shown = json.loads(monitor_cli(config, "show", str(mirror["id"]), "--format", "json")[1])
+    shown = json.loads(monitor_cli(config, "show", str(mirror.id), "--format", "json")[1])
     assert shown["attribution"]["name"] == "almayadeen" and {c["id"] for c in shown["copies"]} == {
-        original["id"], print_copy["id"]}  # fmt: skip
+        original.id, print_copy.id}  # fmt: skip
 
     hits = json.loads(monitor_cli(config, "search", "resistance", "--collapse", "--format", "json")[1])
-    assert [(h["id"], h["copies"]) for h in hits] == [(original["id"], 2)]
+    assert [(h["id"], h["copies"]) for h in hits] == [(original.id, 2)]
     assert len(json.loads(monitor_cli(config, "search", "resistance", "--format", "json")[1])) == 3
 
     stories = json.loads(monitor_cli(config, "duplicates", "--format", "json")[1])
-    assert [(s["id"], s["copies"], s["sources"]) for s in stories] == [
-        (original["id"], 2, ["mirror", "origin"])
-    ]
+    assert [(s["id"], s["copies"], s["sources"]) for s in stories] == [(original.id, 2, ["mirror", "origin"])]
     assert "no stories" in monitor_cli(config, "duplicates", "--since", "2030-01-01")[1]
 
 
@@ -135,14 +136,14 @@ def test_an_edited_article_gets_a_revision_and_an_unchanged_refetch_adds_nothing
     config, archive = tmp_path / "c.yaml", tmp_path / "a.db"
     write_config(config, [{"id": "s", "feed": server.url("/feed.xml")}], archive=archive)
     assert monitor_cli(config, "run", "--once")[0] == 0
-    (article,) = rows(archive, "SELECT * FROM articles")
-    assert article["entry_hash"] and article["next_check_at"]  # decaying re-checks are scheduled
+    (article,) = stored(archive)
+    assert article.entry_hash and article.next_check_at  # decaying re-checks are scheduled
 
     # the feed says the entry was updated, but the page is the same: re-fetched, nothing stored
     server.add("/feed.xml", feed("2024-06-11T09:00:00Z"), content_type="application/atom+xml")
     server.hits.clear()
     assert monitor_cli(config, "run", "--once")[0] == 0
-    assert server.hits["/news/1"] == 1 and rows(archive, "SELECT * FROM revisions") == []
+    assert server.hits["/news/1"] == 1 and revisions(archive) == []
 
     # a stealth edit: a paragraph rewritten, one added; the entry's updated date moves
     edited = [*SEED_PARAGRAPHS[:2], SEED_PARAGRAPHS[2].replace("recent years", "the last decade"),
@@ -151,19 +152,16 @@ def test_an_edited_article_gets_a_revision_and_an_unchanged_refetch_adds_nothing
     server.add("/feed.xml", feed("2024-06-11T10:00:00Z"), content_type="application/atom+xml")
     code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "revised=1" in err
-    (revision,) = rows(archive, "SELECT * FROM revisions")
-    (article,) = rows(archive, "SELECT * FROM articles")
-    assert revision["text"].split("\n\n") == SEED_PARAGRAPHS and revision["title"] == "Talks resume"
-    assert article["title"] == "Talks resume, plan to be reviewed yearly" and "last decade" in article["text"]
-    stats = json.loads(revision["diff_stats"])
-    assert stats["paragraphs_added"] == 2 and stats["paragraphs_removed"] == 1
-    decade = to_fts5(parse("decade"))  # the index holds normalised text (English: stems)
-    assert (
-        rows(archive, "SELECT count(*) AS n FROM articles_fts WHERE articles_fts MATCH ?", decade)[0]["n"]
-        == 1
-    )
+    (revision,) = revisions(archive)
+    (article,) = stored(archive)
+    assert revision.text.split("\n\n") == SEED_PARAGRAPHS and revision.title == "Talks resume"
+    assert article.title == "Talks resume, plan to be reviewed yearly" and "last decade" in article.text
+    assert revision.diff_stats is not None
+    assert revision.diff_stats["paragraphs_added"] == 2 and revision.diff_stats["paragraphs_removed"] == 1
+    with reader(archive) as archived:  # the index follows the edit (it holds normalised text: stems)
+        assert archived.count(SearchQuery(query="decade")) == 1
 
-    code, out, _ = monitor_cli(config, "show", str(article["id"]), "--revisions")
+    code, out, _ = monitor_cli(config, "show", str(article.id), "--revisions")
     assert code == 0 and "revisions:  1" in out
     assert "-He also spoke of the scientific and technological progress Iran had made in recent years" in out
     assert "+Officials later said the plan would be reviewed every year." in out
@@ -186,6 +184,7 @@ def test_decaying_rechecks_catch_edits_the_feed_never_mentions(
         db.execute("UPDATE articles SET next_check_at = ?", [past])
     code, _, err = monitor_cli(config, "run", "--once")
     assert code == 0 and "not_modified=1" in err and "revised=1" in err
-    (article,) = rows(archive, "SELECT checks, next_check_at FROM articles")
-    assert article["checks"] == 1 and article["next_check_at"] > past  # next check: 6h after first sight
-    assert len(rows(archive, "SELECT * FROM revisions")) == 1
+    (article,) = stored(archive)
+    assert article.next_check_at is not None
+    assert article.checks == 1 and article.next_check_at > past  # next check: 6h after first sight
+    assert len(revisions(archive)) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from aiosmtpd.controller import Controller
 
 from monitor.alerts.notifiers import signature
 from test_stories import OTHER_STORY, SEED_PARAGRAPHS, atom, page
+from tests.support.archive import reader
 from tests.support.newssite import NewsServer, Response, free_port, write_config
 
 if TYPE_CHECKING:
@@ -106,10 +108,8 @@ def test_a_watch_fires_once_per_story_on_every_channel(
     assert message["To"] == "analyst@example.org" and "iran-venezuela" in message["Subject"]
     assert alert["url"] in message.get_payload()
     assert not (tmp_path / "flights.jsonl").exists()  # that watch only looks at source b
-    with sqlite3.connect(archive) as db:
-        matches = db.execute(
-            "SELECT watch, notify, delivered_at IS NOT NULL FROM matches ORDER BY id"
-        ).fetchall()
+    with reader(archive) as archived:
+        matches = [(a.watch, a.notify, int(a.delivered_at is not None)) for a in archived.alerts()]
     assert sorted(matches) == [
         ("iran-venezuela", 0, 0),
         ("iran-venezuela", 1, 1),
@@ -154,11 +154,10 @@ def test_a_receiver_that_is_down_gets_the_alert_later_across_a_restart(
     assert len(server.posts) == 2 and json.loads(server.posts[-1][2])["watch"] == "iran-venezuela"
     assert len(inbox.messages) == 1
     assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 1  # jsonl got it the first time, once
-    with sqlite3.connect(archive) as db:
-        assert db.execute("SELECT count(*) FROM deliveries WHERE delivered_at IS NULL").fetchone()[0] == 0
-        assert db.execute(
-            "SELECT delivered_at IS NOT NULL, attempts FROM matches WHERE notify = 1"
-        ).fetchone() == (1, 5)  # jsonl once, webhook and email twice each
+    with reader(archive) as archived:
+        assert [watch.pending for watch in archived.watch_statuses(datetime.now(UTC))] == [0, 0]
+        notified = [(a.delivered_at is not None, a.attempts) for a in archived.alerts() if a.notify == 1]
+    assert notified == [(True, 5)]  # jsonl once, webhook and email twice each
 
 
 def test_invalid_watch_query_is_a_config_error(

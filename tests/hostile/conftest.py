@@ -15,6 +15,8 @@ import yaml
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from monitor.models import SourceStatus, StoredArticle
+from tests.support.archive import articles, reader, source_status
 from tests.support.newssite import NewsServer, add_outlets, write_config
 
 TIMEOUT = "1s"
@@ -32,23 +34,25 @@ class Poll:
     archive: Path
     config: Path
 
-    def _rows(self, sql: str, *args: object) -> list[dict[str, Any]]:
-        with sqlite3.connect(self.archive) as db:
-            db.row_factory = sqlite3.Row
-            return [dict(row) for row in db.execute(sql, args).fetchall()]
+    def source(self, source_id: str) -> SourceStatus:
+        with reader(self.archive) as archived:
+            return source_status(archived, source_id)
 
-    def source(self, source_id: str) -> dict[str, Any]:
-        (row,) = self._rows("SELECT * FROM sources WHERE id = ?", source_id)
-        return row
+    def articles(self, source_id: str) -> list[StoredArticle]:
+        """The source's articles, oldest first."""
+        with reader(self.archive) as archived:
+            return articles(archived, source_id)
 
     def fetches(self, source_id: str) -> list[dict[str, Any]]:
-        return self._rows("SELECT * FROM fetches WHERE source = ? ORDER BY id", source_id)
-
-    def articles(self, source_id: str) -> list[dict[str, Any]]:
-        return self._rows("SELECT * FROM articles WHERE source = ? ORDER BY id", source_id)
+        """The source's requests in the fetch log (which no reader shows)."""
+        with sqlite3.connect(self.archive) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM fetches WHERE source = ? ORDER BY id", [source_id]).fetchall()
+            return [dict(row) for row in rows]
 
     def everything(self) -> str:
-        """Every value of every table (archived raw pages inflated) as one text: for "never stored"."""
+        """Every value of every table (archived raw pages inflated) as one text: for "never stored" (the
+        tables themselves, not a reader: a value must be nowhere, whatever reads it)."""
         parts: list[str] = []
         with sqlite3.connect(self.archive) as db:
             tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -62,25 +66,25 @@ class Poll:
         return "\n".join(parts)
 
 
-def assert_failed(poll: Poll, source_id: str, *fragments: str, parse: bool = False) -> dict[str, Any]:
+def assert_failed(poll: Poll, source_id: str, *fragments: str, parse: bool = False) -> SourceStatus:
     """The source was polled, failed, and says why in ``sources.last_error`` and in the ``fetches.error``
     of its request. A ``parse`` failure follows a good fetch: the fetch is logged without an error, and
     ``sources.last_error`` alone says what was wrong with the body."""
     row = poll.source(source_id)
-    assert row["last_polled_at"], f"{source_id} was not polled"
-    assert row["last_error"], f"{source_id} recorded no error"
-    assert row["error_count"] >= 1 and row["next_poll_at"]
+    assert row.last_polled_at, f"{source_id} was not polled"
+    assert row.last_error, f"{source_id} recorded no error"
+    assert row.error_count >= 1 and row.next_poll_at
     fetches = poll.fetches(source_id)
     assert fetches, f"{source_id}: no fetch was logged"
     logged = [f["error"] for f in fetches if f["error"]]
     if parse:
         assert fetches[0]["status"] == 200 and fetches[0]["error"] is None, fetches[0]
-        logged = [row["last_error"]]
+        logged = [row.last_error]
     assert logged, f"{source_id}: no fetch with an error was logged"
     for fragment in fragments:
-        assert fragment in row["last_error"], (fragment, row["last_error"])
+        assert fragment in row.last_error, (fragment, row.last_error)
         assert any(fragment in error for error in logged), (fragment, logged)
-    assert "internal error" not in row["last_error"]
+    assert "internal error" not in row.last_error
     return row
 
 
@@ -117,10 +121,10 @@ def poll_once(
     assert "internal error" not in done.log and "Traceback" not in done.log, done.log
     assert f"polled {len(everyone)} sources" in done.log, done.log
     for source in everyone:
-        assert done.source(str(source["id"]))["last_polled_at"], source["id"]
+        assert done.source(str(source["id"])).last_polled_at, source["id"]
     if healthy:
         outlet = done.source(HEALTHY)
-        assert outlet["last_error"] is None, outlet["last_error"]
+        assert outlet.last_error is None, outlet.last_error
         assert len(done.articles(HEALTHY)) == HEALTHY_ARTICLES
     return done
 

@@ -96,17 +96,17 @@ def test_a_source_on_a_loopback_address_is_refused(world: World) -> None:
 
 def test_a_source_whose_host_name_resolves_to_loopback_is_refused(world: World) -> None:
     row = assert_failed(world.poll, "by-name", GUARD, "localhost")
-    assert "127.0.0.1" in row["last_error"] or "::1" in row["last_error"]
+    assert "127.0.0.1" in row.last_error or "::1" in row.last_error
 
 
 def test_a_source_redirecting_into_the_internal_network_is_refused(world: World) -> None:
     assert_failed(world.poll, "via-redirect", GUARD)
     assert world.public.hits["/feed-bounce.xml"] == 1
-    assert world.poll.source("via-redirect")["feed"] == world.public.url("/feed-bounce.xml")  # not "moved"
+    assert world.poll.source("via-redirect").url == world.public.url("/feed-bounce.xml")  # not "moved"
 
 
 def test_the_allowed_host_still_works(world: World) -> None:
-    assert world.poll.source(HEALTHY)["last_error"] is None
+    assert world.poll.source(HEALTHY).last_error is None
 
 
 @pytest.mark.parametrize(
@@ -129,9 +129,9 @@ def test_the_allowed_host_still_works(world: World) -> None:
     ],
 )
 def test_an_article_link_into_the_internal_network_is_refused_and_recorded(world: World, case: str) -> None:
-    assert world.poll.source("links")["last_error"] is None  # the feed itself is fine
-    (article,) = [a for a in world.poll.articles("links") if a["guid"] == case]
-    assert (article["extraction"], article["text"]) == ("feed", f"Teaser of {case}.")
+    assert world.poll.source("links").last_error is None  # the feed itself is fine
+    (article,) = [a for a in world.poll.articles("links") if a.guid == case]
+    assert (article.extraction, article.text) == ("feed", f"Teaser of {case}.")
     link = world.targets[case]
     errors = [f["error"] for f in world.poll.fetches("links") if f["kind"] == "page" and f["url"] == link]
     assert len(errors) == 1 and errors[0] and GUARD in errors[0], errors

@@ -136,12 +136,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def test_a_page_with_a_lying_charset_is_stored_as_the_right_unicode(
     world: World, case: str, language: str
 ) -> None:
-    (article,) = [a for a in world.poll.articles("pages") if a["feed_title"] == case]
+    (article,) = [a for a in world.poll.articles("pages") if a.feed_title == case]
     title, paragraphs = TEXTS[language]
-    assert article["extraction"] == "page"
-    assert article["title"] == title
+    assert article.extraction == "page"
+    assert article.title == title
     for paragraph in paragraphs:
-        assert paragraph in article["text"], (case, article["text"][:300])
+        assert paragraph in article.text, (case, article.text[:300])
 
 
 @pytest.mark.parametrize(("case", "language"), [(case, language) for case, language, *_ in FEEDS])
@@ -149,7 +149,7 @@ def test_a_feed_with_a_lying_charset_is_stored_as_the_right_unicode(
     world: World, case: str, language: str
 ) -> None:
     row = world.poll.source(case)
-    assert row["last_error"] is None, row["last_error"]
+    assert row.last_error is None, row.last_error
     (article,) = world.poll.articles(case)
     title, paragraphs = TEXTS[language]
-    assert (article["title"], article["text"]) == (title, paragraphs[0])
+    assert (article.title, article.text) == (title, paragraphs[0])

@@ -111,22 +111,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 )
 def test_what_is_not_a_feed_is_a_parse_error(world: World, source_id: str) -> None:
     row = assert_failed(world.poll, source_id, "parser: ", parse=True)
-    assert "feed" in row["last_error"].lower(), row["last_error"]
+    assert "feed" in row.last_error.lower(), row.last_error
     assert world.poll.articles(source_id) == []
 
 
 def test_items_without_links_or_titles(world: World) -> None:
-    assert world.poll.source("incomplete")["last_error"] is None
-    articles = {a["guid"]: a for a in world.poll.articles("incomplete")}
+    assert world.poll.source("incomplete").last_error is None
+    articles = {a.guid: a for a in world.poll.articles("incomplete")}
     assert set(articles) == {"no-title", "complete"}  # an item without a link has nowhere to point
-    assert articles["no-title"]["title"] == "Title from the page"
-    assert articles["complete"]["title"] == "Titled story"
+    assert articles["no-title"].title == "Title from the page"
+    assert articles["complete"].title == "Titled story"
     assert world.server.hits["/stories/untitled"] == world.server.hits["/stories/titled"] == 1
 
 
 def test_a_one_megabyte_title_sinks_nothing(world: World) -> None:
-    assert world.poll.source("long-title")["last_error"] is None
-    titles = {a["guid"]: a["title"] for a in world.poll.articles("long-title")}
+    assert world.poll.source("long-title").last_error is None
+    titles = {a.guid: a.title for a in world.poll.articles("long-title")}
     assert titles.get("l2") == "Short and sweet"
     if "l1" in titles:
         assert titles["l1"].startswith("Breaking very very")
@@ -134,9 +134,9 @@ def test_a_one_megabyte_title_sinks_nothing(world: World) -> None:
 
 
 def test_links_with_dangerous_schemes_are_never_followed(world: World) -> None:
-    assert world.poll.source("schemes")["last_error"] is None
+    assert world.poll.source("schemes").last_error is None
     (article,) = world.poll.articles("schemes")
-    assert article["title"] == "The one good link" and article["extraction"] == "page"
+    assert article.title == "The one good link" and article.extraction == "page"
     archived = world.poll.everything()
     assert "root:" not in archived
     assert not any(link in archived for link in REFUSED_LINKS.values() if not link.startswith("ftp"))
@@ -181,17 +181,17 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def test_a_feed_of_ten_thousand_items_is_archived_whole(crowd: World) -> None:
-    assert crowd.poll.source("many")["last_error"] is None
+    assert crowd.poll.source("many").last_error is None
     articles = crowd.poll.articles("many")
     assert len(articles) == MANY
-    assert {a["text"] for a in articles} == {f"Teaser number {i}." for i in range(MANY)}
-    assert all(crowd.poll.source(s)["last_polled_at"] for s in ("slow", HEALTHY))
+    assert {a.text for a in articles} == {f"Teaser number {i}." for i in range(MANY)}
+    assert all(crowd.poll.source(s).last_polled_at for s in ("slow", HEALTHY))
     print(f"{MANY} items archived; the whole run took {crowd.seconds:.1f}s")
 
 
 def test_a_big_feed_does_not_starve_other_sources(crowd: World) -> None:
     (slow,) = crowd.poll.articles("slow")
     pages = [f["error"] for f in crowd.poll.fetches("slow") if f["kind"] == "page"]
-    assert slow["extraction"] == "page", pages
-    assert crowd.poll.source(HEALTHY)["last_error"] is None
-    assert [a["extraction"] for a in crowd.poll.articles(HEALTHY)] == ["page"] * HEALTHY_ARTICLES
+    assert slow.extraction == "page", pages
+    assert crowd.poll.source(HEALTHY).last_error is None
+    assert [a.extraction for a in crowd.poll.articles(HEALTHY)] == ["page"] * HEALTHY_ARTICLES

@@ -157,7 +157,7 @@ def test_a_server_that_drips_bytes_forever_hits_the_whole_request_deadline(world
 @pytest.mark.parametrize("source_id", ["reset-early", "reset-mid-body"])
 def test_a_connection_reset_is_recorded_as_such(world: World, source_id: str) -> None:
     row = assert_failed(world.poll, source_id, "fetcher: ")
-    assert "reset" in row["last_error"].lower(), row["last_error"]
+    assert "reset" in row.last_error.lower(), row.last_error
     assert world.poll.articles(source_id) == []
 
 
@@ -170,27 +170,27 @@ def test_a_connection_reset_is_recorded(world: World, source_id: str) -> None:
 @pytest.mark.parametrize("status", SERVER_ERRORS)
 def test_server_errors_are_recorded_and_backed_off(world: World, status: int) -> None:
     row = assert_failed(world.poll, f"http{status}", f"HTTP {status}")
-    assert row["last_status"] == status and row["error_count"] == 1
-    assert datetime.fromisoformat(row["next_poll_at"]) > world.started
+    assert row.last_status == status and row.error_count == 1
+    assert datetime.fromisoformat(row.next_poll_at) > world.started
     assert [f["status"] for f in world.poll.fetches(f"http{status}")] == [status]
 
 
 @pytest.mark.parametrize("form", ["seconds", "date"])
 def test_429_with_retry_after_is_honoured(world: World, form: str) -> None:
     row = assert_failed(world.poll, f"busy-{form}", "HTTP 429")
-    assert datetime.fromisoformat(row["next_poll_at"]) >= world.started + RETRY_AFTER - timedelta(seconds=5)
+    assert datetime.fromisoformat(row.next_poll_at) >= world.started + RETRY_AFTER - timedelta(seconds=5)
     assert world.throttling.hits[f"/busy-{form}.xml"] == 1  # not retried within the run
 
 
 def test_503_with_retry_after_is_honoured(world: World) -> None:
     row = assert_failed(world.poll, "maint", "HTTP 503")
-    assert datetime.fromisoformat(row["next_poll_at"]) >= world.started + timedelta(hours=2, seconds=-5)
+    assert datetime.fromisoformat(row.next_poll_at) >= world.started + timedelta(hours=2, seconds=-5)
 
 
 def test_a_redirect_loop_stops_and_is_recorded(world: World) -> None:
     assert_failed(world.poll, "loop", "redirects")
     assert world.server.hits["/loop/a"] + world.server.hits["/loop/b"] <= 6  # a bounded number of hops
-    assert world.poll.source("loop")["feed"] == world.server.url("/loop/a")  # nothing "moved"
+    assert world.poll.source("loop").url == world.server.url("/loop/a")  # nothing "moved"
 
 
 def test_an_endless_chain_of_fresh_redirects_stops(world: World) -> None:
@@ -209,19 +209,19 @@ def test_an_endless_chain_of_fresh_redirects_stops(world: World) -> None:
 )
 def test_a_redirect_to_a_non_http_scheme_is_refused(world: World, scheme: str) -> None:
     row = assert_failed(world.poll, f"to-{scheme}", "scheme")
-    assert scheme in row["last_error"], row["last_error"]
-    assert world.poll.source(f"to-{scheme}")["feed"] == world.server.url(f"/to-{scheme}.xml")
+    assert scheme in row.last_error, row.last_error
+    assert world.poll.source(f"to-{scheme}").url == world.server.url(f"/to-{scheme}.xml")
 
 
 def test_no_redirect_read_a_local_file(world: World) -> None:
     for scheme in REDIRECT_TARGETS:
-        assert world.poll.source(f"to-{scheme}")["last_error"]
+        assert world.poll.source(f"to-{scheme}").last_error
     assert "root:" not in world.poll.everything()
 
 
 def test_an_article_link_redirecting_to_a_file_url_keeps_the_feed_text(world: World) -> None:
-    assert world.poll.source("links")["last_error"] is None
+    assert world.poll.source("links").last_error is None
     (article,) = world.poll.articles("links")
-    assert (article["extraction"], article["text"]) == ("feed", "The teaser.")
+    assert (article.extraction, article.text) == ("feed", "The teaser.")
     (page,) = [f for f in world.poll.fetches("links") if f["kind"] == "page"]
     assert "scheme" in page["error"] and "file" in page["error"], page["error"]

@@ -132,16 +132,16 @@ def test_a_gzip_bomb_is_cut_at_max_bytes_of_decoded_bytes(world: World) -> None:
 
 
 def test_a_gzip_bomb_article_page_keeps_the_feed_text(world: World) -> None:
-    assert world.poll.source("bomb-page")["last_error"] is None
+    assert world.poll.source("bomb-page").last_error is None
     (article,) = world.poll.articles("bomb-page")
-    assert (article["extraction"], article["text"]) == ("feed", "The teaser.")
+    assert (article.extraction, article.text) == ("feed", "The teaser.")
     (page,) = [f for f in world.poll.fetches("bomb-page") if f["kind"] == "page"]
     assert "passed http.max_bytes" in page["error"]
 
 
 def test_a_gzipped_sitemap_bomb_is_refused(world: World) -> None:
     row = assert_failed(world.poll, "sitemap-bomb", parse=True)
-    assert "gzip" in row["last_error"] and "sitemap" in row["last_error"], row["last_error"]
+    assert "gzip" in row.last_error and "sitemap" in row.last_error, row.last_error
 
 
 # -- memory, measured on a real daemon process ---------------------------------------------------------
@@ -231,7 +231,7 @@ def test_memory_stays_bounded(daemon_world: tuple[object, ...], case: str) -> No
     print(f"{case}: peak RSS while polling {peak // 1024} MB, baseline {baseline // 1024} MB")
     done = Poll(0, "", where / "archive.db", config)
     for source_id in MEMORY_CASES[case]:
-        failed = done.fetches(source_id)[-1]["error"] or done.source(source_id)["last_error"]
+        failed = done.fetches(source_id)[-1]["error"] or done.source(source_id).last_error
         assert failed and ("max_bytes" in failed or "gzip" in failed), (source_id, failed)
-    assert len(done.articles("outlet1")) == 2 and done.source("outlet1")["last_error"] is None
+    assert len(done.articles("outlet1")) == 2 and done.source("outlet1").last_error is None
     assert growth < RSS_GROWTH_BOUND_KB, f"{case}: RSS grew by {growth // 1024} MB over the baseline run"

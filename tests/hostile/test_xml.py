@@ -146,14 +146,14 @@ def test_each_hostile_document_is_survived(world: World, kind: str, attack: str)
     source_id = f"{kind}-{attack}"
     row = world.poll.source(source_id)
     articles = world.poll.articles(source_id)
-    if row["last_error"] is not None:
-        assert row["last_error"].startswith("parser: "), row["last_error"]
+    if row.last_error is not None:
+        assert row.last_error.startswith("parser: "), row.last_error
         assert articles == []
     else:
         (article,) = articles
-        assert article["url"] == world.server.url(f"/articles/{kind}-{attack}")
-        assert article["title"] == "Plain"  # from the page
-        for value in (article["feed_title"] or "", article["summary"] or ""):
+        assert article.url == world.server.url(f"/articles/{kind}-{attack}")
+        assert article.title == "Plain"  # from the page
+        for value in (article.feed_title or "", article.summary or ""):
             assert "lollol" not in value and "root:" not in value
 
 
@@ -164,9 +164,9 @@ def test_feed_entities_are_not_even_partly_expanded(world: World, source_id: str
 
 
 def test_hostile_article_pages_are_extracted_without_their_entities(world: World) -> None:
-    assert world.poll.source("pages")["last_error"] is None
+    assert world.poll.source("pages").last_error is None
     articles = world.poll.articles("pages")
     assert len(articles) == len(ATTACKS)
     for article in articles:
-        assert "An ordinary sentence of the article body" in article["text"], article
-        assert "lollol" not in article["text"] and "root:" not in article["text"]
+        assert "An ordinary sentence of the article body" in article.text, article
+        assert "lollol" not in article.text and "root:" not in article.text

@@ -3,11 +3,11 @@ the rest, so a test can look at (or kill) a poll halfway; :func:`archived_paths`
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.support.archive import EVERY_ARTICLE, reader
 from tests.support.newssite import NewsServer, Response
 
 
@@ -40,5 +40,6 @@ class Gate:
 
 
 def archived_paths(archive: Path) -> set[str]:
-    with sqlite3.connect(archive) as db:
-        return {urlsplit(row[0]).path for row in db.execute("SELECT url FROM articles")}
+    """The paths of the archived articles' URLs."""
+    with reader(archive) as archived:
+        return {urlsplit(found.url).path for found in archived.iter_articles(EVERY_ARTICLE)}
