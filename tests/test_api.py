@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from monitor import Archive
-from monitor.errors import NotFoundError, QueryError
+from monitor.errors import NotFoundError, QueryError, StoreError
 from monitor.models import Attribution, ExportedArticle, SearchHit, field_names
 from monitor.store import open_archive
 from tests.support.newssite import NewsServer, add_fixture_outlet, add_outlets, write_config
@@ -260,3 +260,12 @@ def test_export_on_a_terminal_counts_first_for_its_progress_bar(
     target = tmp_path / "all.jsonl"
     code, _, err = monitor_cli(config, "export", "-o", str(target))
     assert code == 0 and "exporting" in err and len(target.read_text().splitlines()) == 9
+
+
+def test_a_file_that_is_not_an_archive_is_refused_with_a_store_error(tmp_path: Path) -> None:
+    """Opened for reading, a file that is not SQLite (or a half-made archive) is a StoreError naming the file,
+    never a raw sqlite3 error escaping the store."""
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are not the pages you are looking for\n" * 200)
+    with pytest.raises(StoreError, match=r"cannot open archive .*notes\.db"):
+        open_archive(path, readonly=True)

@@ -85,11 +85,23 @@ class SQLiteArchive(PollWriter, ReextractionStore, ArchiveQueries, WatchStore):
             raise StoreError(f"store: cannot open archive {self.path}: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"store: cannot create archive folder for {self.path}: {exc}") from exc
-        if readonly and MIGRATIONS.pending(self.db):
-            raise StoreError(
-                f"store: archive {self.path} has an older schema; run `monitor run --once` to upgrade it"
-            )
-        if readonly and not fts.is_current(self.db.conn):
+        if readonly:
+            self._check_readable()
+
+    def _check_readable(self) -> None:
+        """A reader needs the current schema; a search index being rebuilt is only a warning."""
+        try:
+            if MIGRATIONS.pending(self.db):
+                raise StoreError(
+                    f"store: archive {self.path} has an older schema; run `monitor run --once` to upgrade it"
+                )
+            current = fts.is_current(self.db.conn)
+        except (sqlite3.Error, StoreError) as exc:  # not an archive, a half-made one, or an old one
+            self.db.close()
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"store: cannot open archive {self.path}: {exc}") from exc
+        if not current:
             log.warning(
                 "store: the search index of %s is being rebuilt (by `monitor run`); until it is done, "
                 "searches find only the articles indexed so far",
