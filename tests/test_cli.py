@@ -161,3 +161,74 @@ def test_extract_reads_a_saved_page_without_a_config_file(
     assert CliRunner().invoke(cli, ["extract", str(page), "--source", "b"]).exit_code == 2
     missing = CliRunner().invoke(cli, ["-c", str(tmp_path / "nope.yaml"), "extract", str(page)])
     assert missing.exit_code == 2 and "file not found" in missing.stderr
+
+
+PG_URL = "postgresql://bob:hunter2@db.example:5432/news"
+
+
+def test_validate_shows_a_postgresql_archive_redacted_and_makes_no_folder(tmp_path: Path) -> None:
+    """Issue 16: the URL was taken as a relative path and printed whole, password included."""
+    config = tmp_path / "c.yaml"
+    config.write_text(f"archive: {PG_URL}\nsources: []\n")
+    result = CliRunner().invoke(cli, ["-c", str(config), "validate"])
+    assert result.exit_code == 0 and "archive: postgresql://bob:***@db.example:5432/news\n" in result.output
+    assert "hunter2" not in result.output + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+@pytest.mark.parametrize("how", ["--archive", "MONITOR_ARCHIVE"])
+def test_the_archive_override_takes_a_postgresql_url(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("archive: a.db\nsources: []\n")
+    args = ["--archive", PG_URL] if how == "--archive" else []
+    if how == "MONITOR_ARCHIVE":
+        monkeypatch.setenv("MONITOR_ARCHIVE", PG_URL)
+    result = CliRunner().invoke(cli, [*args, "-c", str(config), "validate"])
+    assert result.exit_code == 0 and "archive: postgresql://bob:***@db.example:5432/news\n" in result.output
+    assert "hunter2" not in result.output
+
+
+@pytest.mark.parametrize("how", ["--archive", "MONITOR_ARCHIVE"])
+def test_an_override_with_another_scheme_exits_2_naming_where_it_came_from(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("archive: a.db\nsources: []\n")
+    url = "mysql://bob:hunter2@db.example/news"
+    args = ["--archive", url] if how == "--archive" else []
+    if how == "MONITOR_ARCHIVE":
+        monkeypatch.setenv("MONITOR_ARCHIVE", url)
+    result = CliRunner().invoke(cli, [*args, "-c", str(config), "validate"])
+    assert result.exit_code == 2 and f"archive (from {how}): 'mysql://***@db.example/news'" in result.stderr
+    assert "hunter2" not in result.output + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("search", "x"), ("sources",), ("check",), ("tail",), ("stats",), ("reextract",), ("run", "--once")],
+)
+def test_commands_on_a_postgresql_archive_say_it_is_not_there_yet(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(f"archive: {PG_URL}\nsources:\n  - {{id: a, feed: 'https://a.example/rss'}}\n")
+    result = CliRunner().invoke(cli, ["-c", str(config), *args])
+    assert result.exit_code == 1, result.output
+    assert "the PostgreSQL archive is not available in this version yet (issue 16)" in result.stderr
+    assert "postgresql://bob:***@db.example:5432/news" in result.stderr
+    assert "hunter2" not in result.output + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+@pytest.mark.parametrize("args", [(), ("--print-metadata",)])
+def test_serve_on_a_postgresql_archive_exits_2_saying_it_reads_sqlite_only(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(f"archive: {PG_URL}\nsources: []\n")
+    result = CliRunner().invoke(cli, ["-c", str(config), "serve", *args])
+    assert result.exit_code == 2 and "reads SQLite archives only" in result.stderr
+    assert "postgresql://bob:***@db.example:5432/news" in result.stderr and "hunter2" not in result.stderr

@@ -6,20 +6,31 @@ offending value (``sources[3].interval: "10 minutes" is not a duration like 10m,
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import soupsieve
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    field_validator,
+)
 
 from monitor._version import __version__
 from monitor.errors import ConfigError
+from monitor.logs import redact_credentials
 from monitor.models import (
     COMMIT_EVERY,
     COMMIT_INTERVAL_S,
@@ -96,6 +107,86 @@ def parse_duration_or_zero(value: object) -> float:
     if value in (0, "0", "0s"):
         return 0.0
     return parse_duration(value)
+
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+POSTGRES_INSTALL = "pip install 'monitor[postgres]'"
+_SCHEME_RE = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://")
+
+
+@dataclass(frozen=True, repr=False)
+class PostgresURL:
+    """A PostgreSQL archive's connection URL, as libpq reads it (issue 16).
+
+    The password may be in the URL, or left to ``PGPASSWORD`` and ``~/.pgpass``, which libpq reads itself.
+    ``str()`` and ``repr()`` give :attr:`display`, so an f-string never prints the password; only the store
+    reads :attr:`url`.
+    """
+
+    url: str
+
+    @property
+    def display(self) -> str:
+        """The URL with its password (in the user part or a ``password=`` parameter) shown as ``***``."""
+        scheme, rest = self.url.split("://", 1)
+        netloc, slash, tail = rest.partition("/")
+        userinfo, at, hosts = netloc.rpartition("@")
+        if at:
+            user, colon, _ = userinfo.partition(":")
+            netloc = f"{user}:***@{hosts}" if colon else f"{user}@{hosts}"
+        tail = re.sub(r"(?i)(^|[?&])(password=)[^&#]*", r"\1\2***", tail)
+        return f"{scheme}://{netloc}{slash}{tail}"
+
+    @property
+    def passwords(self) -> list[str]:
+        """The password(s) the URL carries, as written and percent-decoded, for the log redactor."""
+        parts = urlsplit(self.url)
+        netloc = parts.netloc.rpartition("@")[0]
+        found = [netloc.partition(":")[2]] if ":" in netloc else []
+        found += [value for key, value in parse_qsl(parts.query) if key.lower() == "password"]
+        found = [value for value in found if value]
+        return list(dict.fromkeys(found + [unquote(value) for value in found]))
+
+    def __str__(self) -> str:
+        return self.display
+
+    def __repr__(self) -> str:
+        return f"PostgresURL({self.display!r})"
+
+
+ArchiveLocation = Path | PostgresURL
+"""Where the archive lives: a SQLite file (``Path``) or a PostgreSQL server (:class:`PostgresURL`)."""
+
+
+def postgres_driver_available() -> bool:
+    """Whether psycopg 3 (the ``postgres`` extra) can be imported; a seam for the tests."""
+    return importlib.util.find_spec("psycopg") is not None
+
+
+def parse_archive(value: object) -> ArchiveLocation:
+    """A file path, or a ``postgresql://`` / ``postgres://`` URL; any other ``scheme://`` is refused."""
+    if isinstance(value, Path | PostgresURL):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("is not a file path or a postgresql:// URL")
+    text = value.strip()
+    match = _SCHEME_RE.match(text)
+    if match is None:
+        return Path(text)
+    scheme = match.group("scheme").lower()
+    if scheme not in POSTGRES_SCHEMES:
+        raise ValueError(
+            f"is a {scheme}:// URL: the archive is a SQLite file path or a postgresql:// URL "
+            "(postgresql://user@host:5432/dbname)"
+        )
+    if not postgres_driver_available():
+        raise ValueError(f"is a PostgreSQL URL, which needs the PostgreSQL driver: {POSTGRES_INSTALL}")
+    return PostgresURL(text)
+
+
+def archive_display(location: ArchiveLocation) -> str:
+    """The archive's location as it may be printed or logged: a path, or the URL with its password hidden."""
+    return location.display if isinstance(location, PostgresURL) else str(location)
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -277,7 +368,8 @@ class CommitSettings(_Section):
 
 
 class Settings(_Section):
-    archive: Path = Path("data/monitor.db")
+    archive: Annotated[ArchiveLocation, PlainValidator(parse_archive)] = Path("data/monitor.db")
+    """A SQLite file (relative paths are taken from the config's folder), or a ``postgresql://`` URL."""
     archive_raw: bool = True
     """Keep each fetched article page (compressed), so `monitor reextract` can re-read it."""
     shutdown_grace: Duration = 10.0
@@ -295,7 +387,15 @@ class Settings(_Section):
         names = [n.secret_env for w in self.watches for n in w.notify if n.secret_env]
         if self.smtp is not None:
             names += [name for name in (self.smtp.user_env, self.smtp.password_env) if name]
-        return [value for name in names if (value := os.environ.get(name))]
+        values = [value for name in names if (value := os.environ.get(name))]
+        if isinstance(self.archive, PostgresURL):
+            values += self.archive.passwords
+        return values
+
+    @property
+    def archive_display(self) -> str:
+        """The archive's location as it may be printed or logged (no password)."""
+        return archive_display(self.archive)
 
     def resolved_sources(self) -> list[Source]:
         """The sources with ``defaults`` applied, in config order."""
@@ -362,12 +462,12 @@ def _describe(error: Any) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "value_error":
-        return f"{path}: {_show(value)} {error['ctx']['error']}"
+        return f"{path}: {redact_credentials(_show(value))} {error['ctx']['error']}"
     if kind == "missing":
         return f"{path}: is required"
     if kind == "extra_forbidden":
         return f"{path}: unknown key (check the spelling; see config.yaml in the repository for every key)"
-    return f"{path}: {_show(value)}: {error['msg'][:1].lower()}{error['msg'][1:]}"
+    return f"{path}: {redact_credentials(_show(value))}: {error['msg'][:1].lower()}{error['msg'][1:]}"
 
 
 def _cross_checks(data: dict[str, Any]) -> list[str]:
@@ -436,7 +536,7 @@ def validate_config(data: object, *, base_dir: Path | None = None) -> Settings:
         raise ConfigError([_describe(error) for error in exc.errors()] + problems) from None
     if problems:
         raise ConfigError(problems)
-    if base_dir is not None and not settings.archive.is_absolute():
+    if base_dir is not None and isinstance(settings.archive, Path) and not settings.archive.is_absolute():
         settings = settings.model_copy(update={"archive": base_dir / settings.archive})
     if base_dir is not None:  # relative alert files, like the archive, are taken from the config's folder
         for watch in settings.watches:

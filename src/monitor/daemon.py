@@ -19,13 +19,15 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor._version import __version__
 from monitor.alerts import resolve_watches
-from monitor.config import Settings
+from monitor.config import ArchiveLocation, Settings
 from monitor.errors import MonitorError, UnknownSourceError
 from monitor.fetch import Fetcher
 from monitor.lock import archive_lock
@@ -85,6 +87,12 @@ def select_sources(settings: Settings, only: Sequence[str] = ()) -> list[Source]
     return [by_id[name] for name in dict.fromkeys(only)]
 
 
+def daemon_lock(location: ArchiveLocation) -> AbstractContextManager[None]:
+    """One daemon per SQLite archive (:mod:`monitor.lock`); a PostgreSQL archive is no file to lock, and is
+    meant to be shared by many workers (issue 16)."""
+    return archive_lock(location) if isinstance(location, Path) else contextlib.nullcontext()
+
+
 @contextlib.contextmanager
 def _signals(handler: Callable[[], object]) -> Iterator[None]:
     loop = asyncio.get_running_loop()
@@ -115,7 +123,7 @@ async def run_once(
     """
     sources = select_sources(settings, only)
     main = asyncio.current_task()
-    with _signals(main.cancel if main is not None else (lambda: None)), archive_lock(settings.archive):
+    with _signals(main.cancel if main is not None else (lambda: None)), daemon_lock(settings.archive):
         async with open_pipeline(settings, extractor=extractor) as pipeline:
             if due_only:
                 due = set(pipeline.due_sources(utcnow()))
@@ -147,7 +155,7 @@ async def run_forever(
     daemon = Daemon(settings, extractor=extractor, grace_s=grace, tick_s=tick_s, metrics=metrics)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    with _signals(stop.set), archive_lock(settings.archive):
+    with _signals(stop.set), daemon_lock(settings.archive):
         if reload is not None:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signal.SIGHUP, lambda: daemon.reload(reload))
@@ -251,7 +259,7 @@ class Daemon:
             log.info(
                 "daemon: started sources=%d archive=%s pid=%d",
                 len(self.sources),
-                self.settings.archive,
+                self.settings.archive_display,
                 os.getpid(),
             )
             try:

@@ -1,7 +1,8 @@
-"""One daemon per archive: an exclusive lock on ``<archive>.lock``, held for the daemon's life.
+"""One daemon per SQLite archive: an exclusive lock on ``<archive>.lock``, held for the daemon's life.
 
 ``flock`` locks die with their process, so a daemon killed with ``kill -9`` never leaves a stale lock
-behind. Readers (`monitor search`, Datasette) never take it.
+behind. Readers (`monitor search`, Datasette) never take it. A PostgreSQL archive has no such lock: a URL is
+not a file to put one beside, and its workers are meant to share it (issue 16).
 """
 
 from __future__ import annotations

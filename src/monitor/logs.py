@@ -15,8 +15,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+(?::[^/\s@]*)?@")
+_PASSWORD_PARAMETER = re.compile(r"(?i)(?P<key>[?&]password=)[^&\s#]+")
 _PAIR = re.compile(r"(?P<key>[a-z_]+)=(?P<value>\S+)")
 NOISY = ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "charset_normalizer", "courlan")
+
+
+def redact_credentials(text: str) -> str:
+    """``scheme://user:password@host`` -> ``scheme://***@host`` and ``?password=x`` -> ``?password=***``,
+    anywhere in ``text``."""
+    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+    return _PASSWORD_PARAMETER.sub(r"\g<key>***", text)
 
 
 class Redactor(logging.Filter):
@@ -25,7 +33,7 @@ class Redactor(logging.Filter):
         self.secrets = [secret for secret in secrets if secret and len(secret) >= 4]
 
     def redact(self, text: str) -> str:
-        text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+        text = redact_credentials(text)
         for secret in self.secrets:
             text = text.replace(secret, "***")
         return text

@@ -56,8 +56,9 @@ def _setup_logging(verbose: int, quiet: bool, log_format: str) -> None:
 @click.option(
     "--archive",
     envvar="MONITOR_ARCHIVE",
-    type=click.Path(dir_okay=False),
-    help="Archive file, overriding the config's `archive` (or set MONITOR_ARCHIVE).",
+    metavar="PATH|URL",
+    help="Archive (a SQLite file or a postgresql:// URL), overriding the config's `archive` "
+    "(or set MONITOR_ARCHIVE).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv includes HTTP library logs).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")

@@ -14,10 +14,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import click
 from click.core import ParameterSource
 
-from monitor.config import Settings, load_config, validate_config
+from monitor.config import Settings, load_config, parse_archive, validate_config
 from monitor.errors import ConfigError
 from monitor.formats import FORMATS
-from monitor.logs import add_secrets
+from monitor.logs import add_secrets, redact_credentials
 from monitor.moments import parse_moment
 from monitor.store import ArchiveReader, open_archive
 
@@ -34,14 +34,28 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
-def read_settings(config: Path | None, archive: str | None) -> Settings:
-    """The config file (``None``: no file, the defaults), with ``--archive`` applied and its secrets given to
-    the log redactor, at start and on every SIGHUP reload."""
+def read_settings(config: Path | None, archive: str | None, archive_from: str = "--archive") -> Settings:
+    """The config file (``None``: no file, the defaults), with ``--archive`` (or ``MONITOR_ARCHIVE``, named
+    by ``archive_from``) applied and its secrets given to the log redactor, at start and on every SIGHUP
+    reload. A relative ``--archive`` path is taken from the current folder."""
     settings = load_config(config) if config is not None else validate_config({}, base_dir=Path.cwd())
     if archive:
-        settings = settings.model_copy(update={"archive": Path(archive)})
+        try:
+            location = parse_archive(archive)
+        except ValueError as exc:
+            shown = redact_credentials(repr(archive))
+            raise ConfigError(
+                [f"archive (from {archive_from}): {shown} {exc}"], str(config) if config else None
+            ) from None
+        settings = settings.model_copy(update={"archive": location})
     add_secrets(settings.secrets())
     return settings
+
+
+def archive_exists(settings: Settings) -> bool:
+    """Whether there is an archive to read: the SQLite file exists. A PostgreSQL archive is asked when it is
+    opened (a missing one is the store's error to report)."""
+    return not isinstance(settings.archive, Path) or settings.archive.exists()
 
 
 def load_settings(ctx: click.Context, *, file_optional: bool = False) -> Settings:
@@ -57,7 +71,7 @@ def load_settings(ctx: click.Context, *, file_optional: bool = False) -> Setting
         if file_optional and source is ParameterSource.DEFAULT and path is not None and not path.exists():
             path = None
         try:
-            obj["settings"] = read_settings(path, obj.get("archive"))
+            obj["settings"] = read_settings(path, obj.get("archive"), archive_source(ctx))
         except ConfigError as exc:
             lines = [f"monitor: invalid configuration in {exc.path or path}:"]
             lines += [f"  {problem}" for problem in exc.problems]
@@ -71,7 +85,14 @@ def reloader(ctx: click.Context) -> Callable[[], Settings]:
     """What the daemon calls on SIGHUP: the config read again (a ConfigError is the daemon's to report)."""
     obj = ctx.find_object(dict)
     assert obj is not None
-    return lambda: read_settings(Path(obj["config"]), obj.get("archive"))
+    archive_from = archive_source(ctx)
+    return lambda: read_settings(Path(obj["config"]), obj.get("archive"), archive_from)
+
+
+def archive_source(ctx: click.Context) -> str:
+    """Which of ``--archive`` or ``MONITOR_ARCHIVE`` gave the archive, for messages."""
+    source = ctx.find_root().get_parameter_source("archive")
+    return "MONITOR_ARCHIVE" if source is ParameterSource.ENVIRONMENT else "--archive"
 
 
 def open_reader(ctx: click.Context) -> ArchiveReader:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from monitor.cli.options import UsageProblem, load_settings, open_reader, reloader
+from monitor.cli.options import UsageProblem, archive_exists, load_settings, open_reader, reloader
 from monitor.config import Settings, parse_duration
 
 
@@ -103,8 +103,8 @@ def check(ctx: click.Context, max_age: str) -> None:
         limit = parse_duration(max_age)
     except ValueError:
         raise UsageProblem(f"--max-age {max_age!r} is not a duration like 2m, 30s") from None
-    if not settings.archive.exists():
-        click.echo(f"unhealthy: no archive at {settings.archive}", err=True)
+    if not archive_exists(settings):
+        click.echo(f"unhealthy: no archive at {settings.archive_display}", err=True)
         ctx.exit(1)
     beat = open_reader(ctx).heartbeat()
     if beat is None:

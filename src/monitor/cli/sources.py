@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from monitor.cli.options import format_option, load_settings, open_reader, pass_settings
+from monitor.cli.options import archive_exists, format_option, load_settings, open_reader, pass_settings
 from monitor.config import Settings
 from monitor.errors import MonitorError
 from monitor.formats import render
@@ -87,7 +87,7 @@ def sources(ctx: click.Context, fmt: str) -> None:
 def _statuses(ctx: click.Context) -> list[SourceStatus]:
     """What the config lists, in its order, with what the archive knows of each (if there is an archive)."""
     settings = load_settings(ctx)
-    known = open_reader(ctx).source_statuses(datetime.now(UTC)) if settings.archive.exists() else []
+    known = open_reader(ctx).source_statuses(datetime.now(UTC)) if archive_exists(settings) else []
     return source_statuses(settings.resolved_sources(), known)
 
 

@@ -15,6 +15,7 @@ import click
 from monitor import web
 from monitor.cli.options import (
     UsageProblem,
+    archive_exists,
     invoked_at,
     load_settings,
     open_reader,
@@ -130,7 +131,7 @@ def _explain(
     if source is not None:
         configured = {s.id: s for s in settings.resolved_sources()}[source]
         learned = None
-        if Path(settings.archive).exists():
+        if archive_exists(settings):
             archive = open_reader(ctx)
             learned = archive.poll_state(source).knowledge
             channel_title, channel_language = archive.channel(source)
@@ -239,15 +240,19 @@ def serve(
       monitor serve --print-metadata > m.json && python -m monitor.web data/monitor.db -m m.json
     """
     settings = load_settings(ctx)
-    if print_metadata:
-        click.echo(
-            json.dumps(web.metadata(web.database_name(settings.archive)), indent=2, ensure_ascii=False)
+    archive = settings.archive
+    if not isinstance(archive, Path):
+        raise UsageProblem(
+            f"monitor serve (Datasette) reads SQLite archives only, and {settings.archive_display} is a "
+            "PostgreSQL archive: query it with psql or any PostgreSQL client"
         )
+    if print_metadata:
+        click.echo(json.dumps(web.metadata(web.database_name(archive)), indent=2, ensure_ascii=False))
         return
-    if not settings.archive.exists():
-        raise click.ClickException(f"no archive at {settings.archive}; `monitor run` creates it")
-    click.echo(f"serving {settings.archive} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    ctx.exit(web.serve(settings.archive, host=host, port=port, extra=datasette_args))
+    if not archive.exists():
+        raise click.ClickException(f"no archive at {archive}; `monitor run` creates it")
+    click.echo(f"serving {archive} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    ctx.exit(web.serve(archive, host=host, port=port, extra=datasette_args))
 
 
 @click.command()
@@ -261,7 +266,7 @@ def validate(ctx: click.Context) -> None:
     """
     settings = load_settings(ctx)
     click.echo(f"config: {Path(ctx.obj['config']).resolve()}")
-    click.echo(f"archive: {settings.archive}")
+    click.echo(f"archive: {settings.archive_display}")
     for source in settings.resolved_sources():
         state = "" if source.enabled else " (disabled)"
         how = (

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from monitor.cli.options import (
+    archive_exists,
     format_option,
     limit_option,
     load_settings,
@@ -38,7 +39,7 @@ def watches(ctx: click.Context, fmt: str) -> None:
     settings = load_settings(ctx)
     known = (
         [as_row(w) for w in open_reader(ctx).watch_statuses(datetime.now(UTC))]
-        if settings.archive.exists()
+        if archive_exists(settings)
         else []
     )
     rows = watch_statuses(settings.watches, known)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, overload
 
+from monitor.config import POSTGRES_SCHEMES, PostgresURL
 from monitor.errors import StoreError
 from monitor.store.base import ArchiveReader, ArchiveStore, ArchiveWriter
 from monitor.store.common import iso
@@ -17,15 +18,23 @@ from monitor.store.sqlite import SQLiteArchive
 
 
 @overload
-def open_archive(location: Path | str, *, readonly: Literal[True]) -> ArchiveReader: ...
+def open_archive(location: Path | str | PostgresURL, *, readonly: Literal[True]) -> ArchiveReader: ...
 @overload
-def open_archive(location: Path | str, *, readonly: Literal[False] = False) -> ArchiveStore: ...
-def open_archive(location: Path | str, *, readonly: bool = False) -> ArchiveStore | ArchiveReader:
-    """The archive at ``location`` (a file path), opened for writing (the daemon, ``reextract``: applies
-    pending migrations; it reads too) or, with ``readonly``, for reading only (never blocks the daemon,
-    never migrates; raises ``StoreError`` when there is no archive or its schema is older)."""
-    if isinstance(location, str) and location.startswith(("postgres://", "postgresql://")):
-        raise StoreError(f"store: no PostgreSQL backend yet for {location.split('@')[-1]!r}")
+def open_archive(location: Path | str | PostgresURL, *, readonly: Literal[False] = False) -> ArchiveStore: ...
+def open_archive(
+    location: Path | str | PostgresURL, *, readonly: bool = False
+) -> ArchiveStore | ArchiveReader:
+    """The archive at ``location`` (a file path, or the config's :class:`PostgresURL`), opened for writing
+    (the daemon, ``reextract``: applies pending migrations; it reads too) or, with ``readonly``, for reading
+    only (never blocks the daemon, never migrates; raises ``StoreError`` when there is no archive or its
+    schema is older)."""
+    if isinstance(location, str) and location.lower().startswith(tuple(f"{s}://" for s in POSTGRES_SCHEMES)):
+        location = PostgresURL(location)
+    if isinstance(location, PostgresURL):
+        raise StoreError(
+            "store: the PostgreSQL archive is not available in this version yet (issue 16): "
+            f"{location.display}"
+        )
     return SQLiteArchive(Path(location), readonly=readonly)
 
 
