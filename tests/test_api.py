@@ -269,3 +269,11 @@ def test_a_file_that_is_not_an_archive_is_refused_with_a_store_error(tmp_path: P
     path.write_bytes(b"these are not the pages you are looking for\n" * 200)
     with pytest.raises(StoreError, match=r"cannot open archive .*notes\.db"):
         open_archive(path, readonly=True)
+
+
+def test_the_api_takes_a_postgresql_url_as_a_url_and_never_shows_its_password(tmp_path: Path) -> None:
+    """A URL given to monitor.Archive reaches the store as a URL (it was made a Path: the refusal then named
+    a file 'postgresql:/bob:hunter2@...', password and all)."""
+    with pytest.raises(StoreError) as refused:
+        Archive("postgresql://bob:hunter2@db.example:5432/news")
+    assert "PostgreSQL" in str(refused.value) and "hunter2" not in str(refused.value)

@@ -33,7 +33,8 @@ class Archive:
     """A monitor archive opened for reading."""
 
     def __init__(self, path: str | Path = "data/monitor.db") -> None:
-        self._store = open_archive(Path(path), readonly=True)
+        """``path``: the archive's file, or a ``postgresql://`` URL (its password never shown)."""
+        self._store = open_archive(path, readonly=True)
 
     def __enter__(self) -> Archive:
         return self
