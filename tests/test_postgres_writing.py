@@ -1,8 +1,6 @@
 """The poll's commits on PostgreSQL behave as on SQLite (issue 16): each scenario runs on both backends with
-the same expectations, read back with plain SQL (the PostgreSQL readers are not there yet); and two workers
+the same expectations, read back with the same plain SQL on both; and two workers
 committing copies of one story at the same moment make one story.
-
-``PostgresPollWriter`` is not yet among ``PostgresArchive``'s bases: ``_Archive`` composes them here.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from monitor.models import (
     Watch,
 )
 from monitor.store.postgres import PostgresArchive
-from monitor.store.postgres.writing import PostgresPollWriter
 from monitor.timefmt import utc_iso
 from tests.support import backends
 from tests.support.backends import AnyArchive, Backend
@@ -41,8 +38,7 @@ from tests.support.builders import article as built_article
 backend = backends.backend  # the fixture: each test below runs on both backends
 
 
-class _Archive(PostgresPollWriter, PostgresArchive):
-    """The PostgreSQL archive with its poll writer, as it will be composed."""
+_Archive = PostgresArchive  # the poll writer and the reader are among its bases
 
 
 SOURCE = Source(id="outlet", name="Outlet", url="https://outlet.example/feed", interval_s=900.0)

@@ -1,8 +1,10 @@
 """The archive on a PostgreSQL server (issue 16), behaving as :class:`~monitor.store.sqlite.SQLiteArchive`.
 
 In progress: this class implements the sources' poll state, the daemon's heartbeat, the watches' list and the
-dedup lookup so far; :func:`monitor.store.open_archive` does not open it until every method of the storage
-Protocols is here, so no user reaches a half backend.
+dedup lookup; the poll path (:mod:`.writing`) and every reader method (:mod:`.queries`). Missing: the alert
+delivery queue (``pending_alerts``, ``delivered``, ``delivery_failed``) and ``apply_reextraction``.
+:func:`monitor.store.open_archive` does not open it until every method of the storage Protocols is here, so
+no user reaches a half backend.
 
 Connections come from a small :class:`psycopg_pool.ConnectionPool` (``POOL_MIN`` to ``POOL_MAX``): a worker's
 polls run in one event loop and reach the store one call at a time, so a few connections cover the daemon, its
@@ -33,7 +35,9 @@ from psycopg_pool import ConnectionPool
 from monitor.config import PostgresURL
 from monitor.errors import StoreError
 from monitor.models import Heartbeat, KnownEntry, PollState, Source, SourceKnowledge, Watch
+from monitor.store.postgres.queries import PostgresQueries
 from monitor.store.postgres.schema import migrate, pending
+from monitor.store.postgres.writing import PostgresPollWriter
 from monitor.timefmt import utc_iso
 
 POOL_MIN = 1
@@ -101,7 +105,7 @@ def _knowledge(site_name: str | None, template_language: str | None, samples: An
     return SourceKnowledge(site_name, template_language, titles, languages)
 
 
-class PostgresArchive:
+class PostgresArchive(PostgresPollWriter, PostgresQueries):
     """An archive on a PostgreSQL server, shared by every thread of a process through its pool."""
 
     def __init__(self, url: str | PostgresURL, *, readonly: bool = False) -> None:
