@@ -20,7 +20,6 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -30,11 +29,10 @@ from monitor.alerts import resolve_watches
 from monitor.config import ArchiveLocation, Settings
 from monitor.errors import MonitorError, UnknownSourceError
 from monitor.fetch import Fetcher
-from monitor.lock import archive_lock
 from monitor.metrics import Metrics
 from monitor.models import PollReport, Source
 from monitor.pipeline import Pipeline, utcnow
-from monitor.store import open_archive
+from monitor.store import open_archive, single_daemon
 from monitor.workers import Extractor, ProcessPoolExtractor
 
 log = logging.getLogger("monitor.daemon")
@@ -88,9 +86,9 @@ def select_sources(settings: Settings, only: Sequence[str] = ()) -> list[Source]
 
 
 def daemon_lock(location: ArchiveLocation) -> AbstractContextManager[None]:
-    """One daemon per SQLite archive (:mod:`monitor.lock`); a PostgreSQL archive is no file to lock, and is
-    meant to be shared by many workers (issue 16)."""
-    return archive_lock(location) if isinstance(location, Path) else contextlib.nullcontext()
+    """One daemon per archive (:func:`monitor.store.single_daemon`): a file lock beside a SQLite archive, an
+    advisory lock on a PostgreSQL one until its workers share it by leases (issue 16)."""
+    return single_daemon(location)
 
 
 @contextlib.contextmanager

@@ -7,11 +7,13 @@ sqlite-utils; a PostgreSQL backend implements the same protocols).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Literal, overload
+from typing import Literal, NoReturn, overload
 
 from monitor.config import POSTGRES_SCHEMES, PostgresURL
 from monitor.errors import StoreError
+from monitor.lock import archive_lock
 from monitor.store.base import ArchiveReader, ArchiveStore, ArchiveWriter
 from monitor.store.common import iso
 from monitor.store.sqlite import SQLiteArchive
@@ -28,14 +30,45 @@ def open_archive(
     (the daemon, ``reextract``: applies pending migrations; it reads too) or, with ``readonly``, for reading
     only (never blocks the daemon, never migrates; raises ``StoreError`` when there is no archive or its
     schema is older)."""
-    if isinstance(location, str) and location.lower().startswith(tuple(f"{s}://" for s in POSTGRES_SCHEMES)):
-        location = PostgresURL(location)
+    location = _location(location)
     if isinstance(location, PostgresURL):
-        raise StoreError(
-            "store: the PostgreSQL archive is not available in this version yet (issue 16): "
-            f"{location.display}"
-        )
+        _refuse_postgres(location)
     return SQLiteArchive(Path(location), readonly=readonly)
 
 
-__all__ = ["ArchiveReader", "ArchiveStore", "ArchiveWriter", "SQLiteArchive", "iso", "open_archive"]
+def _location(location: Path | str | PostgresURL) -> Path | str | PostgresURL:
+    if isinstance(location, str) and location.lower().startswith(tuple(f"{s}://" for s in POSTGRES_SCHEMES)):
+        return PostgresURL(location)
+    return location
+
+
+def _refuse_postgres(location: PostgresURL) -> NoReturn:
+    """Until :class:`~monitor.store.postgres.PostgresArchive` implements every method of both Protocols (and
+    workers can share it), no command reaches it."""
+    raise StoreError(
+        f"store: the PostgreSQL archive is not available in this version yet (issue 16): {location.display}"
+    )
+
+
+def single_daemon(location: Path | str | PostgresURL) -> AbstractContextManager[None]:
+    """The lock a daemon holds for its life, so that a second one on the same archive is refused: a file
+    lock beside a SQLite archive (:mod:`monitor.lock`), a session advisory lock on a PostgreSQL one
+    (:mod:`monitor.store.postgres.lock`, until workers share an archive by leases)."""
+    location = _location(location)
+    if isinstance(location, PostgresURL):
+        _refuse_postgres(location)
+        from monitor.store.postgres.lock import daemon_lock  # psycopg is an extra: imported only for a URL
+
+        return daemon_lock(location.url, display=location.display)
+    return archive_lock(Path(location))
+
+
+__all__ = [
+    "ArchiveReader",
+    "ArchiveStore",
+    "ArchiveWriter",
+    "SQLiteArchive",
+    "iso",
+    "open_archive",
+    "single_daemon",
+]
