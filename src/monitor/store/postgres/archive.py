@@ -1,10 +1,9 @@
 """The archive on a PostgreSQL server (issue 16), behaving as :class:`~monitor.store.sqlite.SQLiteArchive`.
 
-In progress: this class implements the sources' poll state, the daemon's heartbeat, the watches' list and the
-dedup lookup; the poll path (:mod:`.writing`) and every reader method (:mod:`.queries`). Missing: the alert
-delivery queue (``pending_alerts``, ``delivered``, ``delivery_failed``) and ``apply_reextraction``.
-:func:`monitor.store.open_archive` does not open it until every method of the storage Protocols is here, so
-no user reaches a half backend.
+This class implements the sources' poll state, the daemon's heartbeat, the watches' list and the dedup
+lookup; its mixins the poll path (:mod:`.writing`), every reader method (:mod:`.queries`), the alert delivery
+queue, claimed per worker (:mod:`.watching`), and re-extraction's writes (:mod:`.reextraction`). Missing:
+nothing; it implements both storage Protocols (checked by mypy below, and by a test).
 
 Connections come from a small :class:`psycopg_pool.ConnectionPool` (``POOL_MIN`` to ``POOL_MAX``): a worker's
 polls run in one event loop and reach the store one call at a time, so a few connections cover the daemon, its
@@ -25,7 +24,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -36,7 +35,9 @@ from monitor.config import PostgresURL
 from monitor.errors import StoreError
 from monitor.models import Heartbeat, KnownEntry, PollState, Source, SourceKnowledge, Watch
 from monitor.store.postgres.queries import PostgresQueries
+from monitor.store.postgres.reextraction import PostgresReextraction
 from monitor.store.postgres.schema import migrate, pending
+from monitor.store.postgres.watching import PostgresAlertQueue
 from monitor.store.postgres.writing import PostgresPollWriter
 from monitor.timefmt import utc_iso
 
@@ -105,7 +106,7 @@ def _knowledge(site_name: str | None, template_language: str | None, samples: An
     return SourceKnowledge(site_name, template_language, titles, languages)
 
 
-class PostgresArchive(PostgresPollWriter, PostgresQueries):
+class PostgresArchive(PostgresPollWriter, PostgresQueries, PostgresAlertQueue, PostgresReextraction):
     """An archive on a PostgreSQL server, shared by every thread of a process through its pool."""
 
     def __init__(self, url: str | PostgresURL, *, readonly: bool = False) -> None:
@@ -343,3 +344,9 @@ class PostgresArchive(PostgresPollWriter, PostgresQueries):
                     for watch in watches
                 ],
             )
+
+
+if TYPE_CHECKING:  # mypy proves that the class implements both storage Protocols, method by method
+    from monitor.store.base import ArchiveStore
+
+    _IMPLEMENTS: type[ArchiveStore] = PostgresArchive

@@ -14,6 +14,9 @@ The tables and columns are SQLite's (:mod:`monitor.store.schema`, its migrations
 - search is ``articles_fts.document``, a GIN-indexed ``tsvector`` of the normal form of
   :func:`monitor.textnorm.index_text` (as SQLite's ``articles_fts``), one row per article, leaving with it;
   ``search_index`` records the normaliser version it was built with.
+- ``0002_delivery_claims`` adds ``deliveries.claimed_by`` and ``claimed_until``: the worker sending a pending
+  delivery and until when it may (a lease), so that workers never send one at once and a crashed worker's
+  claims come back (:mod:`.watching`; SQLite, with one daemon, has no such columns).
 
 ``migrate`` takes ``pg_advisory_xact_lock(MIGRATION_LOCK)`` before reading ``schema_migrations``, and applies
 every pending migration in that one transaction (PostgreSQL's DDL is transactional), so that workers starting
@@ -216,7 +219,17 @@ CREATE TABLE search_index (
 );
 """
 
-MIGRATIONS: tuple[tuple[str, LiteralString], ...] = (("0001_initial", _INITIAL),)
+_DELIVERY_CLAIMS = """
+ALTER TABLE deliveries ADD COLUMN claimed_by text;
+ALTER TABLE deliveries ADD COLUMN claimed_until timestamptz;
+"""
+"""0002: a pending delivery is claimed by the worker that will send it, until a lease runs out
+(:mod:`.watching`): a row lock would end with the transaction that read it, before the alert is sent."""
+
+MIGRATIONS: tuple[tuple[str, LiteralString], ...] = (
+    ("0001_initial", _INITIAL),
+    ("0002_delivery_claims", _DELIVERY_CLAIMS),
+)
 """(name, SQL) in the order they apply; ``schema_migrations`` records the names applied."""
 
 _LEDGER = """
