@@ -275,5 +275,6 @@ def test_the_api_takes_a_postgresql_url_as_a_url_and_never_shows_its_password(tm
     """A URL given to monitor.Archive reaches the store as a URL (it was made a Path: the refusal then named
     a file 'postgresql:/bob:hunter2@...', password and all)."""
     with pytest.raises(StoreError) as refused:
-        Archive("postgresql://bob:hunter2@db.example:5432/news")
-    assert "PostgreSQL" in str(refused.value) and "hunter2" not in str(refused.value)
+        Archive(f"postgresql://bob:hunter2@/news?host={tmp_path / 'no-server'}")  # a socket: no network
+    assert "cannot connect" in str(refused.value) and "postgresql://bob:***@/news" in str(refused.value)
+    assert "hunter2" not in str(refused.value) and list(tmp_path.iterdir()) == []

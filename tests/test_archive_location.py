@@ -108,15 +108,19 @@ def test_the_password_is_a_secret_for_the_log_redactor(monkeypatch: pytest.Monke
     assert Redactor().filter(record) and record.getMessage() == "x postgres://h/db?password=***"
 
 
-@pytest.mark.parametrize("location", [PostgresURL(URL), URL])
+@pytest.mark.parametrize("as_url", [True, False])
 @pytest.mark.parametrize("readonly", [True, False])
-def test_open_archive_refuses_postgresql_until_the_backend_lands(
-    location: PostgresURL | str, readonly: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_open_archive_on_a_postgresql_server_that_is_not_there_cannot_connect(
+    as_url: bool, readonly: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A unix socket in a folder that does not exist (never a host name: no network is touched)."""
+    url = f"postgresql://bob:hunter2@/news?host={tmp_path / 'no-server'}"
     monkeypatch.chdir(tmp_path)
     with pytest.raises(StoreError) as caught:
-        open_archive(location, readonly=readonly)  # type: ignore[call-overload]
+        open_archive(PostgresURL(url) if as_url else url, readonly=readonly)  # type: ignore[call-overload]
     message = str(caught.value)
-    assert "the PostgreSQL archive is not available in this version yet (issue 16)" in message
-    assert "postgresql://bob:***@db.example:5432/news" in message and "hunter2" not in message
+    assert (
+        f"postgresql://bob:***@/news?host={tmp_path / 'no-server'}" in message and "cannot connect" in message
+    )
+    assert "hunter2" not in message
     assert list(tmp_path.iterdir()) == []

@@ -210,15 +210,16 @@ def test_an_override_with_another_scheme_exits_2_naming_where_it_came_from(
     "args",
     [("search", "x"), ("sources",), ("check",), ("tail",), ("stats",), ("reextract",), ("run", "--once")],
 )
-def test_commands_on_a_postgresql_archive_say_it_is_not_there_yet(
+def test_commands_on_a_postgresql_server_that_is_not_there_say_they_cannot_connect(
     args: tuple[str, ...], tmp_path: Path
 ) -> None:
+    """A unix socket in a folder that does not exist: refused at once, without any network."""
+    url = f"postgresql://bob:hunter2@/news?host={tmp_path / 'no-server'}"
     config = tmp_path / "c.yaml"
-    config.write_text(f"archive: {PG_URL}\nsources:\n  - {{id: a, feed: 'https://a.example/rss'}}\n")
+    config.write_text(f"archive: '{url}'\nsources:\n  - {{id: a, feed: 'https://a.example/rss'}}\n")
     result = CliRunner().invoke(cli, ["-c", str(config), *args])
     assert result.exit_code == 1, result.output
-    assert "the PostgreSQL archive is not available in this version yet (issue 16)" in result.stderr
-    assert "postgresql://bob:***@db.example:5432/news" in result.stderr
+    assert "postgresql://bob:***@/news?host=" in result.stderr and "cannot connect" in result.stderr
     assert "hunter2" not in result.output + result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
 

@@ -169,14 +169,16 @@ def test_a_postgresql_archive_takes_no_file_lock_and_its_password_reaches_no_out
     tmp_path: Path, monitor_cli: MonitorCLI
 ) -> None:
     """Issue 16: `monitor run` took the URL for a SQLite path, made folders named after it (password
-    included) and put its one-daemon lock file there. Until the PostgreSQL backend lands, it is refused."""
+    included) and put its one-daemon lock file there. Its lock is now an advisory lock on the server; with no
+    server there (a unix socket in a folder that does not exist: no network), every kind of run says it
+    cannot connect."""
     config = tmp_path / "c.yaml"
     config.write_text(
-        "archive: postgresql://bob:hunter2@db.example:5432/news\n"
+        f"archive: 'postgresql://bob:hunter2@/news?host={tmp_path / 'no-server'}'\n"
         "sources:\n  - {id: a, feed: 'http://127.0.0.1:9/feed'}\n"
     )
     for args in (("run",), ("run", "--once"), ("run", "--due")):
         code, out, err = monitor_cli(config, "-v", "--log-format", "json", *args)
-        assert code == 1 and "not available in this version yet (issue 16)" in err, err
+        assert code == 1 and "cannot connect" in err and "postgresql://bob:***@/news?host=" in err, err
         assert "hunter2" not in out + err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]

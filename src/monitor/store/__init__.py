@@ -1,18 +1,17 @@
 """The archive: the only package that speaks SQL.
 
 :class:`ArchiveReader` and :class:`ArchiveWriter` (:mod:`.base`) are everything the rest of monitor asks of
-an archive; :func:`open_archive` is the one place that chooses and names a backend (today SQLite through
-sqlite-utils; a PostgreSQL backend implements the same protocols).
+an archive; :func:`open_archive` is the one place that chooses and names a backend (SQLite through
+sqlite-utils, or PostgreSQL through psycopg, imported only for a PostgreSQL URL).
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Literal, NoReturn, overload
+from typing import Literal, overload
 
 from monitor.config import POSTGRES_SCHEMES, PostgresURL
-from monitor.errors import StoreError
 from monitor.lock import archive_lock
 from monitor.store.base import ArchiveReader, ArchiveStore, ArchiveWriter
 from monitor.store.common import iso
@@ -32,7 +31,9 @@ def open_archive(
     schema is older)."""
     location = _location(location)
     if isinstance(location, PostgresURL):
-        _refuse_postgres(location)
+        from monitor.store.postgres import PostgresArchive  # psycopg is an extra: imported only for a URL
+
+        return PostgresArchive(location, readonly=readonly)
     return SQLiteArchive(Path(location), readonly=readonly)
 
 
@@ -42,21 +43,12 @@ def _location(location: Path | str | PostgresURL) -> Path | str | PostgresURL:
     return location
 
 
-def _refuse_postgres(location: PostgresURL) -> NoReturn:
-    """Until :class:`~monitor.store.postgres.PostgresArchive` implements every method of both Protocols (and
-    workers can share it), no command reaches it."""
-    raise StoreError(
-        f"store: the PostgreSQL archive is not available in this version yet (issue 16): {location.display}"
-    )
-
-
 def single_daemon(location: Path | str | PostgresURL) -> AbstractContextManager[None]:
     """The lock a daemon holds for its life, so that a second one on the same archive is refused: a file
     lock beside a SQLite archive (:mod:`monitor.lock`), a session advisory lock on a PostgreSQL one
     (:mod:`monitor.store.postgres.lock`, until workers share an archive by leases)."""
     location = _location(location)
     if isinstance(location, PostgresURL):
-        _refuse_postgres(location)
         from monitor.store.postgres.lock import daemon_lock  # psycopg is an extra: imported only for a URL
 
         return daemon_lock(location.url, display=location.display)

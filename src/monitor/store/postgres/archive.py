@@ -83,6 +83,11 @@ def _display(url: str) -> str:
     return make_conninfo("", **{key: str(value) for key, value in params.items() if value is not None})
 
 
+def _reason(exc: psycopg.Error) -> str:
+    """libpq's reason, on one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _moment(value: datetime) -> datetime:
     """A moment as the archive keeps it: UTC, to the second (as :func:`monitor.timefmt.utc_iso` writes)."""
     return value.astimezone(UTC).replace(microsecond=0)
@@ -124,7 +129,13 @@ class PostgresArchive(PostgresPollWriter, PostgresQueries, PostgresAlertQueue, P
         try:
             # The first connection is made directly, not by the pool: when the server cannot be reached or
             # refuses us, libpq's own reason is the message (the pool would only say that it timed out).
-            with psycopg.connect(conninfo, **session) as conn:
+            first = psycopg.connect(conninfo, **session)
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"store: cannot open archive {self.display}: cannot connect: {_reason(exc)}"
+            ) from None
+        try:
+            with first as conn:
                 if readonly:
                     self._check_readable(conn)
                 else:
