@@ -269,6 +269,17 @@ def _transcript(archive: AnyArchive) -> list[Any]:
     return said
 
 
+def test_sources_and_watches_are_listed_in_the_order_first_configured(archive: AnyArchive) -> None:
+    """SQLite lists them by rowid; PostgreSQL had ordered them by id, so `monitor sources` and the first
+    polls' order differed between the backends."""
+    archive.sync_sources([C, A, B])
+    archive.sync_sources([B, C, A, replace(A, id="0-new")])  # a later one goes last, whatever its name
+    assert [s.id for s in archive.source_statuses(T0)] == ["c", "a", "b", "0-new"]
+    assert archive.due_sources(T0) == ["c", "a", "b", "0-new"]  # never polled: all due, in that order
+    archive.sync_watches([Watch(id="z", query="zebra"), Watch(id="m", query="mango")])
+    assert [w.id for w in archive.watch_statuses(T0)] == ["z", "m"]
+
+
 @pytest.mark.postgres
 def test_both_backends_say_the_same(tmp_path: Path, postgres_db: str) -> None:
     sqlite, postgres = Backend("sqlite", tmp_path / "archive.db").open(), PostgresArchive(postgres_db)

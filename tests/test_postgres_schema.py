@@ -59,7 +59,7 @@ def test_migrate_creates_every_table(postgres_db: str) -> None:
         assert pending(conn) == []
 
 
-POSTGRES_ONLY = {"deliveries": {"claimed_by", "claimed_until"}}
+POSTGRES_ONLY = {"deliveries": {"claimed_by", "claimed_until"}, "sources": {"seq"}, "watches": {"seq"}}
 """Columns only the PostgreSQL archive has: workers' claims on deliveries (0002; one SQLite daemon needs none)."""
 
 

@@ -281,7 +281,7 @@ class PostgresArchive(PostgresPollWriter, PostgresQueries, PostgresAlertQueue, P
         with self._transaction() as conn:
             rows = conn.execute(
                 "SELECT id FROM sources WHERE in_config AND enabled "
-                "AND (next_poll_at IS NULL OR next_poll_at <= %s) ORDER BY next_poll_at NULLS FIRST, id",
+                "AND (next_poll_at IS NULL OR next_poll_at <= %s) ORDER BY next_poll_at NULLS FIRST, seq",
                 [_moment(now)],
             ).fetchall()
         return [row[0] for row in rows]

@@ -447,7 +447,7 @@ class PostgresQueries:
                        (SELECT count(*) FROM articles AS a WHERE a.source = s.id AND a.fetched_at >= %s),
                        s.last_polled_at, s.next_poll_at, s.last_success_at, s.interval_s, s.last_status,
                        s.last_error, s.error_count, s.poll_count, s.not_modified_count, s.dead, s.config_url
-                FROM sources AS s ORDER BY s.id COLLATE "C"
+                FROM sources AS s ORDER BY s.seq
                 """,
                 [since],
             ).fetchall()
@@ -502,7 +502,7 @@ class PostgresQueries:
                      WHERE m.watch = w.id AND d.delivered_at IS NULL AND d.attempts > 0),
                     (SELECT count(*) FROM deliveries AS d JOIN matches AS m ON m.id = d.match_id
                      WHERE m.watch = w.id AND d.delivered_at IS NULL)
-                FROM watches AS w WHERE w.in_config ORDER BY w.id COLLATE "C"
+                FROM watches AS w WHERE w.in_config ORDER BY w.seq
                 """,
                 [_moment(now - timedelta(days=1)), _moment(now - timedelta(days=7))],
             ).fetchall()
