@@ -1,16 +1,18 @@
-"""Helpers shared by the SQLite archive's modules: the time format, error translation, JSON columns."""
+"""Helpers shared by the archive's modules: the time format, error translation, JSON columns, and the
+row-to-record mappings both backends (SQLite and PostgreSQL) use, each taking a converter for where their
+columns differ."""
 
 from __future__ import annotations
 
 import functools
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from monitor.errors import StoreError
-from monitor.models import Attribution
+from monitor.models import Attribution, PollState, SourceKnowledge, SourceStatus
 from monitor.timefmt import utc_iso
 
 P = ParamSpec("P")
@@ -57,3 +59,91 @@ def _translated(method: Callable[P, R]) -> Callable[P, R]:
             raise StoreError(f"store: {method.__name__} failed: {exc}") from exc
 
     return wrapper
+
+
+def _same(value: Any) -> Any:
+    """A column as it is: the converter where a backend's value needs none."""
+    return value
+
+
+def _knowledge(
+    site_name: str | None, template_language: str | None, samples: Any, decode: Callable[[Any], Any]
+) -> SourceKnowledge:
+    """A source's learned knowledge from its ``sources`` columns; ``decode`` turns the stored ``page_samples``
+    into its mapping (JSON text in SQLite, jsonb already decoded in PostgreSQL). Unreadable samples are
+    dropped: they are a cache, learned again."""
+    titles: tuple[str, ...] = ()
+    languages: tuple[tuple[str | None, str | None, float], ...] = ()
+    if samples:
+        try:
+            data = decode(samples)
+            titles = tuple(str(t) for t in data.get("titles", []))
+            languages = tuple((d, g, float(c)) for d, g, c in data.get("languages", []))
+        except (ValueError, TypeError, AttributeError):
+            pass  # samples are a cache: unreadable ones are learned again
+    return SourceKnowledge(site_name, template_language, titles, languages)
+
+
+STATE_COLUMNS = (
+    "id, interval_s, error_count, not_found_count, new_per_poll, last_polled_at, next_poll_at, etag, "
+    "last_modified, body_hash, feed, dead, site_name, template_language, page_samples"
+)
+"""The ``sources`` columns :func:`_poll_state` reads, in its order."""
+
+
+def _poll_state(
+    row: Sequence[Any], moment: Callable[[Any], datetime | None], decode: Callable[[Any], Any]
+) -> PollState:
+    """A source's poll state from a row of :data:`STATE_COLUMNS`; ``moment`` reads a stored time."""
+    return PollState(
+        interval_s=row[1],
+        error_count=row[2],
+        not_found_count=row[3],
+        new_per_poll=row[4],
+        last_polled_at=moment(row[5]),
+        next_poll_at=moment(row[6]),
+        etag=row[7],
+        last_modified=row[8],
+        body_hash=row[9],
+        url=row[10],
+        dead=bool(row[11]),
+        knowledge=_knowledge(row[12], row[13], row[14], decode),
+    )
+
+
+def _source_status(r: Sequence[Any], text: Callable[[Any], Any]) -> SourceStatus:
+    """A source's status from a ``source_statuses`` row (id, name, kind, feed, enabled, articles,
+    articles in 24h, last polled, next poll, last success, interval, last status, last error, error count,
+    polls, not-modified count, dead, config url); ``text`` turns a stored moment into UTC ISO text."""
+    enabled, dead, last_polled, error = bool(r[4]), bool(r[16]), r[7], r[12]
+    state = (
+        "disabled"
+        if not enabled
+        else "dead"
+        if dead
+        else "erroring"
+        if error
+        else "ok"
+        if last_polled
+        else "never polled"
+    )
+    return SourceStatus(
+        id=r[0],
+        name=r[1],
+        kind=r[2],
+        url=r[3],
+        enabled=enabled,
+        state=state,
+        articles=int(r[5]),
+        articles_24h=int(r[6]),
+        last_polled_at=text(last_polled),
+        next_poll_at=text(r[8]),
+        last_success_at=text(r[9]),
+        interval_s=r[10],
+        last_status=r[11],
+        last_error=error,
+        error_count=r[13],
+        polls=r[14],
+        not_modified_share=round(r[15] / r[14], 3) if r[14] else None,
+        moved_from=r[17] if r[17] != r[3] else None,
+    )

@@ -32,7 +32,7 @@ from monitor.models import (
 from monitor.query import parse
 from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.store import fts
-from monitor.store.common import _credit, _strings, _translated, iso
+from monitor.store.common import _credit, _same, _source_status, _strings, _translated, iso
 
 _EXPORT_COLUMNS = tuple(field_names(ExportedArticle))
 _STORED_COLUMNS = tuple(name for name in field_names(StoredArticle) if name != "urls")
@@ -421,43 +421,7 @@ class ArchiveQueries:
             """,
             {"since": since},
         ).fetchall()
-        statuses = []
-        for r in rows:
-            enabled, dead, last_polled, error = bool(r[4]), bool(r[16]), r[7], r[12]
-            state = (
-                "disabled"
-                if not enabled
-                else "dead"
-                if dead
-                else "erroring"
-                if error
-                else "ok"
-                if last_polled
-                else "never polled"
-            )
-            statuses.append(
-                SourceStatus(
-                    id=r[0],
-                    name=r[1],
-                    kind=r[2],
-                    url=r[3],
-                    enabled=enabled,
-                    state=state,
-                    articles=r[5],
-                    articles_24h=r[6],
-                    last_polled_at=last_polled,
-                    next_poll_at=r[8],
-                    last_success_at=r[9],
-                    interval_s=r[10],
-                    last_status=r[11],
-                    last_error=error,
-                    error_count=r[13],
-                    polls=r[14],
-                    not_modified_share=round(r[15] / r[14], 3) if r[14] else None,
-                    moved_from=r[17] if r[17] != r[3] else None,
-                )
-            )
-        return statuses
+        return [_source_status(r, _same) for r in rows]
 
     @_translated
     def watch_statuses(self, now: datetime) -> list[WatchStatus]:

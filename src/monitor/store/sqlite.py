@@ -29,10 +29,9 @@ from monitor.models import (
     Channel,
     PollState,
     Source,
-    SourceKnowledge,
 )
 from monitor.store import fts
-from monitor.store.common import _time, _translated, iso
+from monitor.store.common import STATE_COLUMNS, _poll_state, _time, _translated, iso
 from monitor.store.queries import ArchiveQueries
 from monitor.store.reextraction import ReextractionStore
 from monitor.store.schema import MIGRATIONS
@@ -171,27 +170,11 @@ class SQLiteArchive(PollWriter, ReextractionStore, ArchiveQueries, WatchStore):
                     {"id": source.id, "url": source.url},
                 )
 
-    _STATE_COLUMNS = (
-        "id, interval_s, error_count, not_found_count, new_per_poll, last_polled_at, next_poll_at, etag, "
-        "last_modified, body_hash, feed, dead, site_name, template_language, page_samples"
-    )
+    _STATE_COLUMNS = STATE_COLUMNS
 
     @staticmethod
     def _state(row: Sequence[Any]) -> PollState:
-        return PollState(
-            interval_s=row[1],
-            error_count=row[2],
-            not_found_count=row[3],
-            new_per_poll=row[4],
-            last_polled_at=_time(row[5]),
-            next_poll_at=_time(row[6]),
-            etag=row[7],
-            last_modified=row[8],
-            body_hash=row[9],
-            url=row[10],
-            dead=bool(row[11]),
-            knowledge=_knowledge(row[12], row[13], row[14]),
-        )
+        return _poll_state(row, _time, json.loads)
 
     @_translated
     def poll_states(self) -> dict[str, PollState]:
@@ -240,17 +223,3 @@ class SQLiteArchive(PollWriter, ReextractionStore, ArchiveQueries, WatchStore):
                 "beat_at = excluded.beat_at, version = excluded.version",
                 [pid, iso(started_at), iso(now), version],
             )
-
-
-def _knowledge(site_name: str | None, template_language: str | None, samples: str | None) -> SourceKnowledge:
-    """A source's learned knowledge from its ``sources`` columns (samples kept as JSON)."""
-    titles: tuple[str, ...] = ()
-    languages: tuple[tuple[str | None, str | None, float], ...] = ()
-    if samples:
-        try:
-            data = json.loads(samples)
-            titles = tuple(str(t) for t in data.get("titles", []))
-            languages = tuple((d, g, float(c)) for d, g, c in data.get("languages", []))
-        except (ValueError, TypeError, AttributeError):
-            pass  # samples are a cache: unreadable ones are learned again
-    return SourceKnowledge(site_name, template_language, titles, languages)

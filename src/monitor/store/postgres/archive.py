@@ -33,7 +33,8 @@ from psycopg_pool import ConnectionPool
 
 from monitor.config import PostgresURL
 from monitor.errors import StoreError
-from monitor.models import Heartbeat, KnownEntry, PollState, Source, SourceKnowledge, Watch
+from monitor.models import Heartbeat, KnownEntry, PollState, Source, Watch
+from monitor.store.common import STATE_COLUMNS, _poll_state, _same
 from monitor.store.postgres.queries import PostgresQueries
 from monitor.store.postgres.reextraction import PostgresReextraction
 from monitor.store.postgres.schema import migrate, pending
@@ -95,20 +96,6 @@ def _moment(value: datetime) -> datetime:
 
 def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
-
-
-def _knowledge(site_name: str | None, template_language: str | None, samples: Any) -> SourceKnowledge:
-    """A source's learned knowledge from its columns (``page_samples`` is jsonb, decoded by psycopg); as the
-    SQLite archive reads it, unreadable samples are dropped (a cache, learned again)."""
-    titles: tuple[str, ...] = ()
-    languages: tuple[tuple[str | None, str | None, float], ...] = ()
-    if samples:
-        try:
-            titles = tuple(str(t) for t in samples.get("titles", []))
-            languages = tuple((d, g, float(c)) for d, g, c in samples.get("languages", []))
-        except (ValueError, TypeError, AttributeError):
-            pass
-    return SourceKnowledge(site_name, template_language, titles, languages)
 
 
 class PostgresArchive(PostgresPollWriter, PostgresQueries, PostgresAlertQueue, PostgresReextraction):
@@ -230,27 +217,11 @@ class PostgresArchive(PostgresPollWriter, PostgresQueries, PostgresAlertQueue, P
                 [{"id": row["id"], "url": row["url"]} for row in rows],
             )
 
-    _STATE_COLUMNS = (
-        "id, interval_s, error_count, not_found_count, new_per_poll, last_polled_at, next_poll_at, etag, "
-        "last_modified, body_hash, feed, dead, site_name, template_language, page_samples"
-    )
+    _STATE_COLUMNS = STATE_COLUMNS
 
     @staticmethod
     def _state(row: Sequence[Any]) -> PollState:
-        return PollState(
-            interval_s=row[1],
-            error_count=row[2],
-            not_found_count=row[3],
-            new_per_poll=row[4],
-            last_polled_at=_utc(row[5]),
-            next_poll_at=_utc(row[6]),
-            etag=row[7],
-            last_modified=row[8],
-            body_hash=row[9],
-            url=row[10],
-            dead=row[11],
-            knowledge=_knowledge(row[12], row[13], row[14]),
-        )
+        return _poll_state(row, _utc, _same)
 
     @_translated
     def poll_states(self) -> dict[str, PollState]:

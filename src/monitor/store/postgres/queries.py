@@ -45,6 +45,7 @@ from monitor.models import (
 )
 from monitor.query import parse
 from monitor.snippets import Terms, best_snippet, terms_of
+from monitor.store.common import _source_status
 from monitor.store.postgres import fts
 from monitor.timefmt import utc_iso
 
@@ -451,43 +452,7 @@ class PostgresQueries:
                 """,
                 [since],
             ).fetchall()
-        statuses = []
-        for r in rows:
-            enabled, dead, last_polled, error = bool(r[4]), bool(r[16]), r[7], r[12]
-            state = (
-                "disabled"
-                if not enabled
-                else "dead"
-                if dead
-                else "erroring"
-                if error
-                else "ok"
-                if last_polled
-                else "never polled"
-            )
-            statuses.append(
-                SourceStatus(
-                    id=r[0],
-                    name=r[1],
-                    kind=r[2],
-                    url=r[3],
-                    enabled=enabled,
-                    state=state,
-                    articles=int(r[5]),
-                    articles_24h=int(r[6]),
-                    last_polled_at=_text(last_polled),
-                    next_poll_at=_text(r[8]),
-                    last_success_at=_text(r[9]),
-                    interval_s=r[10],
-                    last_status=r[11],
-                    last_error=error,
-                    error_count=r[13],
-                    polls=r[14],
-                    not_modified_share=round(r[15] / r[14], 3) if r[14] else None,
-                    moved_from=r[17] if r[17] != r[3] else None,
-                )
-            )
-        return statuses
+        return [_source_status(r, _text) for r in rows]
 
     @_translated
     def watch_statuses(self, now: datetime) -> list[WatchStatus]:
