@@ -4,6 +4,7 @@ columns differ."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sqlite3
@@ -11,8 +12,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-from monitor.errors import StoreError
-from monitor.models import Attribution, PollState, SourceKnowledge, SourceStatus
+from monitor.errors import QueryError, StoreError
+from monitor.models import Alert, Attribution, PollState, SourceKnowledge, SourceStatus
+from monitor.query import parse
+from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.timefmt import utc_iso
 
 P = ParamSpec("P")
@@ -147,3 +150,35 @@ def _source_status(r: Sequence[Any], text: Callable[[Any], Any]) -> SourceStatus
         not_modified_share=round(r[15] / r[14], 3) if r[14] else None,
         moved_from=r[17] if r[17] != r[3] else None,
     )
+
+
+def _alerts(rows: Sequence[Sequence[Any]], text: Callable[[Any], Any]) -> list[Alert]:
+    """Alerts from pending-delivery rows (delivery id, match id, channel, watch, article id, url, source,
+    title, published, matched, watch query, attempts, article text, language), each with a snippet of the
+    article for its watch's terms; ``text`` turns a stored moment into UTC ISO text."""
+    alerts = []
+    terms: dict[str, Terms | None] = {}  # by watch query: parsed once for all its alerts
+    for r in rows:
+        if r[10] not in terms:
+            terms[r[10]] = None
+            with contextlib.suppress(QueryError):  # a watch changed since the match: no snippet
+                terms[r[10]] = terms_of(parse(r[10]))
+        watched = terms[r[10]]
+        snippet = "" if watched is None else best_snippet(r[7], r[12] or "", r[13], watched)
+        alerts.append(
+            Alert(
+                delivery_id=int(r[0]),
+                match_id=int(r[1]),
+                channel=r[2],
+                watch=r[3],
+                article_id=int(r[4]),
+                url=r[5],
+                source=r[6],
+                title=r[7],
+                published_at=text(r[8]),
+                matched_at=str(text(r[9])),
+                snippet=" ".join(snippet.split()),
+                attempts=int(r[11]),
+            )
+        )
+    return alerts

@@ -12,10 +12,8 @@ from sqlite_utils import Database
 
 from monitor.errors import QueryError
 from monitor.models import Alert, Watch
-from monitor.query import parse
-from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.store import fts
-from monitor.store.common import _translated, iso
+from monitor.store.common import _alerts, _same, _translated, iso
 
 
 class WatchStore:
@@ -127,32 +125,7 @@ class WatchStore:
             """,
             [iso(now), limit],
         ).fetchall()
-        alerts = []
-        terms: dict[str, Terms | None] = {}  # by watch query: parsed once for all its alerts
-        for r in rows:
-            if r[10] not in terms:
-                terms[r[10]] = None
-                with contextlib.suppress(QueryError):  # a watch changed since the match: no snippet
-                    terms[r[10]] = terms_of(parse(r[10]))
-            watched = terms[r[10]]
-            snippet = "" if watched is None else best_snippet(r[7], r[12] or "", r[13], watched)
-            alerts.append(
-                Alert(
-                    delivery_id=r[0],
-                    match_id=r[1],
-                    channel=r[2],
-                    watch=r[3],
-                    article_id=r[4],
-                    url=r[5],
-                    source=r[6],
-                    title=r[7],
-                    published_at=r[8],
-                    matched_at=r[9],
-                    snippet=" ".join(snippet.split()),
-                    attempts=r[11],
-                )
-            )
-        return alerts
+        return _alerts(rows, _same)
 
     @_translated
     def delivered(self, delivery_ids: Sequence[int], at: datetime) -> None:

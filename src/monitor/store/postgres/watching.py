@@ -32,10 +32,9 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 
-from monitor.errors import QueryError, StoreError
+from monitor.errors import StoreError
 from monitor.models import Alert
-from monitor.query import parse
-from monitor.snippets import Terms, best_snippet, terms_of
+from monitor.store.common import _alerts
 from monitor.timefmt import utc_iso
 
 CLAIM_LEASE = timedelta(minutes=5)
@@ -133,32 +132,7 @@ class PostgresAlertQueue:
                 {"now": at, "worker": self._worker, "limit": limit, "until": at + CLAIM_LEASE},
             ).fetchall()
             rows = conn.execute(_ALERTS, [[row[0] for row in claimed]]).fetchall() if claimed else []
-        alerts = []
-        terms: dict[str, Terms | None] = {}  # by watch query: parsed once for all its alerts
-        for r in rows:
-            if r[10] not in terms:
-                terms[r[10]] = None
-                with contextlib.suppress(QueryError):  # a watch changed since the match: no snippet
-                    terms[r[10]] = terms_of(parse(r[10]))
-            watched = terms[r[10]]
-            snippet = "" if watched is None else best_snippet(r[7], r[12] or "", r[13], watched)
-            alerts.append(
-                Alert(
-                    delivery_id=int(r[0]),
-                    match_id=int(r[1]),
-                    channel=r[2],
-                    watch=r[3],
-                    article_id=int(r[4]),
-                    url=r[5],
-                    source=r[6],
-                    title=r[7],
-                    published_at=utc_iso(r[8]),
-                    matched_at=str(utc_iso(r[9])),
-                    snippet=" ".join(snippet.split()),
-                    attempts=int(r[11]),
-                )
-            )
-        return alerts
+        return _alerts(rows, utc_iso)
 
     @_translated
     def delivered(self, delivery_ids: Sequence[int], at: datetime) -> None:
