@@ -16,11 +16,9 @@ from monitor.config import Settings, load_config
 from monitor.daemon import open_pipeline, run_once
 from monitor.fetch import Fetcher
 from monitor.models import (
-    Article,
     ArticleBatch,
     CommitResult,
     ExtractedPage,
-    FetchRecord,
     PollOutcome,
     Source,
     Watch,
@@ -29,7 +27,7 @@ from monitor.pipeline import Pipeline
 from monitor.store import SQLiteArchive
 from monitor.workers import InlineExtractor
 from tests.support.archive import EVERY_ARTICLE, articles, reader
-from tests.support.builders import T0
+from tests.support.builders import T0, batch, harbour_body
 from tests.support.builders import article as built_article
 from tests.support.gate import Gate, archived_paths
 from tests.support.newssite import NewsServer, add_outlets, write_config
@@ -37,16 +35,7 @@ from tests.support.newssite import NewsServer, add_outlets, write_config
 SOURCE = Source(id="outlet", name="Outlet", url="https://outlet.example/feed", interval_s=900.0)
 
 
-def _body(n: int) -> str:
-    return f"Story number {n} is about harbour number {n} and nothing else at all, said the mayor."
-
-
-article = partial(built_article, body=_body)
-
-
-def batch(*articles: Article) -> ArticleBatch:
-    fetches = tuple(FetchRecord("outlet", a.url, "page", T0, status=200, bytes=100) for a in articles)
-    return ArticleBatch("outlet", T0, articles, fetches=fetches, recheck_s=3600.0)
+article = partial(built_article, body=harbour_body)
 
 
 def test_a_batch_is_archived_with_its_urls_stories_and_alerts_but_not_the_poll_state(tmp_path: Path) -> None:

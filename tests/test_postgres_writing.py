@@ -32,7 +32,7 @@ from monitor.store.postgres import PostgresArchive
 from monitor.timefmt import utc_iso
 from tests.support import backends
 from tests.support.backends import AnyArchive, Backend
-from tests.support.builders import T0
+from tests.support.builders import T0, batch, harbour_body
 from tests.support.builders import article as built_article
 
 backend = backends.backend  # the fixture: each test below runs on both backends
@@ -45,16 +45,7 @@ SOURCE = Source(id="outlet", name="Outlet", url="https://outlet.example/feed", i
 OTHER = Source(id="wire", name="Wire", url="https://wire.example/feed", interval_s=900.0)
 
 
-def _body(n: int) -> str:
-    return f"Story number {n} is about harbour number {n} and nothing else at all, said the mayor."
-
-
-article = partial(built_article, body=_body)
-
-
-def batch(*articles: Article) -> ArticleBatch:
-    fetches = tuple(FetchRecord("outlet", a.url, "page", T0, status=200, bytes=100) for a in articles)
-    return ArticleBatch("outlet", T0, articles, fetches=fetches, recheck_s=3600.0)
+article = partial(built_article, body=harbour_body)
 
 
 def syndicated(original: Article, n: int, *, source: str = "wire") -> Article:
@@ -202,7 +193,7 @@ def test_due_rechecks_after_a_commit_and_a_revision(writer: AnyArchive, backend:
         DueRecheck(2, _url(2), 0, T0),
     ]
     assert writer.due_rechecks("outlet", later, limit=1) == [DueRecheck(1, _url(1), 0, T0)]
-    text = _body(1) + " The harbour reopened on Tuesday."
+    text = harbour_body(1) + " The harbour reopened on Tuesday."
     edited = replace(
         article(1), text=text, content_hash=content_hash(text), bands=band_keys(text), title="New"
     )
@@ -218,11 +209,11 @@ def test_due_rechecks_after_a_commit_and_a_revision(writer: AnyArchive, backend:
     )
     assert (result.inserted, result.revised) == ([], [1])
     assert rows(backend, writer, "SELECT article_id, title, text FROM revisions") == [
-        (1, "Headline 1", _body(1))
+        (1, "Headline 1", harbour_body(1))
     ]
     assert rows(backend, writer, "SELECT title, text, checks FROM articles ORDER BY id") == [
         ("New", text, 1),
-        ("Headline 2", _body(2), 1),
+        ("Headline 2", harbour_body(2), 1),
     ]
     assert writer.due_rechecks("outlet", later + timedelta(days=1), limit=10) == [
         DueRecheck(1, _url(1), 1, T0)
