@@ -29,6 +29,11 @@ TABLES = {
     "articles_fts",
     "search_index",
     "schema_migrations",
+    "workers",
+    "host_leases",
+    "worker_polls",
+    "host_slots",
+    "host_pace",
 }
 NAMES = [name for name, _ in MIGRATIONS]
 

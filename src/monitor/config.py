@@ -34,6 +34,7 @@ from monitor.logs import redact_credentials
 from monitor.models import (
     COMMIT_EVERY,
     COMMIT_INTERVAL_S,
+    LEASE_S,
     MAX_INTERVAL_S,
     MIN_INTERVAL_S,
     Selectors,
@@ -367,6 +368,16 @@ class CommitSettings(_Section):
     interval: Duration = COMMIT_INTERVAL_S
 
 
+class WorkerSettings(_Section):
+    """This worker's share of a PostgreSQL archive that several `monitor run` processes poll together
+    (issue 16). ``lease``: how long a worker holds a feed host without renewing it (renewed every third of
+    that), so a worker that dies has its hosts taken over within two leases. ``processes``: the extraction
+    pool's size, per worker (default: the machine's cores)."""
+
+    lease: Duration = Field(default=LEASE_S, ge=1.0, le=3600.0)
+    processes: int | None = Field(default=None, ge=1, le=256)
+
+
 class Settings(_Section):
     archive: Annotated[ArchiveLocation, PlainValidator(parse_archive)] = Path("data/monitor.db")
     """A SQLite file (relative paths are taken from the config's folder), or a ``postgresql://`` URL."""
@@ -378,6 +389,7 @@ class Settings(_Section):
     http: HttpSettings = Field(default_factory=HttpSettings)
     defaults: DefaultSettings = Field(default_factory=DefaultSettings)
     commit: CommitSettings = Field(default_factory=CommitSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
     sources: list[SourceSettings] = Field(default_factory=list)
     watches: list[WatchSettings] = Field(default_factory=list)
     smtp: SmtpSettings | None = None

@@ -19,6 +19,8 @@ COMMIT_EVERY = 50
 """A poll writes its new articles each time this many are ready (config ``commit.every``)."""
 COMMIT_INTERVAL_S = 10.0
 """... or when the first of them has waited this long (config ``commit.interval``)."""
+LEASE_S = 60.0
+"""How long a worker holds a feed host of a shared archive without renewing it (``workers.lease``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +460,7 @@ DueRecheck = _records.DueRecheck
 ExportedArticle = _records.ExportedArticle
 Facet = _records.Facet
 Heartbeat = _records.Heartbeat
+HostSlot = _records.HostSlot
 LatestArticle = _records.LatestArticle
 Reextraction = _records.Reextraction
 Revision = _records.Revision
@@ -465,6 +468,7 @@ StoredArticle = _records.StoredArticle
 StoredPage = _records.StoredPage
 StoryMember = _records.StoryMember
 WatchStatus = _records.WatchStatus
+WorkerStatus = _records.WorkerStatus
 field_names = _records.field_names
 
 

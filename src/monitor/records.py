@@ -160,6 +160,25 @@ class Heartbeat:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkerStatus:
+    """One `monitor run` process sharing the archive (``monitor workers``): a PostgreSQL archive has one
+    per worker; a SQLite archive, whose one daemon holds every host, has at most one."""
+
+    id: str
+    hostname: str
+    pid: int
+    version: str
+    started_at: str
+    beat_at: str
+    live: bool
+    """Its heartbeat is younger than its lease; a worker that stopped (or died) is kept for an hour."""
+    hosts: tuple[str, ...]
+    """The feed hosts it holds a live lease on (one worker at a time polls a host's feeds)."""
+    polls_last_hour: int
+    stopped_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ArchiveSizes:
     """What the archive holds, and its bytes on disk in all and in kept raw pages."""
 
@@ -201,6 +220,16 @@ class AlertRecord:
     delivered_at: str | None
     attempts: int
     last_error: str | None
+
+
+class HostSlot(NamedTuple):
+    """One of a host's request slots, held across the workers of a shared archive: start the request
+    ``wait_s`` from now (the host's delay after the last start by any worker); ``delay_s`` is that
+    host's delay now (doubled by a 429, halved back by successes)."""
+
+    slot: int
+    wait_s: float
+    delay_s: float
 
 
 class Channel(NamedTuple):

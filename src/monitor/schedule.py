@@ -21,6 +21,7 @@ import re
 import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from monitor.models import NextPoll, PollState, Source
 
@@ -184,3 +185,21 @@ def next_recheck(first_seen: datetime, *, checks_done: int, recheck_s: float) ->
     if checks_done >= len(offsets):
         return None
     return first_seen + timedelta(seconds=offsets[checks_done])
+
+
+# -- workers sharing an archive (issue 16) ---------------------------------------------------------------
+
+
+def feed_host(url: str) -> str:
+    """The host by which a source is leased: its address's host name, lower-cased, without the port (one
+    worker at a time polls the feeds of a host)."""
+    return (urlsplit(url).hostname or "").lower()
+
+
+def host_share(hosts: int, workers: Sequence[str], me: str) -> int:
+    """How many of ``hosts`` leased hosts the worker ``me`` should hold among the live ``workers``: ⌊H/W⌋,
+    and one more for the first H mod W workers in id order, so that every worker computes the same split
+    and the shares add up to H."""
+    live = sorted({*workers, me})
+    base, extra = divmod(hosts, len(live))
+    return base + (1 if live.index(me) < extra else 0)

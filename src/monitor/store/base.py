@@ -10,7 +10,7 @@ and nothing else changes. Decisions made while writing (which story, which revis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -26,6 +26,7 @@ from monitor.models import (
     ExportedArticle,
     Facet,
     Heartbeat,
+    HostSlot,
     KnownEntry,
     LatestArticle,
     PollOutcome,
@@ -41,6 +42,7 @@ from monitor.models import (
     StoryMember,
     Watch,
     WatchStatus,
+    WorkerStatus,
 )
 
 
@@ -102,6 +104,53 @@ class ArchiveWriter(Protocol):
         """Write re-extracted fields in one transaction (the search index and near-duplicate keys follow);
         every listed article is stamped with extractor ``version``. Returns how many changed."""
 
+    # -- workers sharing the archive (issue 16) ------------------------------------------------------
+    # A SQLite archive has one daemon, which holds its lock and with it every host: ``shared`` is False,
+    # joining and leaving do nothing and every host asked for is held. A PostgreSQL archive is shared by
+    # any number of workers, which lease the feed hosts between them and pace every host together.
+
+    @property
+    def shared(self) -> bool:
+        """Whether several workers may poll this archive together (leases and host slots apply)."""
+
+    def join_worker(
+        self, worker: str, *, hostname: str, pid: int, version: str, lease_s: float, daemon: bool
+    ) -> None:
+        """Register a worker (``daemon``: one that polls until stopped and takes its share of the hosts;
+        otherwise ``run --once``/``--due``/``--source``, which leases only what it polls)."""
+
+    def renew_leases(
+        self,
+        worker: str,
+        hosts: Collection[str],
+        *,
+        busy: Collection[str] = (),
+        polled: int = 0,
+        balance: bool = True,
+    ) -> frozenset[str]:
+        """Renew this worker's leases on ``hosts`` and its heartbeat (with ``polled`` polls made since the
+        last renewal); with ``balance``, give back the hosts beyond its share (not those ``busy``: being
+        polled) and take free or expired ones up to it, a share being ⌊H/W⌋ or ⌈H/W⌉ of the H hosts among
+        the W live daemon workers; without, take whichever of ``hosts`` are free. Returns the hosts held."""
+
+    def release_leases(self, worker: str, hosts: Collection[str] | None = None) -> None:
+        """Hand these hosts (or all this worker holds) back at once."""
+
+    def leave_worker(self, worker: str) -> None:
+        """A worker stopping: its leases and host slots are handed back, its row marked stopped."""
+
+    def take_host_slot(
+        self, host: str, worker: str, *, per_host: int, delay_s: float, hold_s: float
+    ) -> HostSlot | None:
+        """One of ``host``'s ``per_host`` request slots for ``hold_s`` seconds (it frees itself after that
+        if the worker dies), with when the request may start; None while every slot is held."""
+
+    def release_host_slot(
+        self, host: str, slot: int, worker: str, *, slow_down: bool, base_delay_s: float
+    ) -> None:
+        """Free a host slot; ``slow_down`` (a 429) doubles the host's delay for every worker (up to a
+        minute), otherwise a delay above ``base_delay_s`` is halved back towards it."""
+
     def close(self) -> None:
         """Release the archive (the connection; the daemon's lock is not the archive's)."""
 
@@ -158,6 +207,12 @@ class ArchiveReader(Protocol):
 
     def poll_state(self, source: str) -> PollState:
         """What is remembered of one source between polls, its learned knowledge included."""
+
+    def workers(self, now: datetime) -> list[WorkerStatus]:
+        """The workers polling this archive: live ones and those stopped within the last hour."""
+
+    def host_holders(self) -> dict[str, str]:
+        """Feed host -> the live worker holding its lease (every host of a live SQLite daemon is its)."""
 
     def channel(self, source: str) -> Channel:
         """The title and language the source's feed channel last declared (``extract --explain``)."""

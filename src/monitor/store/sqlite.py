@@ -35,6 +35,7 @@ from monitor.store.common import STATE_COLUMNS, _poll_state, _time, _translated,
 from monitor.store.queries import ArchiveQueries
 from monitor.store.reextraction import ReextractionStore
 from monitor.store.schema import MIGRATIONS
+from monitor.store.solo import SoloDaemon
 from monitor.store.watching import WatchStore
 from monitor.store.writing import PollWriter
 
@@ -51,7 +52,7 @@ def _log_index_progress(done: int, total: int) -> None:
         log.info("store: building the search index: %d/%d articles", done, total)
 
 
-class SQLiteArchive(PollWriter, ReextractionStore, ArchiveQueries, WatchStore):
+class SQLiteArchive(PollWriter, ReextractionStore, ArchiveQueries, WatchStore, SoloDaemon):
     """The archive in one SQLite file. One instance per thread; not shared across processes."""
 
     def __init__(

@@ -35,6 +35,7 @@ from monitor.config import PostgresURL
 from monitor.errors import StoreError
 from monitor.models import Heartbeat, KnownEntry, PollState, Source, Watch
 from monitor.store.common import STATE_COLUMNS, _poll_state, _same
+from monitor.store.postgres.leases import PostgresLeases
 from monitor.store.postgres.queries import PostgresQueries
 from monitor.store.postgres.reextraction import PostgresReextraction
 from monitor.store.postgres.schema import migrate, pending
@@ -98,7 +99,9 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
 
-class PostgresArchive(PostgresPollWriter, PostgresQueries, PostgresAlertQueue, PostgresReextraction):
+class PostgresArchive(
+    PostgresPollWriter, PostgresQueries, PostgresAlertQueue, PostgresReextraction, PostgresLeases
+):
     """An archive on a PostgreSQL server, shared by every thread of a process through its pool."""
 
     def __init__(self, url: str | PostgresURL, *, readonly: bool = False) -> None:
