@@ -223,6 +223,23 @@ def test_url_and_dateline_below_the_headline_are_candidates() -> None:
     assert found == {"text:headline": "2022-02-01", "url": "2022-02-01"}
 
 
+def test_dateline_inside_the_headline_element_beats_a_date_in_the_text_below() -> None:
+    doc = page(
+        body="<h1>Story<br><small><span class='icon'></span>&nbsp;02.02.2022 &bull; Tags</small></h1>"
+        "<p>Die am 28.01.2022 in Kraft getretene Verordnung gilt.</p>"
+    )
+    assert local_iso(chosen(doc)) == "2022-02-02"
+
+
+def test_date_the_headline_mentions_is_not_its_dateline() -> None:
+    doc = page(
+        body="<h1>Ab <em>1. März 2022</em> gilt die neue Regel für alle</h1><p>Von Max, 3. Februar 2022</p>"
+    )
+    doc_long = page(body="<h1>Story <span>Was sich am 1. März 2022 für Mieter in Berlin ändert</span></h1>")
+    assert local_iso(chosen(doc)) == "2022-02-03"
+    assert published_candidates(doc_long, now=NOW) == ()
+
+
 def test_modified_stays_separate() -> None:
     doc = page(
         '<meta property="article:published_time" content="2020-01-10T08:00:00+01:00">'
@@ -264,6 +281,7 @@ def shared_page(name: str) -> tuple[PageDoc, dict[str, object]]:
         "0144_beige.de.suedfrankreich.html",  # UTC on a German page: the readers' day
         "0290_doschu.com.solopreneur.html",  # the URL's month and a Yoast graph
         "0184_twincities.com-mayor.html",  # UTC metadata, local <time>: the page's own offset
+        "0126_hvw-online.org-zuschauer.html",  # the dateline inside the h1, a law's date in the text below
     ],
 )
 def test_shared_benchmark_pages(name: str) -> None:

@@ -25,6 +25,9 @@ EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(minutes=15)
 """A time later than the fetch by more than this is wrong (a local time written as UTC, a scheduled
 embargo, a template's placeholder) and is dropped, not clamped: clamping would invent a time."""
+MAX_DATELINE_CHARS = 40
+"""A dateline inside the headline element is a short line: a longer one is part of the headline."""
+_HEADLINE_WORDS = frozenset({"a", "em", "strong", "b", "i", "mark", "q", "abbr", "u"})
 DAY_AHEAD = timedelta(hours=14)
 """A bare day is compared with the fetch time in the furthest time zone (UTC+14)."""
 
@@ -448,9 +451,28 @@ def text_date(text: str, *, now: datetime) -> Moment | None:
 
 
 def _headline_date(doc: PageDoc, *, now: datetime) -> Candidate[Moment] | None:
-    """A date written just below the article's headline (the dateline a reader sees)."""
-    moment = text_date(" ".join(doc.after_headline), now=now)
+    """A date written in the headline element after its words (``<h1>Title<small>02.02.2022</small>``),
+    else just below the headline (the dateline a reader sees)."""
+    moment = _date_inside_headline(doc, now=now) or text_date(" ".join(doc.after_headline), now=now)
     return Candidate(moment, "text:headline") if moment is not None else None
+
+
+def _date_inside_headline(doc: PageDoc, *, now: datetime) -> Moment | None:
+    """A short line of the first ``h1``'s children that is a date: a dateline the template put inside the
+    headline element. The headline's own words (the ``h1``'s text) and long lines are not read, so that a
+    date the headline mentions is not taken for the day it was published."""
+    if not doc.after_headline:  # no h1, or one in a teaser
+        return None
+    headline = doc.elements("h1")[0]
+    for child in headline.iterdescendants():
+        # a text belongs to the element that holds it: the child's text to the child, its tail to its parent
+        for text, holder in ((child.text, child), (child.tail, child.getparent())):
+            if holder is headline or holder.tag in _HEADLINE_WORDS:
+                continue  # the headline's own words, or words it emphasises
+            line = " ".join((text or "").split())
+            if 8 <= len(line) <= MAX_DATELINE_CHARS and (moment := text_date(line, now=now)) is not None:
+                return moment
+    return None
 
 
 def _url_date(doc: PageDoc, *, now: datetime) -> Candidate[Moment] | None:
