@@ -252,12 +252,37 @@ def test_modified_stays_separate() -> None:
 # htmldate, the last resort ---------------------------------------------------------------------------
 def test_fallback_finds_a_visible_date_and_leaves_the_tree_intact() -> None:
     doc = page(body="<div><h2>Blog</h2><p>Text of the post, long enough to be an article.</p>"
-               "<p class='postmeta'>Posted on 2010-05-19 by Max</p></div>")  # fmt: skip
+               "<p class='postmeta'>2010-05-19 by Max</p></div>")  # fmt: skip
     assert published_candidates(doc, now=NOW) == ()
     before = etree.tostring(doc.tree)
     found = fallback_candidate(doc, now=NOW)
     assert found is not None and found.source == "htmldate" and local_iso(found.value) == "2010-05-19"
     assert etree.tostring(doc.tree) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "day"),
+    [
+        (
+            "<p class='foot'>Letzte Änderung: 31.10.2023 - 14:49<br>Erschienen am: 01.11.2023</p>",
+            "2023-11-01",
+        ),
+        ("<p>Text.</p><p><span>Published on</span> <b>March 3, 2020</b></p>", "2020-03-03"),
+        ("<p>Publié le mardi 10 décembre 2019</p><p>Modifié le 12 décembre 2019</p>", "2019-12-10"),
+        ("<div class='footer'><p>Veröffentlicht am 02.02.2022</p></div>", "2022-02-02"),  # the only one
+    ],
+)
+def test_labelled_publication_date_before_htmldate(body: str, day: str) -> None:
+    doc = page(body=f"<div><h2>Blog</h2><p>Text of the post, long enough to be an article.</p>{body}</div>")
+    found = fallback_candidate(doc, now=NOW)
+    assert found is not None and (found.source, local_iso(found.value)) == ("text:label", day)
+
+
+def test_labelled_dates_of_teasers_are_not_taken() -> None:
+    teasers = "".join(f"<li>Veröffentlicht am 0{n}.02.2022</li>" for n in (1, 2))
+    doc = page(body=f"<h2>Blog</h2><p>Text, vom Juni 2010.</p><ul class='related'>{teasers}</ul>")
+    found = fallback_candidate(doc, now=NOW)
+    assert found is None or found.source == "htmldate"
 
 
 # pages of the shared benchmark (half A) --------------------------------------------------------------
@@ -282,6 +307,7 @@ def shared_page(name: str) -> tuple[PageDoc, dict[str, object]]:
         "0290_doschu.com.solopreneur.html",  # the URL's month and a Yoast graph
         "0184_twincities.com-mayor.html",  # UTC metadata, local <time>: the page's own offset
         "0126_hvw-online.org-zuschauer.html",  # the dateline inside the h1, a law's date in the text below
+        "0288_literaturkritik.de-Ann-Cotten.html",  # "Erschienen am" after "Letzte Änderung" in a footer
     ],
 )
 def test_shared_benchmark_pages(name: str) -> None:

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lxml import etree
+
 from monitor.extract.evidence import Candidate, Choice, Moment, clean_text
-from monitor.extract.page import PageDoc, element_text, ld_types
+from monitor.extract.page import NOT_CONTENT, PageDoc, element_text, ld_types
 
 EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(minutes=15)
@@ -436,12 +438,13 @@ _TEXT_DATES = (
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|[-_]|$)")
 
 
-def text_date(text: str, *, now: datetime) -> Moment | None:
-    """The first date written out in a text (``1. Februar 2022``, ``12.12.2019``, ``March 3, 2020``...)."""
+def text_date(text: str, *, now: datetime, within: int | None = None) -> Moment | None:
+    """The first date written out in a text (``1. Februar 2022``, ``12.12.2019``, ``March 3, 2020``...),
+    with ``within`` one that starts in its first ``within`` characters."""
     found: list[tuple[int, Moment]] = []
     for pattern in _TEXT_DATES:
         match = pattern.search(text)
-        if match is None:
+        if match is None or (within is not None and match.start() > within):
             continue
         month = _MONTH_NUMBERS[match["name"].lower()] if "name" in pattern.groupindex else int(match["mo"])
         moment = _day(int(match["y"]), month, int(match["d"]))
@@ -486,10 +489,60 @@ def _url_date(doc: PageDoc, *, now: datetime) -> Candidate[Moment] | None:
     return Candidate(moment, "url")
 
 
+_PUBLISHED_LABEL = re.compile(
+    r"(?:^|[\s|·•,;(])(?:erschienen|veröffentlicht|publiziert|erstellt|published|posted|publié|publiée|"
+    r"publicado|publicada|pubblicato|pubblicata)(?:\s+(?:am|on|le|el|il|em))?\s*:?\s*",
+    re.IGNORECASE,
+)
+MAX_LABEL_LINE = 120
+DATE_AFTER_LABEL = 24
+"""How far after its label a labelled date may start (``Veröffentlicht am Dienstag, 1. November 2023``)."""
+
+
+def labelled_candidate(doc: PageDoc, *, now: datetime) -> Candidate[Moment] | None:
+    """A date the page's text labels as the publication (``Erschienen am: 01.11.2023``, ``Published on
+    March 3, 2020``; the label and the date in one text or the date in the next): the first outside
+    teasers, else the only one on the page (a review's footer). A footer reading ``Letzte Änderung:
+    31.10.2023 · Erschienen am: 01.11.2023`` gives the second, where a reading of every date on the page
+    (htmldate) takes the first."""
+    labelled: list[Moment] = []
+    label_seen = False
+    for text, holder in _texts(doc.tree):
+        line = " ".join(text.split())
+        if not line:
+            continue
+        if len(line) > MAX_LABEL_LINE:
+            label_seen = False
+            continue
+        labels = [match.end() for match in _PUBLISHED_LABEL.finditer(line)]
+        for start in ([0] if label_seen else []) + labels:
+            if (moment := text_date(line[start:], now=now, within=DATE_AFTER_LABEL)) is not None:
+                if not doc.in_teaser(holder):
+                    return Candidate(moment, "text:label")
+                labelled.append(moment)
+        label_seen = bool(labels) and labels[-1] == len(line)
+    return Candidate(labelled[0], "text:label") if len(labelled) == 1 else None
+
+
+def _texts(tree: Any) -> Iterator[tuple[str, Any]]:
+    """The text nodes of the page's body in document order, each with the element holding it, but those
+    of scripts and styles; produced lazily (the caller stops at the first labelled date)."""
+    for body in tree.iter("body"):
+        for event, element in etree.iterwalk(body, events=("start", "end")):
+            if event == "start":
+                if element.text and element.tag not in NOT_CONTENT:
+                    yield element.text, element
+            elif element is not body and element.tail and (parent := element.getparent()) is not None:
+                yield element.tail, parent
+
+
 def fallback_candidate(doc: PageDoc, *, now: datetime) -> Candidate[Moment] | None:
-    """htmldate's reading of the page (the URL's date pattern, then dates in the visible text): the last
-    resort, for pages whose markup states no time. htmldate copies a tree it is given before pruning it,
-    so ``doc.tree`` stays intact for the body extraction."""
+    """A labelled publication date in the text (:func:`labelled_candidate`), else htmldate's reading of
+    the page (the URL's date pattern, then dates in the visible text): the last resort, for pages whose
+    markup states no time. htmldate copies a tree it is given before pruning it, so ``doc.tree`` stays
+    intact for the body extraction."""
+    if (labelled := labelled_candidate(doc, now=now)) is not None:
+        return labelled
     from htmldate import find_date
 
     try:
