@@ -249,6 +249,29 @@ def test_modified_stays_separate() -> None:
     assert local_iso(chosen(doc)) == "2020-01-10T08:00:00+01:00"
 
 
+def republished(shown: str) -> PageDoc:
+    return page(
+        '<meta property="article:published_time" content="2022-11-17T11:33:13+01:00">'
+        '<meta property="article:modified_time" content="2022-11-17T11:32:18+01:00">',
+        f'<article><h1>Story</h1><time datetime="{shown}">{shown}</time><p>Text.</p></article>',
+        url="https://www.example.de/story",
+    )
+
+
+def test_publication_stamped_when_saved_gives_way_to_the_day_the_page_shows() -> None:
+    """A CMS that re-stamps the publication time when the page is saved: the stamp is the modification
+    time, and the page's own date (months earlier) is the publication."""
+    doc = republished("2022-03-09")
+    sources = [c.source for c in published_candidates(doc, now=NOW)]
+    assert sources == ["meta:article:published_time=modified", "time", "text:headline"]
+    assert local_iso(chosen(doc)) == "2022-03-09"
+
+
+@pytest.mark.parametrize("shown", ["2022-11-16", "2022-11-17T11:33:13+01:00"])
+def test_publication_equal_to_the_modification_is_kept_near_the_day_shown(shown: str) -> None:
+    assert local_iso(chosen(republished(shown))) == "2022-11-17T11:33:13+01:00"
+
+
 # htmldate, the last resort ---------------------------------------------------------------------------
 def test_fallback_finds_a_visible_date_and_leaves_the_tree_intact() -> None:
     doc = page(body="<div><h2>Blog</h2><p>Text of the post, long enough to be an article.</p>"
@@ -308,6 +331,7 @@ def shared_page(name: str) -> tuple[PageDoc, dict[str, object]]:
         "0184_twincities.com-mayor.html",  # UTC metadata, local <time>: the page's own offset
         "0126_hvw-online.org-zuschauer.html",  # the dateline inside the h1, a law's date in the text below
         "0288_literaturkritik.de-Ann-Cotten.html",  # "Erschienen am" after "Letzte Änderung" in a footer
+        "0198_heizung.de.waermepumpen.html",  # published_time re-stamped with the modification
     ],
 )
 def test_shared_benchmark_pages(name: str) -> None:

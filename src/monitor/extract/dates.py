@@ -292,7 +292,39 @@ def published_candidates(doc: PageDoc, *, now: datetime) -> tuple[Candidate[Mome
     for candidate in (_headline_date(doc, now=now), _url_date(doc, now=now)):
         if candidate is not None:
             found.append(candidate)
-    return _in_page_zone(doc, found, _modified(doc, now=now))
+    modified = _modified(doc, now=now)
+    return _restamped(_in_page_zone(doc, found, modified), modified)
+
+
+REPUBLISHED = timedelta(minutes=5)
+REPUBLISHED_DAYS = 2
+_SHOWN = frozenset({"time", "time:pubdate", "text:headline", "itemprop:datePublished", "url"})
+
+
+def _restamped(
+    found: Sequence[Candidate[Moment]], modified: Sequence[Candidate[Moment]]
+) -> tuple[Candidate[Moment], ...]:
+    """A publication time within minutes of the page's modification time, while every date the page shows
+    (its ``<time>``, dateline, ``itemprop`` or URL) is at least ``REPUBLISHED_DAYS`` earlier (days in the
+    page's zone), was stamped when the page was last saved (a CMS republishing): it is kept, as
+    ``<source>=modified``, with no weight."""
+    saved = [to_utc(c.value) for c in modified if c.value.precision != "day"]
+    shown = [c.value.at.date() for c in found if c.source in _SHOWN]
+    if not saved or not shown:
+        return tuple(found)
+    latest = max(shown)
+    kept: list[Candidate[Moment]] = []
+    for candidate in found:
+        moment = candidate.value
+        if (
+            candidate.source not in _SHOWN
+            and moment.precision != "day"
+            and (moment.at.date() - latest).days >= REPUBLISHED_DAYS
+            and any(abs(to_utc(moment) - at) <= REPUBLISHED for at in saved)
+        ):
+            candidate = Candidate(moment, f"{candidate.source}=modified")
+        kept.append(candidate)
+    return tuple(kept)
 
 
 def modified_candidates(doc: PageDoc, *, now: datetime) -> tuple[Candidate[Moment], ...]:
@@ -562,6 +594,8 @@ def fallback_candidate(doc: PageDoc, *, now: datetime) -> Candidate[Moment] | No
 
 # choice ----------------------------------------------------------------------------------------------
 def _weight(source: str) -> int:
+    if source.endswith("=modified"):
+        return 0
     return _WEIGHT_BY_SOURCE.get(source, _DEFAULT_WEIGHT if source.startswith("meta:") else 1)
 
 
