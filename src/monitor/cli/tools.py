@@ -1,4 +1,4 @@
-"""Tools around the archive and the config: ``extract``, ``reextract``, ``serve``, ``validate``."""
+"""Tools around the archive and the config: ``extract``, ``reextract``, ``serve``, ``validate``, ``copy``."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ from monitor.cli.options import (
     since_option,
     sources_option,
 )
-from monitor.config import Settings
+from monitor.config import ArchiveLocation, PostgresURL, Settings, parse_archive
 from monitor.errors import UnknownSourceError
+from monitor.logs import add_secrets, redact_credentials
+from monitor.store.copying import CopyRefused, CopyReport, copy_archive
 
 EXTRACT_FIELDS = (
     "url",
@@ -279,4 +281,79 @@ def validate(ctx: click.Context) -> None:
         click.echo(f"  {source.id}: {source.kind} {how} {source.url}{state}")
 
 
-COMMANDS = [extract, reextract, serve, validate]
+def _copy_location(value: str, name: str) -> ArchiveLocation:
+    """FROM or TO as an archive location (a bad one is a usage error), its password given to the log
+    redactor."""
+    try:
+        location = parse_archive(value)
+    except ValueError as exc:
+        raise UsageProblem(f"{name}: {redact_credentials(repr(value))} {exc}") from None
+    if isinstance(location, PostgresURL):
+        add_secrets(location.passwords)
+    return location
+
+
+@click.command("copy")
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="TO")
+@click.pass_context
+def copy_command(ctx: click.Context, source: str, target: str) -> None:
+    """Copy a whole archive into another: SQLite to PostgreSQL, PostgreSQL to SQLite, or alike.
+
+    FROM and TO are each a SQLite file or a postgresql:// URL. Everything is copied with its ids: articles,
+    stories, revisions, raw pages, URL aliases, sources with their poll state, watches and alerts, the
+    fetch log; TO's search index is built as it goes. Then a daemon on TO continues where the one on FROM
+    stopped, fetching no article again: stop the daemon on FROM, copy, point `archive:` at TO, start it.
+
+    TO must be empty (a new file or an empty database) or an interrupted copy of FROM, which is resumed:
+    run the same command again after Ctrl-C or a crash. FROM is read as it was when the copy started, so a
+    daemon may keep running on it (what it archives later is not copied); none may run on TO. The counts
+    of every table are compared at the end: exit 0 when they match, 1 when not, 2 when TO is refused.
+
+    \b
+    Examples:
+      monitor copy data/monitor.db postgresql://monitor@db.example.com/monitor
+      monitor copy postgresql://monitor@db.example.com/monitor backup.db
+    """
+    source_at = _copy_location(source, "FROM")
+    target_at = _copy_location(target, "TO")
+    bar: Any = None
+
+    def start(total: int, done: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=max(total, 1), label="copying", file=sys.stderr)
+        bar.__enter__()
+        bar.update(min(done, total))
+
+    def chunk(_: str, rows: int) -> None:
+        if bar is not None:
+            bar.update(rows)
+
+    try:
+        report = copy_archive(source_at, target_at, on_start=start, on_chunk=chunk)
+    except CopyRefused as exc:
+        raise UsageProblem(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    _print_copy_report(report)
+    if not report.verified:
+        ctx.exit(1)
+
+
+def _print_copy_report(report: CopyReport) -> None:
+    """The counts per table on stdout; what happened on stderr."""
+    click.echo(f"{'table':<16}{'FROM':>12}{'TO':>12}")
+    for count in report.counts:
+        flag = "" if count.equal else "  differs"
+        click.echo(f"{count.table:<16}{count.source:>12}{count.target:>12}{flag}")
+    how = "resumed: " if report.resumed else ""
+    click.echo(f"{how}copied {report.copied} rows from {report.source} into {report.target}", err=True)
+    if report.verified:
+        click.echo("verified: every table has as many rows in TO as in FROM", err=True)
+    else:
+        differing = ", ".join(count.table for count in report.counts if not count.equal)
+        click.echo(f"monitor: verification failed: {differing} differ between FROM and TO", err=True)
+
+
+COMMANDS = [extract, reextract, serve, validate, copy_command]
