@@ -167,7 +167,7 @@ def test_a_cancelled_poll_keeps_the_pages_it_has_and_the_next_fetches_only_the_r
             return page
 
     async def cut_short() -> None:
-        async with open_pipeline(settings, extractor=Counting()) as pipeline:
+        async with open_pipeline(settings, extractor=Counting()) as (pipeline, _):
             poll = asyncio.create_task(pipeline.poll(settings.resolved_sources()[0]))
             while Counting.done < 7 and not poll.done():  # noqa: ASYNC110 (a counter the poll moves)
                 await asyncio.sleep(0.01)

@@ -26,12 +26,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor._version import __version__
 from monitor.alerts import resolve_watches
-from monitor.config import ArchiveLocation, Settings
-from monitor.errors import MonitorError, UnknownSourceError
+from monitor.config import ArchiveLocation, PostgresURL, Settings
+from monitor.errors import MonitorError, StoreError, UnknownSourceError
 from monitor.fetch import Fetcher
 from monitor.metrics import Metrics
 from monitor.models import PollReport, Source
 from monitor.pipeline import Pipeline, utcnow
+from monitor.pipeline.hosts import RENEWALS_PER_LEASE, HostLeases, SharedHostGate
+from monitor.schedule import feed_host
 from monitor.store import open_archive, single_daemon
 from monitor.workers import Extractor, ProcessPoolExtractor
 
@@ -44,12 +46,23 @@ HEARTBEAT_S = 15.0
 
 
 @contextlib.asynccontextmanager
-async def open_pipeline(settings: Settings, *, extractor: Extractor | None = None) -> AsyncIterator[Pipeline]:
-    """Open the archive, the HTTP client and the extraction pool; sync the configured sources."""
+async def open_pipeline(
+    settings: Settings, *, extractor: Extractor | None = None, daemon: bool = True
+) -> AsyncIterator[tuple[Pipeline, HostLeases]]:
+    """Open the archive, the HTTP client and the extraction pool; sync the configured sources; join the
+    workers of the archive (``daemon``: one that takes its share of the hosts until stopped)."""
     store = open_archive(settings.archive)
-    extractor = extractor or ProcessPoolExtractor()
+    extractor = extractor or ProcessPoolExtractor(settings.workers.processes)
+    leases = HostLeases(store, lease_s=settings.workers.lease, daemon=daemon)
+    gate = None
+    if store.shared:
+        http = settings.http
+        gate = SharedHostGate(
+            store, leases.worker, per_host=http.per_host, delay_s=http.per_host_delay,
+            deadline_s=http.timeout * 3,
+        )  # fmt: skip
     try:
-        async with Fetcher(settings.http) as fetcher:
+        async with Fetcher(settings.http, hosts=gate) as fetcher:
             pipeline = Pipeline(
                 store=store,
                 fetcher=fetcher,
@@ -60,7 +73,12 @@ async def open_pipeline(settings: Settings, *, extractor: Extractor | None = Non
                 commit_interval_s=settings.commit.interval,
             )
             pipeline.configure(settings.resolved_sources(), resolve_watches(settings))
-            yield pipeline
+            leases.join()
+            try:
+                yield pipeline, leases
+            finally:
+                with contextlib.suppress(MonitorError):  # the archive may be gone: its leases then run out
+                    leases.leave()
     finally:
         extractor.close()
         store.close()
@@ -86,8 +104,10 @@ def select_sources(settings: Settings, only: Sequence[str] = ()) -> list[Source]
 
 
 def daemon_lock(location: ArchiveLocation) -> AbstractContextManager[None]:
-    """One daemon per archive (:func:`monitor.store.single_daemon`): a file lock beside a SQLite archive, an
-    advisory lock on a PostgreSQL one until its workers share it by leases (issue 16)."""
+    """One daemon per SQLite archive (:func:`monitor.store.single_daemon`: a file lock beside it); the
+    workers of a PostgreSQL archive share it by leases (:class:`HostLeases`), any number at once."""
+    if isinstance(location, PostgresURL):
+        return contextlib.nullcontext()
     return single_daemon(location)
 
 
@@ -122,11 +142,17 @@ async def run_once(
     sources = select_sources(settings, only)
     main = asyncio.current_task()
     with _signals(main.cancel if main is not None else (lambda: None)), daemon_lock(settings.archive):
-        async with open_pipeline(settings, extractor=extractor) as pipeline:
+        async with open_pipeline(settings, extractor=extractor, daemon=False) as (pipeline, leases):
             if due_only:
                 due = set(pipeline.due_sources(utcnow()))
                 sources = [source for source in sources if source.id in due]
-            reports = list(await asyncio.gather(*(pipeline.poll(source) for source in sources)))
+            await _lease(leases, sources)
+            reports = list(
+                await asyncio.gather(
+                    *(pipeline.poll(source) if leases.holds(source) else _held(source) for source in sources)
+                )
+            )
+            leases.release(sources)
             # deliver what this run matched before exiting; bounded, and what fails stays queued
             try:
                 await asyncio.wait_for(deliver(pipeline, settings, flush=True), timeout=ONCE_DELIVERY_S)
@@ -135,6 +161,28 @@ async def run_once(
                     "alerts: delivery did not finish in %.0fs; the rest stays queued", ONCE_DELIVERY_S
                 )
             return reports
+
+
+async def _lease(leases: HostLeases, sources: Sequence[Source]) -> None:
+    """Take the leases of the feed hosts of ``sources`` (``run --once``/``--due``/``--source`` on a shared
+    archive), waiting up to two lease periods for those another worker holds."""
+    deadline = time.monotonic() + 2 * leases.lease_s
+    waiting = False
+    while True:
+        leases.renew(sources, force=True)
+        missing = sorted({feed_host(source.url) for source in sources if not leases.holds(source)})
+        if not missing or time.monotonic() >= deadline:
+            return
+        if not waiting:
+            log.info("workers: waiting for %s, polled by another worker now", ", ".join(missing))
+            waiting = True
+        await asyncio.sleep(min(1.0, leases.lease_s / RENEWALS_PER_LEASE))
+
+
+async def _held(source: Source) -> PollReport:
+    error = f"{feed_host(source.url)} is polled by another worker; not polled"
+    log.warning("source %s: %s (url=%s)", source.id, error, source.url)
+    return PollReport(source.id, source.url, error=error, error_kind="leased")
 
 
 async def run_forever(
@@ -177,6 +225,7 @@ class Daemon:
         self.sources = {source.id: source for source in select_sources(settings)}
         self.running: dict[str, asyncio.Task[PollReport]] = {}
         self.pipeline: Pipeline | None = None
+        self.leases: HostLeases | None = None
         self.started_at = utcnow()
         self._last_beat = 0.0
         self._last_delivery = 0.0
@@ -207,24 +256,37 @@ class Daemon:
 
     def _forget(self, source_id: str, task: asyncio.Task[PollReport]) -> None:
         self.running.pop(source_id, None)
+        if self.leases is not None:
+            self.leases.polled()
         if self.metrics is not None and not task.cancelled() and task.exception() is None:
             self.metrics.observe(task.result())
 
     async def _tick(self) -> None:
-        assert self.pipeline is not None
+        try:
+            self._tick_once()
+        except StoreError as exc:
+            # the archive is unreachable (a database restart): the store says so once per outage; the
+            # daemon keeps ticking and carries on where it was when the archive answers again
+            log.debug("daemon: tick skipped: %s", exc)
+
+    def _tick_once(self) -> None:
+        assert self.pipeline is not None and self.leases is not None
         now = utcnow()
+        running = [self.sources[source_id] for source_id in self.running if source_id in self.sources]
+        self.leases.renew(self.sources.values(), busy=running)
         if time.monotonic() - self._last_beat >= HEARTBEAT_S:
             self._last_beat = time.monotonic()
             self.pipeline.beat(pid=os.getpid(), started_at=self.started_at, now=now, version=__version__)
             if self.metrics is not None:
                 self.metrics.beat(now, self.pipeline.poll_states())
+                self.metrics.leased(self.leases.worker, len(self.leases.held))
         idle = self._delivering is None or self._delivering.done()
         if self.settings.watches and idle and time.monotonic() - self._last_delivery >= DELIVERY_EVERY_S:
             self._last_delivery = time.monotonic()
             self._delivering = asyncio.create_task(self._deliver(), name="deliver alerts")
         for source_id in self.pipeline.due_sources(now):
             source = self.sources.get(source_id)
-            if source is not None and source_id not in self.running:
+            if source is not None and source_id not in self.running and self.leases.holds(source):
                 task = asyncio.create_task(self.pipeline.poll(source), name=f"poll {source_id}")
                 self.running[source_id] = task
                 task.add_done_callback(functools.partial(self._forget, source_id))
@@ -238,8 +300,9 @@ class Daemon:
             return 0
 
     async def serve(self, stop: asyncio.Event) -> None:
-        async with open_pipeline(self.settings, extractor=self.extractor) as pipeline:
-            self.pipeline = pipeline
+        async with open_pipeline(self.settings, extractor=self.extractor) as (pipeline, leases):
+            self.pipeline, self.leases = pipeline, leases
+            leases.renew(self.sources.values(), force=True)
             spread = pipeline.spread_overdue(list(self.sources.values()), now=utcnow())
             if spread:
                 log.info("daemon: %d overdue sources spread over the next few minutes", spread)
@@ -255,10 +318,11 @@ class Daemon:
             )
             scheduler.start()
             log.info(
-                "daemon: started sources=%d archive=%s pid=%d",
+                "daemon: started sources=%d archive=%s pid=%d%s",
                 len(self.sources),
                 self.settings.archive_display,
                 os.getpid(),
+                f" worker={leases.worker} hosts={len(leases.held)}" if leases.shared else "",
             )
             try:
                 await stop.wait()

@@ -51,6 +51,10 @@ class Metrics:
         self.heartbeat = Gauge(
             "monitor_heartbeat_timestamp_seconds", "Last scheduler tick", registry=self.registry
         )
+        self.leases = Gauge(
+            "monitor_worker_leases", "Feed hosts this worker holds a lease on (a shared archive's worker)",
+            ["worker"], registry=self.registry,
+        )  # fmt: skip
         self._last_beat = 0.0
 
     def observe(self, report: Any) -> None:
@@ -70,6 +74,9 @@ class Metrics:
         for source, state in states.items():
             due = state.next_poll_at
             self.lag.labels(source).set(max(0.0, (now - due).total_seconds()) if due else 0.0)
+
+    def leased(self, worker: str, hosts: int) -> None:
+        self.leases.labels(worker).set(hosts)
 
     def healthy(self) -> bool:
         return time.time() - self._last_beat < HEALTHY_WITHIN_S

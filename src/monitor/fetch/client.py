@@ -20,7 +20,7 @@ from monitor.config import HttpSettings
 from monitor.errors import FetchError, TooLargeError
 from monitor.fetch.decoding import ACCEPT_ENCODING, BoundedDecoder, DecodingError
 from monitor.fetch.guard import AddressGuard, guarded_transport
-from monitor.fetch.politeness import HostGate
+from monitor.fetch.politeness import Gate, HostGate
 from monitor.fetch.robots import RobotsCache
 from monitor.models import FetchResult
 
@@ -84,12 +84,13 @@ class Fetcher:
         *,
         guard: AddressGuard | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        hosts: Gate | None = None,
     ) -> None:
         self.settings = settings
         self.guard = guard or AddressGuard(
             allow_private=settings.allow_private_networks, allow_hosts=settings.allow_hosts
         )
-        self.hosts = HostGate(per_host=settings.per_host, delay_s=settings.per_host_delay)
+        self.hosts: Gate = hosts or HostGate(per_host=settings.per_host, delay_s=settings.per_host_delay)
         self.robots = RobotsCache(self._load_robots, user_agent=settings.user_agent)
         self._limit = asyncio.Semaphore(settings.max_connections)
         limits = httpx.Limits(

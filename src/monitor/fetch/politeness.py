@@ -1,6 +1,7 @@
 """Per-host politeness: a concurrency cap and a minimum delay between request starts on each host, shared
 by every source's feed and article requests. A 429 doubles the host's delay (up to a minute); successes
-bring it back down."""
+bring it back down. :class:`HostGate` holds them in this process; workers sharing an archive pass the
+fetcher a gate that also holds them across workers (:class:`Gate`; :mod:`monitor.pipeline.hosts`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,25 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 MAX_HOST_DELAY_S = 60.0
+
+
+class Gate(Protocol):
+    """What the fetcher asks before and after each request to a host."""
+
+    def slot(self, host: str) -> AbstractAsyncContextManager[None]:
+        """Held for the request: one of the host's slots, entered no sooner than its delay allows."""
+        ...
+
+    def slow_down(self, host: str) -> None:
+        """The host answered 429."""
+
+    def recover(self, host: str) -> None:
+        """The host answered."""
 
 
 @dataclass
