@@ -282,6 +282,25 @@ def test_article_author_url_is_not_a_name() -> None:
     assert [c.source for c in author_candidates(doc)] == ["meta:author"]
 
 
+@pytest.mark.parametrize(
+    "href", ["/author/jane-doe", "/reporters/jane-doe", "/auteurs/jane_doe", "/journalisten/jane-doe"]
+)
+def test_link_to_an_author_page_names_the_author(href: str) -> None:
+    doc = page(
+        '<meta name="author" content="Jobs &amp; Hire"><meta property="og:site_name" content="Jobs &amp; Hire">',
+        f'<h1>Story</h1><div>By&nbsp;<a href="{href}">Jane Doe</a></div><p>Text.</p>',
+    )
+    assert authors_of(doc) == ("Jane Doe",)
+
+
+def test_name_written_twice_by_the_layout_is_one_name() -> None:
+    doc = page(
+        body="<h1>Story</h1><a href='/auteurs/kf'><span>Kristen Falc'hon</span> <span>Kristen Falc'hon</span></a>"
+    )
+    assert authors_of(doc) == ("Kristen Falc'hon",)
+    assert clean_names(["By Jane Doe Jane Doe"]) == ("Jane Doe",)
+
+
 def test_by_line_below_the_headline_without_markup() -> None:
     doc = page(body="<h1>Story</h1><p>von Andreas Kürten</p><p>Der Text beginnt hier.</p>")
     assert authors_of(doc) == ("Andreas Kürten",)
@@ -320,6 +339,7 @@ def test_labelled_byline_skips_the_site_and_teasers_and_sentences() -> None:
         "0222_theplanetarypress.com.forestlands.html",  # "Written by:" in the text; the site as byline
         "0032_interscenar.io.hoeren.html",  # a login in the meta tags, the name in a labelled byline
         "0142_blog.teufel.de.leistung.html",  # no person: the credit three sources of four give
+        "0014_jobsnhire.com.health.html",  # the site as meta author, the person linked to /reporters/
     ],
 )
 def test_shared_benchmark_pages(name: str) -> None:

@@ -137,7 +137,12 @@ GENERIC_AUTHORS = frozenset(
      "guest author", "gastautor"}
 )  # fmt: skip
 _NOT_BYLINE_TAGS = frozenset({"meta", "link", "script", "style", "img", "body"})
-_AUTHOR_PATHS = ("/author/", "/autor/", "/authors/", "/autoren/", "/auteur/", "/autore/")
+_AUTHOR_PATH = re.compile(
+    r"/(?:authors?|autor(?:en|in)?|auteurs?|autore|autori|reporters?|journalist(?:en|in|s)?|"
+    r"redakteur(?:e|in)?|writers?|columnists?|kolumnist(?:en|in)?)/",
+    re.IGNORECASE,
+)
+"""The path of a link to an author's page: ``/author/jane-doe``, ``/reporters/jose-de-la-cruz``."""
 MAX_BYLINE_LINE = 80
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
 _NAME = rf"{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|der|del|la|le)\s+)?{_NAME_WORD}){{1,3}}"
@@ -218,12 +223,11 @@ def _author_links(doc: PageDoc) -> list[str | None]:
 
 
 def _author_link_elements(doc: PageDoc) -> Iterator[Any]:
-    """The links whose ``href`` holds one of ``_AUTHOR_PATHS``, in document order: what the XPath
-    ``//a[contains(@href,'/author/') or ...]`` found, in Python, from the page's links
-    (:meth:`PageDoc.elements`)."""
+    """The links whose ``href`` is an author's page (``_AUTHOR_PATH``), in document order, from the page's
+    links (:meth:`PageDoc.elements`) rather than another walk of the page."""
     for element in doc.elements("a"):
         href = element.get("href")
-        if href and "/aut" in href and any(path in href for path in _AUTHOR_PATHS):
+        if href and _AUTHOR_PATH.search(href):
             yield element
 
 
@@ -434,6 +438,9 @@ def _clean_part(part: str) -> str | None:
     text = " ".join(text.split()).strip(" ,;|:-–—()[]\"'“”„«»")
     if not text or _LABEL_ONLY.match(text) or text.casefold() in _DEGREES:
         return None
+    words = text.split()
+    if len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
+        text = " ".join(words[: len(words) // 2])  # a name written twice (a layout's long and short form)
     letters = sum(ch.isalpha() for ch in text)
     digits = sum(ch.isdigit() for ch in text)
     if letters == 0 or (digits and " " in text) or digits > letters or len(text.split()) > MAX_NAME_WORDS:
