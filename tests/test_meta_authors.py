@@ -317,6 +317,36 @@ def test_labelled_byline_anywhere_in_the_page(body: str) -> None:
     assert authors_of(page(body=body)) == ("Julie Mollins",)
 
 
+@pytest.mark.parametrize(
+    ("body", "names"),
+    [
+        ("<p><strong>Eine Kolumne von Nils Pickert</strong></p>", ("Nils Pickert",)),
+        ("<p>A column by Jose de la Cruz</p>", ("Jose de la Cruz",)),
+        (
+            "<p class='postmetadata'>Von R. R. am <a href='/2013/08/07/'>07.08.2013</a> um 09:07 Uhr</p>",
+            ("R. R.",),
+        ),
+    ],
+)
+def test_labelled_byline_after_a_genre_and_before_a_date(body: str, names: tuple[str, ...]) -> None:
+    assert authors_of(page(body=f"<h1>Story</h1><p>Text.</p>{body}")) == names
+
+
+def test_first_name_of_the_meta_tags_completed_by_a_labelled_byline() -> None:
+    doc = page(
+        '<meta name="author" content="Nils">', "<h1>Story</h1><p><b>Eine Kolumne von Nils Pickert</b></p>"
+    )
+    assert authors_of(doc) == ("Nils Pickert",)
+
+
+def test_byline_of_an_embedded_post_is_not_the_page_byline() -> None:
+    body = (
+        "<h1>Story</h1><p>Text.</p><div class='fb-post'><blockquote><p>Quoted post.</p>"
+        "<p>Posted by <a href='https://facebook.example/pr'>Pamela Rendi-Wagner</a> on Sunday</p></blockquote></div>"
+    )
+    assert authors_of(page(body=body)) == ()
+
+
 def test_labelled_byline_skips_the_site_and_teasers_and_sentences() -> None:
     body = (
         "<h1>Story</h1><p>By The Daily Planet</p><p>Written by a friend of the house, Jane Doe said.</p>"
@@ -340,6 +370,7 @@ def test_labelled_byline_skips_the_site_and_teasers_and_sentences() -> None:
         "0032_interscenar.io.hoeren.html",  # a login in the meta tags, the name in a labelled byline
         "0142_blog.teufel.de.leistung.html",  # no person: the credit three sources of four give
         "0014_jobsnhire.com.health.html",  # the site as meta author, the person linked to /reporters/
+        "0260_pinkstinks.de-Kulturtechnik.html",  # "Nils" in the meta tags, "Eine Kolumne von Nils Pickert"
     ],
 )
 def test_shared_benchmark_pages(name: str) -> None:

@@ -145,16 +145,21 @@ _AUTHOR_PATH = re.compile(
 """The path of a link to an author's page: ``/author/jane-doe``, ``/reporters/jose-de-la-cruz``."""
 MAX_BYLINE_LINE = 80
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
-_NAME = rf"{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|der|del|la|le)\s+)?{_NAME_WORD}){{1,3}}"
-_TEXT_BYLINE = re.compile(rf"^(?:by|von|par|por)\s+({_NAME})", re.I)
-_BYLINE_LABEL = (
-    r"(?i:by|von|par|por|door|written\s+by|geschrieben\s+von|verfasst\s+von|escrito\s+por|[ée]crit\s+par|"
-    r"autor(?:in|a)?|authors?|auteure?|autore|text|texte|texto)"
+_NAME = (
+    rf"{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|der|den|del|la|le|di|du|dos|das)\s+){{0,2}}{_NAME_WORD}){{1,3}}"
 )
-_LABELLED_LINE = re.compile(rf"^{_BYLINE_LABEL}\s*:?\s*(?P<name>{_NAME})?\s*[,.]?$")
+_TEXT_BYLINE = re.compile(rf"^(?i:by|von|par|por)\s+({_NAME})")
+"""``By Jane Doe``, ``von Max Muster am``: the name's words are capitalised (a lower-case word ends it)."""
+_BYLINE_LABEL = (
+    rf"(?i:(?:(?:{_LABEL_WORDS})\s+){{0,3}}(?:by|von|par|por|door)|geschrieben\s+von|verfasst\s+von|"
+    r"escrito\s+por|[ée]crit\s+par|autor(?:in|a)?|authors?|auteure?|autore|text|texte|texto)"
+)
+_DATE_FOLLOWS = r"(?:\s+(?i:am|on|le|el|il|em|vom|du|del))?"
+"""``Von R. R. am`` (the date in the next element): the word that leads on to the date ends the name."""
+_LABELLED_LINE = re.compile(rf"^{_BYLINE_LABEL}\s*:?\s*(?:(?P<name>{_NAME}){_DATE_FOLLOWS})?\s*[,.]?$")
 _NAME_LINE = re.compile(rf"^(?P<name>{_NAME})\s*[,.]?$")
-"""A byline the page writes as plain text: ``Written by: Julie Mollins``, or a label (``Autor``) whose next
-line is the name alone; the name is two to four capitalised words."""
+"""A byline the page writes as plain text: ``Written by: Julie Mollins``, ``Eine Kolumne von Nils Pickert``,
+or a label (``Autor``) whose next line is the name alone; the name is two to four capitalised words."""
 _NOT_BYLINE = re.compile(
     r"bio|avatar|image|img|photo|comment|description|social|follow|more|label|prep|sep|by$|date|time", re.I
 )
@@ -258,6 +263,8 @@ def _labelled_byline(doc: PageDoc) -> list[str]:
             label_seen = match is None
         if match is None or sites.intersection(_site_keys(match["name"])) or doc.in_teaser(parent):
             continue
+        if any(ancestor.tag == "blockquote" for ancestor in parent.iterancestors()):
+            continue  # ``Posted by`` an embedded post or a quoted letter: not this page's byline
         return [match["name"]]
     return []
 
@@ -439,7 +446,7 @@ def _clean_part(part: str) -> str | None:
     if not text or _LABEL_ONLY.match(text) or text.casefold() in _DEGREES:
         return None
     words = text.split()
-    if len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
+    if len(words) >= 4 and len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
         text = " ".join(words[: len(words) // 2])  # a name written twice (a layout's long and short form)
     letters = sum(ch.isalpha() for ch in text)
     digits = sum(ch.isdigit() for ch in text)
