@@ -147,6 +147,12 @@ def test_site_name_is_not_a_person() -> None:
 
 
 # candidates and the choice ---------------------------------------------------------------------------
+def test_site_and_its_address_name_no_person() -> None:
+    sites = ["example.de"]
+    assert clean_names(["example.de, Frankfurt, Germany"], site_names=sites) == ()
+    assert clean_names(["Jane Doe, Frankfurt"], site_names=sites) == ("Jane Doe",)
+
+
 def test_site_name_with_a_separator_is_not_split_into_people() -> None:
     assert clean_names(["Jobs & Hire"], site_names=["Jobs & Hire"]) == ()
     doc = page(

@@ -378,6 +378,8 @@ def _piece_names(piece: str, sites: set[str], people_only: bool) -> Iterator[str
     text = _strip_prefix(piece)
     if sites.intersection(_site_keys(text)):
         return  # the site's name (``Jobs & Hire``) is not two people
+    if "," in text and sites.intersection(_site_keys(text.split(",", 1)[0])):
+        return  # the site and its address (``example.de, Frankfurt, Germany``): no person
     if not _HANDLE.search(text):
         text = _SLASH.sub(" / ", _ASIDE.sub("", text))
     for part in _SEPARATORS.split(text):
