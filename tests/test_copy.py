@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from monitor.config import PostgresURL
+from monitor.errors import ArchiveLockedError
 from monitor.models import (
     Article,
     FetchRecord,
@@ -371,6 +372,22 @@ def test_a_target_a_daemon_writes_to_is_refused(tmp_path: Path, monitor_cli: Mon
         code, _, err = monitor_cli(config, "copy", str(source), str(tmp_path / "b.db"))
     assert code == 1 and "already writing" in err, err
     assert monitor_cli(config, "copy", str(source), str(tmp_path / "b.db"))[0] == 0
+
+
+def test_a_postgresql_target_with_a_running_worker_is_refused(tmp_path: Path, postgres_db: str) -> None:
+    source = build_small(tmp_path / "a.db")
+    PostgresArchive(postgres_db).close()  # migrated
+    archive = PostgresArchive(postgres_db)
+    try:
+        with archive._transaction() as conn:
+            conn.execute(
+                "INSERT INTO workers (id, hostname, pid, version, daemon, lease_s) "
+                "VALUES ('w1', 'box', 4242, 'x', true, 60)"
+            )
+    finally:
+        archive.close()
+    with pytest.raises(ArchiveLockedError, match="box pid 4242"):
+        copy_archive(source, pg(postgres_db))
 
 
 def test_a_schema_with_a_column_the_copy_does_not_know_is_refused(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from psycopg import Connection
 from psycopg.types.json import Jsonb
 
 from monitor.config import PostgresURL
-from monitor.errors import StoreError
+from monitor.errors import ArchiveLockedError, StoreError
 from monitor.store.copying import MARKER_TABLE, CopyFrom, CopyTo, Key, Kind, Row, Table, moment
 from monitor.store.postgres import fts
 from monitor.store.postgres.archive import PostgresArchive
@@ -75,6 +75,20 @@ def _guarded(display: str, what: str, work: Callable[[], T]) -> T:
         return work()
     except psycopg.Error as exc:
         raise StoreError(f"store: copy: cannot {what} {display}: {exc}") from exc
+
+
+def _refuse_live_workers(conn: Connection[Any], display: str) -> None:
+    """Workers share a PostgreSQL archive by leases (no daemon lock): one that beat within its lease is
+    running, and the copy must not write beside it."""
+    if not _columns(conn, "workers"):
+        return
+    rows = conn.execute(
+        "SELECT hostname, pid FROM workers WHERE stopped_at IS NULL "
+        "AND beat_at > now() - lease_s * interval '1 second' ORDER BY started_at"
+    ).fetchall()
+    if rows:
+        running = ", ".join(f"{host} pid {pid}" for host, pid in rows)
+        raise ArchiveLockedError(f"monitor workers are writing to {display} ({running}); stop them first")
 
 
 def copy_from(url: PostgresURL) -> CopyFrom:
@@ -182,6 +196,12 @@ def copy_to(url: PostgresURL) -> CopyTo:
         with transaction("read") as conn:
             return _columns(conn, table)
 
+    try:
+        with transaction("read") as conn:
+            _refuse_live_workers(conn, display)
+    except BaseException:
+        archive.close()
+        raise
     return CopyTo(
         display=display,
         columns=columns,
