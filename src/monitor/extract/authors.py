@@ -139,10 +139,10 @@ GENERIC_AUTHORS = frozenset(
 _NOT_BYLINE_TAGS = frozenset({"meta", "link", "script", "style", "img", "body"})
 _AUTHOR_PATH = re.compile(
     r"/(?:authors?|autor(?:en|in)?|auteurs?|autore|autori|reporters?|journalist(?:en|in|s)?|"
-    r"redakteur(?:e|in)?|writers?|columnists?|kolumnist(?:en|in)?)/",
-    re.IGNORECASE,
+    r"redakteur(?:e|in)?|writers?|columnists?|kolumnist(?:en|in)?)/"
 )
-"""The path of a link to an author's page: ``/author/jane-doe``, ``/reporters/jose-de-la-cruz``."""
+"""The path of a link to an author's page: ``/author/jane-doe``, ``/reporters/jose-de-la-cruz`` (lower
+case, as the XPath it replaced: ``/AUTHOR/`` is rarely a profile)."""
 MAX_BYLINE_LINE = 80
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
 _NAME = (
