@@ -5,7 +5,9 @@ Debian installs the binaries under ``/usr/lib/postgresql/<version>/bin`` (not on
 found there is used. PostgreSQL refuses to run as root, so under root the cluster's folder belongs to the
 ``postgres`` user and its commands run as that user. The cluster listens on a unix socket in its own folder
 only (no TCP port to collide with a neighbour), trusts local connections, and runs without fsync: a crash
-loses nothing worth keeping. It is stopped with ``pg_ctl stop -m immediate`` and removed at the end.
+loses nothing worth keeping. It is stopped with ``pg_ctl stop -m immediate`` and removed at the end. A test
+that restarts the server (:meth:`ThrowawayCluster.stop`, :meth:`ThrowawayCluster.start`) starts a cluster of
+its own with :func:`throwaway_cluster`, so the session's server stays up for every other test.
 
 Each test gets its own database cloned from an empty template (``CREATE DATABASE ... TEMPLATE ...``), so a
 test may migrate, lock and fill it as it likes.
@@ -20,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,15 @@ def find_bindir() -> Path | None:
 
     found = sorted(Path("/").glob(BIN_GLOB.lstrip("/")), key=version)
     return found[-1].parent if found else None
+
+
+def postgres_url(conninfo: str) -> str:
+    """A test database's libpq ``key=value`` conninfo (a unix socket, no password) as the URL a config
+    holds."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(conninfo)
+    return f"postgresql://{params['user']}@/{params['dbname']}?host={params['host']}"
 
 
 def _quote(name: str) -> str:
@@ -99,46 +110,70 @@ def _as_postgres_user() -> dict[str, Any]:
     return {"user": SUPERUSER, "group": SUPERUSER}
 
 
-@contextmanager
-def throwaway_cluster(bindir: Path) -> Iterator[PostgresServer]:
-    """A new cluster in a temporary folder, running until the block ends, then stopped and removed."""
-    root = Path(tempfile.mkdtemp(prefix="monitor-pg-"))  # short: a socket path has a ~100-byte limit
-    run_as = _as_postgres_user()
-    if run_as:
-        shutil.chown(root, SUPERUSER, SUPERUSER)
-    data, log = root / "data", root / "server.log"
-    env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
+@dataclass
+class ThrowawayCluster(PostgresServer):
+    """A cluster of our own: besides databases, a test may :meth:`stop` and :meth:`start` its server (same
+    data folder, same socket), as an operator restarting PostgreSQL under running workers would."""
 
-    def run(*args: str) -> None:
+    bindir: Path = Path()
+    root: Path = Path()
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    def pg(self, *args: str) -> None:
+        """Run one of the server's commands (``initdb``, ``pg_ctl``) as the cluster's owner."""
         result = subprocess.run(
-            [str(bindir / args[0]), *args[1:]],
-            cwd=root,
-            env=env,
+            [str(self.bindir / args[0]), *args[1:]],
+            cwd=self.root,
+            env={**os.environ, "LC_ALL": "C", "TZ": "UTC"},
             capture_output=True,
             text=True,
             check=False,
-            **run_as,
+            **_as_postgres_user(),
         )
         if result.returncode != 0:
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"postgres: {args[0]} failed ({result.returncode}): {result.stderr}{tail}")
 
-    try:
-        run("initdb", "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--no-sync", "-E", "UTF8",
-            "--no-locale", "--no-instructions")  # fmt: skip
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
         options = (
-            f"-k {root} -c listen_addresses= -c fsync=off -c synchronous_commit=off "
+            f"-k {self.root} -c listen_addresses= -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=100"
         )
-        run("pg_ctl", "start", "-D", str(data), "-w", "-s", "-l", str(log), "-o", options)
+        self.pg("pg_ctl", "start", "-D", str(self.data), "-w", "-s", "-l", str(self.log), "-o", options)
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: ``fast`` ends every session with an administrator's shutdown, as ``docker stop``
+        does to the postgres image; ``immediate`` is a crash (recovery at the next start)."""
+        self.pg("pg_ctl", "stop", "-D", str(self.data), "-m", mode, "-w", "-s")
+
+
+@contextmanager
+def throwaway_cluster(bindir: Path) -> Iterator[ThrowawayCluster]:
+    """A new cluster in a temporary folder, running until the block ends, then stopped and removed."""
+    root = Path(tempfile.mkdtemp(prefix="monitor-pg-"))  # short: a socket path has a ~100-byte limit
+    if _as_postgres_user():
+        shutil.chown(root, SUPERUSER, SUPERUSER)
+    cluster = ThrowawayCluster(
+        admin=f"host={root} user={SUPERUSER} dbname=postgres", prefix="monitor_test", bindir=bindir, root=root
+    )
+    try:
+        cluster.pg("initdb", "-D", str(cluster.data), "-U", SUPERUSER, "--auth=trust", "--no-sync", "-E",
+                   "UTF8", "--no-locale", "--no-instructions")  # fmt: skip
+        cluster.start()
         try:
-            server = PostgresServer(
-                admin=f"host={root} user={SUPERUSER} dbname=postgres", prefix="monitor_test"
-            )
-            server.create_template()
-            yield server
+            cluster.create_template()
+            yield cluster
         finally:
-            run("pg_ctl", "stop", "-D", str(data), "-m", "immediate", "-s")
+            with suppress(RuntimeError):  # a test may have left it stopped
+                cluster.stop("immediate")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -10,6 +10,12 @@ polls run in one event loop and reach the store one call at a time, so a few con
 alerts and a reader thread, while a hundred workers stay within a default server's ``max_connections``.
 Each call takes a connection for one transaction and gives it back; a connection found broken is replaced.
 
+When the server goes away (stopped, restarted, cut off), a call fails with :class:`StoreError` and PostgreSQL
+rolls its transaction back: nothing is half-written. The archive then asks the server itself, with one direct
+connection, rather than waiting out the pool's timeout; while it is away (:mod:`.outage`) calls fail at once,
+one attempt is let through at growing intervals, and the log says so once when it goes and once when it is
+back. The pool gives up its own reconnecting quickly and grows again on demand once the server answers.
+
 A writer applies the pending migrations at open (under the advisory lock of :mod:`.schema`, so workers
 starting together migrate once); a reader refuses a database without the schema or with an older one, and
 its sessions are read-only. Every moment is stored as SQLite stores it, in UTC to the second, and read back
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,13 +36,14 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from monitor.config import PostgresURL
 from monitor.errors import StoreError
 from monitor.models import Heartbeat, KnownEntry, PollState, Source, Watch
 from monitor.store.common import STATE_COLUMNS, _poll_state, _same
 from monitor.store.postgres.leases import PostgresLeases
+from monitor.store.postgres.outage import Outage
 from monitor.store.postgres.queries import PostgresQueries
 from monitor.store.postgres.reextraction import PostgresReextraction
 from monitor.store.postgres.schema import migrate, pending
@@ -51,6 +59,13 @@ CONNECT_TIMEOUT_S = 10
 """libpq's ``connect_timeout``: how long one connection attempt waits for a server that does not answer."""
 OPEN_TIMEOUT_S = 10.0
 """How long opening waits for the pool's first connection before it gives up with a :class:`StoreError`."""
+PROBE_TIMEOUT_S = 3
+"""libpq's ``connect_timeout`` when asking whether the server is there (libpq's least is 2 s): the daemon's
+calls run on its event loop, so a server that does not answer must not hold it long."""
+POOL_RECONNECT_S = 2.0
+"""How long the pool keeps replacing a lost connection in the background before it gives up (it would back
+off for minutes, and answer nothing in the meantime): the archive's own attempts (:mod:`.outage`) take
+over, and the pool grows again on demand."""
 
 log = logging.getLogger("monitor.store")
 
@@ -85,9 +100,24 @@ def _display(url: str) -> str:
     return make_conninfo("", **{key: str(value) for key, value in params.items() if value is not None})
 
 
+def _quiet_pool_log() -> None:
+    """psycopg's pool warns at each connection it loses and each attempt that fails: several lines a
+    second while the server is away, where :mod:`.outage` says it once. Its errors still show, and a
+    level set by the user is kept."""
+    pool_log = logging.getLogger("psycopg.pool")
+    if pool_log.level == logging.NOTSET:
+        pool_log.setLevel(logging.ERROR)
+
+
 def _reason(exc: psycopg.Error) -> str:
     """libpq's reason, on one line."""
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _brief(exc: psycopg.Error) -> str:
+    """The first line of libpq's reason (its second is a hint, "Is the server running ...?")."""
+    lines = str(exc).strip().splitlines()
+    return lines[0].strip() if lines else type(exc).__name__
 
 
 def _moment(value: datetime) -> datetime:
@@ -104,11 +134,16 @@ class PostgresArchive(
 ):
     """An archive on a PostgreSQL server, shared by every thread of a process through its pool."""
 
-    def __init__(self, url: str | PostgresURL, *, readonly: bool = False) -> None:
+    def __init__(
+        self, url: str | PostgresURL, *, readonly: bool = False, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         """``url`` is a ``postgresql://`` URL or a libpq connection string; the password may also come
-        from ``PGPASSWORD`` or ``~/.pgpass``, as libpq reads them."""
+        from ``PGPASSWORD`` or ``~/.pgpass``, as libpq reads them. ``clock`` paces the attempts to reach
+        a server that went away (:mod:`.outage`)."""
         conninfo = url.url if isinstance(url, PostgresURL) else url
         self.display = _display(conninfo)
+        self._conninfo = conninfo
+        self._outage = Outage(self.display, clock=clock)
         self.readonly = readonly
         options = "-c TimeZone=UTC" + (" -c default_transaction_read_only=on" if readonly else "")
         session: dict[str, Any] = {
@@ -116,6 +151,8 @@ class PostgresArchive(
             "application_name": "monitor",
             "connect_timeout": CONNECT_TIMEOUT_S,
         }
+        self._session = session
+        _quiet_pool_log()
         try:
             # The first connection is made directly, not by the pool: when the server cannot be reached or
             # refuses us, libpq's own reason is the message (the pool would only say that it timed out).
@@ -139,8 +176,8 @@ class PostgresArchive(
             min_size=POOL_MIN,
             max_size=POOL_MAX,
             kwargs=session,
-            check=ConnectionPool.check_connection,  # a connection the server dropped is replaced, not used
             name="monitor-archive",
+            reconnect_timeout=POOL_RECONNECT_S,
             open=False,
         )
         try:
@@ -165,9 +202,58 @@ class PostgresArchive(
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        """One connection of the pool for one transaction: committed at the end, rolled back on an error."""
-        with self._pool.connection() as conn:
-            yield conn
+        """One connection of the pool for one transaction: committed at the end, rolled back on an error.
+        Raises :class:`StoreError` at once while the server is away (:meth:`_borrow`)."""
+        conn = self._borrow()
+        try:
+            with conn:
+                yield conn
+        except psycopg.Error as exc:
+            if conn.closed:  # the server went away mid-transaction, which it rolled back
+                self._ask_server(_brief(exc))
+            raise
+        finally:
+            self._pool.putconn(conn)
+
+    def _borrow(self) -> psycopg.Connection[Any]:
+        """A working connection of the pool. A connection that fails its check is handed back (the pool
+        drops it) and the server is asked directly whether it is there, so that an outage is found by
+        one failed connection instead of the pool's timeout."""
+        if not self._outage.may_try():
+            raise StoreError(
+                f"store: {self.display} unreachable ({self._outage.reason}); waiting for it to come back"
+            )
+        if self._outage.down:  # the attempt this outage is due: the server, not the pool, which would wait
+            self._ask_server(self._outage.reason, raise_down=True)
+        for _ in range(POOL_MAX + 1):
+            try:
+                conn = self._pool.getconn()
+            except PoolTimeout as exc:  # the pool is busy, or could not connect: which one, the server says
+                self._ask_server(_brief(exc), raise_down=True)
+                raise
+            try:
+                ConnectionPool.check_connection(conn)
+            except psycopg.Error as exc:
+                self._pool.putconn(conn)  # closed: the pool drops it and connects another
+                self._ask_server(_brief(exc), raise_down=True)
+                continue  # a connection lost earlier (the server restarted while it sat idle): the next one
+            return conn
+        raise StoreError(f"store: no working connection to {self.display} in the pool")
+
+    def _ask_server(self, why: str, *, raise_down: bool = False) -> None:
+        """Connect once, directly: the server is there (an outage ends) or not (one begins, or goes on;
+        with ``raise_down``, a :class:`StoreError` then). ``why`` is what made us ask."""
+        try:
+            with psycopg.connect(self._conninfo, **{**self._session, "connect_timeout": PROBE_TIMEOUT_S}):
+                pass
+        except psycopg.Error as exc:
+            self._outage.failed(_brief(exc))
+            if raise_down:
+                raise StoreError(
+                    f"store: {self.display} unreachable ({_brief(exc)}); waiting for it to come back"
+                ) from None
+            return
+        self._outage.recovered()
 
     # -- sources -----------------------------------------------------------------------------------
 
