@@ -254,6 +254,10 @@ class Daemon:
         )  # fmt: skip
         self.settings = settings
 
+    def _busy(self) -> list[Source]:
+        """The sources being polled now (their hosts are kept however the shares change)."""
+        return [source for source_id in list(self.running) if (source := self.sources.get(source_id))]
+
     def _forget(self, source_id: str, task: asyncio.Task[PollReport]) -> None:
         self.running.pop(source_id, None)
         if self.leases is not None:
@@ -272,8 +276,6 @@ class Daemon:
     def _tick_once(self) -> None:
         assert self.pipeline is not None and self.leases is not None
         now = utcnow()
-        running = [self.sources[source_id] for source_id in self.running if source_id in self.sources]
-        self.leases.renew(self.sources.values(), busy=running)
         if time.monotonic() - self._last_beat >= HEARTBEAT_S:
             self._last_beat = time.monotonic()
             self.pipeline.beat(pid=os.getpid(), started_at=self.started_at, now=now, version=__version__)
@@ -303,6 +305,7 @@ class Daemon:
         async with open_pipeline(self.settings, extractor=self.extractor) as (pipeline, leases):
             self.pipeline, self.leases = pipeline, leases
             leases.renew(self.sources.values(), force=True)
+            leases.keep_renewing(lambda: list(self.sources.values()), self._busy)
             spread = pipeline.spread_overdue(list(self.sources.values()), now=utcnow())
             if spread:
                 log.info("daemon: %d overdue sources spread over the next few minutes", spread)

@@ -1,14 +1,24 @@
-"""Commands that poll, and the one that says whether a daemon is polling: ``run``, ``check``."""
+"""Commands that poll, and those that say who is polling: ``run``, ``check``, ``workers``."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import UTC, datetime
 
 import click
 
-from monitor.cli.options import UsageProblem, archive_exists, load_settings, open_reader, reloader
-from monitor.config import Settings, parse_duration
+from monitor.cli.options import (
+    UsageProblem,
+    archive_exists,
+    format_option,
+    load_settings,
+    open_reader,
+    reloader,
+)
+from monitor.config import PostgresURL, Settings, parse_duration
+from monitor.formats import render
+from monitor.models import WorkerStatus, as_row, field_names
 
 
 @click.command()
@@ -37,7 +47,9 @@ def run(
     each on its own schedule (adaptive between min_interval and max_interval, or its pinned `interval`).
     A failing source is logged, recorded and backed off (see `monitor sources`); it never stops the others.
     SIGHUP reloads config.yaml (an invalid one is reported and the running config kept). One daemon per
-    archive: a second `monitor run` on the same archive is refused.
+    SQLite archive: a second `monitor run` on it is refused. A PostgreSQL archive is shared by any number
+    of `monitor run` workers, on one machine or many: they split the feed hosts between them by leases
+    and hold the per-host limits together (see `monitor workers`).
 
     \b
     Examples:
@@ -106,6 +118,9 @@ def check(ctx: click.Context, max_age: str) -> None:
     if not archive_exists(settings):
         click.echo(f"unhealthy: no archive at {settings.archive_display}", err=True)
         ctx.exit(1)
+    if isinstance(settings.archive, PostgresURL):
+        _check_workers(ctx, open_reader(ctx).workers(datetime.now(UTC)), limit)
+        return
     beat = open_reader(ctx).heartbeat()
     if beat is None:
         click.echo("unhealthy: no daemon has run on this archive", err=True)
@@ -117,4 +132,71 @@ def check(ctx: click.Context, max_age: str) -> None:
     click.echo(f"ok: daemon pid {beat.pid} alive, last heartbeat {age:.0f}s ago, since {beat.started_at}")
 
 
-COMMANDS = [run, check]
+def _check_workers(ctx: click.Context, workers: list[WorkerStatus], limit: float) -> None:
+    """A PostgreSQL archive: this machine's worker if one runs here (a container's health check), else
+    any; and how many are live."""
+    if not workers:
+        click.echo("unhealthy: no worker has run on this archive", err=True)
+        ctx.exit(1)
+    live = [worker for worker in workers if worker.live]
+    here = [worker for worker in workers if worker.hostname == socket.gethostname()]
+    worker = max(here or workers, key=lambda w: w.beat_at)
+    age = (datetime.now(UTC) - datetime.fromisoformat(worker.beat_at)).total_seconds()
+    hosts = sum(len(w.hosts) for w in live)
+    summary = f"{len(live)} live workers hold {hosts} feed hosts"
+    if not worker.live or age > limit:
+        click.echo(
+            f"unhealthy: worker {worker.id} last heartbeat {age:.0f}s ago"
+            f"{' (stopped)' if worker.stopped_at else ''}; {summary}",
+            err=True,
+        )
+        ctx.exit(1)
+    click.echo(
+        f"ok: worker {worker.id} pid {worker.pid} alive, last heartbeat {age:.0f}s ago, since "
+        f"{worker.started_at}, holding {len(worker.hosts)} feed hosts; {summary}"
+    )
+
+
+WORKER_COLUMNS = ["id", "state", "pid", "beat_at", "started_at", "polls_last_hour", "hosts"]
+
+
+@click.command()
+@format_option()
+@click.pass_context
+def workers(ctx: click.Context, fmt: str) -> None:
+    """The workers polling this archive: live ones, and those that stopped (or were lost) in the last hour.
+
+    Each `monitor run` on a PostgreSQL archive is a worker: it leases the feed hosts of its share of the
+    sources (one worker at a time polls a host's feeds) and renews the leases every third of
+    `workers.lease` (60s by default). A worker that dies is "lost" once its lease runs out, and the others
+    take its hosts over. A SQLite archive has one daemon, shown from its heartbeat.
+
+    \b
+    Examples:
+      monitor workers
+      monitor workers --format json | jq '.[] | select(.live) | .hosts | length'
+    """
+    settings: Settings = load_settings(ctx)
+    if not archive_exists(settings):
+        click.echo(f"no archive at {settings.archive_display}", err=True)
+        ctx.exit(1)
+    found = open_reader(ctx).workers(datetime.now(UTC))
+    if fmt != "table":
+        rows = [as_row(worker) for worker in found]
+        click.echo(render(rows, field_names(WorkerStatus), fmt), nl=False)
+        return
+    rows = [
+        {
+            **as_row(worker),
+            "id": worker.id,
+            "state": "live" if worker.live else "stopped" if worker.stopped_at else "lost",
+            "beat_at": worker.beat_at[:19].replace("T", " "),
+            "started_at": worker.started_at[:19].replace("T", " "),
+            "hosts": ", ".join(worker.hosts) or "-",
+        }
+        for worker in found
+    ]
+    click.echo(render(rows, WORKER_COLUMNS, fmt) or "no worker has run on this archive\n", nl=False)
+
+
+COMMANDS = [run, check, workers]

@@ -15,6 +15,7 @@ from monitor.errors import MonitorError
 from monitor.formats import render
 from monitor.models import SourceStatus
 from monitor.opml import sources_opml
+from monitor.schedule import feed_host
 from monitor.status import source_statuses
 
 TABLE_COLUMNS = [
@@ -27,6 +28,7 @@ TABLE_COLUMNS = [
     "304",
     "articles_24h",
     "articles",
+    "worker",
     "last_error",
 ]
 COLUMNS = [
@@ -48,6 +50,7 @@ COLUMNS = [
     "polls",
     "not_modified_share",
     "moved_from",
+    "worker",
 ]
 
 
@@ -59,7 +62,8 @@ def sources(ctx: click.Context, fmt: str) -> None:
 
     State is ok, erroring (the last poll failed; it is retried with backoff), dead (404/410 over and over;
     retried daily), disabled, or never polled. NOT_MODIFIED is the share of polls answered 304 or with an
-    unchanged body.
+    unchanged body. WORKER is the running worker that polls the source's feed host (see `monitor workers`):
+    on a SQLite archive its one daemon, on a PostgreSQL one the worker holding the host's lease.
 
     \b
     Examples:
@@ -69,7 +73,8 @@ def sources(ctx: click.Context, fmt: str) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    rows = [asdict(status) for status in _statuses(ctx)]
+    statuses, holders = _statuses(ctx)
+    rows = [{**asdict(status), "worker": holders.get(feed_host(status.url), "")} for status in statuses]
     if fmt == "table":
         for row in rows:
             row["interval"] = _human_seconds(row["interval_s"])
@@ -84,11 +89,15 @@ def sources(ctx: click.Context, fmt: str) -> None:
     click.echo(render(rows, COLUMNS, fmt), nl=False)
 
 
-def _statuses(ctx: click.Context) -> list[SourceStatus]:
-    """What the config lists, in its order, with what the archive knows of each (if there is an archive)."""
+def _statuses(ctx: click.Context) -> tuple[list[SourceStatus], dict[str, str]]:
+    """What the config lists, in its order, with what the archive knows of each (if there is an archive),
+    and which worker holds each feed host."""
     settings = load_settings(ctx)
-    known = open_reader(ctx).source_statuses(datetime.now(UTC)) if archive_exists(settings) else []
-    return source_statuses(settings.resolved_sources(), known)
+    if not archive_exists(settings):
+        return source_statuses(settings.resolved_sources(), []), {}
+    reader = open_reader(ctx)
+    known = reader.source_statuses(datetime.now(UTC))
+    return source_statuses(settings.resolved_sources(), known), reader.host_holders()
 
 
 def _human_seconds(seconds: float | None) -> str:

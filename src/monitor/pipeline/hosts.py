@@ -17,11 +17,12 @@ import math
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
 
 from monitor._version import __version__
-from monitor.errors import FetchError
+from monitor.errors import FetchError, MonitorError
 from monitor.fetch.politeness import HostGate
 from monitor.models import Source
 from monitor.schedule import feed_host
@@ -62,6 +63,9 @@ class HostLeases:
         self._clock = clock
         self._renewed = -math.inf
         self._polled = 0
+        self._count = threading.Lock()
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
 
     @property
     def shared(self) -> bool:
@@ -81,7 +85,8 @@ class HostLeases:
 
     def polled(self) -> None:
         """Count one poll (written at the next renewal, for ``monitor workers``)."""
-        self._polled += 1
+        with self._count:
+            self._polled += 1
 
     def renew(
         self, sources: Iterable[Source], *, busy: Iterable[Source] = (), force: bool = False
@@ -91,15 +96,21 @@ class HostLeases:
             return self.held
         hosts = {feed_host(source.url) for source in sources}
         before = self.held
-        self.held = self.store.renew_leases(
-            self.worker,
-            hosts,
-            busy={feed_host(source.url) for source in busy},
-            polled=self._polled,
-            balance=self.daemon,
-        )
+        with self._count:
+            polled, self._polled = self._polled, 0
+        try:
+            self.held = self.store.renew_leases(
+                self.worker,
+                hosts,
+                busy={feed_host(source.url) for source in busy},
+                polled=polled,
+                balance=self.daemon,
+            )
+        except MonitorError:
+            with self._count:
+                self._polled += polled
+            raise
         self._renewed = self._clock()
-        self._polled = 0
         if self.shared and self.held != before:
             gained, lost = sorted(self.held - before), sorted(before - self.held)
             log.info(
@@ -107,6 +118,23 @@ class HostLeases:
                 self.worker, len(self.held), len(hosts), ",".join(gained) or "none", ",".join(lost) or "none",
             )  # fmt: skip
         return self.held
+
+    def keep_renewing(
+        self, sources: Callable[[], Iterable[Source]], busy: Callable[[], Iterable[Source]]
+    ) -> None:
+        """Renew from a thread of its own every third of a lease (the daemon's), so that a worker whose
+        event loop is slow for a while (pages to extract, a long commit) does not lose its hosts to the
+        others while it still polls them; only a worker that stops or dies does."""
+
+        def renew() -> None:
+            while not self._stop.wait(self.lease_s / RENEWALS_PER_LEASE):
+                try:
+                    self.renew(sources(), busy=busy(), force=True)
+                except MonitorError as exc:  # the archive is unreachable: the store says so, once
+                    log.debug("workers: renewal failed: %s", exc)
+
+        self._renewer = threading.Thread(target=renew, name="monitor-leases", daemon=True)
+        self._renewer.start()
 
     def holds(self, source: Source) -> bool:
         return feed_host(source.url) in self.held
@@ -118,6 +146,9 @@ class HostLeases:
 
     def leave(self) -> None:
         """Hand every lease and host slot back at once, and mark this worker stopped."""
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join()
         self.store.leave_worker(self.worker)
         self.held = frozenset()
         if self.shared:
