@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.errors import ArchiveLockedError
 from monitor.models import Source
 from monitor.store import SQLiteArchive
 from monitor.store.postgres import PostgresArchive
@@ -189,3 +190,13 @@ def test_sqlite_has_one_daemon_holding_every_host(tmp_path: Path) -> None:
         assert archive.host_holders() == {"feeds0.example": daemon.id}
     finally:
         archive.close()
+
+
+@pytest.mark.postgres
+def test_no_worker_starts_on_an_unfinished_copy(archive: PostgresArchive) -> None:
+    _sql(archive, "CREATE TABLE monitor_copy (key text PRIMARY KEY, value text)")
+    _sql(archive, "INSERT INTO monitor_copy VALUES ('source', 'a.db')")
+    with pytest.raises(ArchiveLockedError, match="monitor copy"):
+        _join(archive, "a")
+    _sql(archive, "INSERT INTO monitor_copy VALUES ('finished_at', '2026-11-29T00:00:00Z')")
+    _join(archive, "a")

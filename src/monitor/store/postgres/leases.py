@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 
-from monitor.errors import StoreError
+from monitor.errors import ArchiveLockedError, StoreError
 from monitor.models import HostSlot, WorkerStatus
 from monitor.schedule import host_share
 from monitor.timefmt import utc_iso
@@ -110,6 +110,15 @@ class PostgresLeases:
         self, worker: str, *, hostname: str, pid: int, version: str, lease_s: float, daemon: bool
     ) -> None:
         with self._transaction() as conn:
+            copy = conn.execute("SELECT to_regclass('monitor_copy') IS NOT NULL").fetchone()
+            copying = copy == (True,) and conn.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM monitor_copy WHERE key = 'finished_at')"
+            ).fetchone() == (True,)
+            if copying:
+                raise ArchiveLockedError(
+                    f"store: a `monitor copy` into {self.display} has not finished; run it again to finish "
+                    "it before starting workers on this archive"
+                )
             conn.execute(
                 "INSERT INTO workers (id, hostname, pid, version, daemon, lease_s) "
                 "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET beat_at = now(), "
