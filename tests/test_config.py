@@ -243,6 +243,19 @@ def test_commit_batches_default_to_50_articles_or_10s() -> None:
     assert "\ncommit:" in (REPO / "config.yaml").read_text() and shipped.commit == validate_config({}).commit
 
 
+def test_workers_lease_and_processes() -> None:
+    assert (validate_config({}).workers.lease, validate_config({}).workers.processes) == (60.0, None)
+    settings = validate_config({"workers": {"lease": "3s", "processes": 2}})
+    assert (settings.workers.lease, settings.workers.processes) == (3.0, 2)
+    found = problems({"workers": {"lease": "0s", "processes": 0}})
+    assert 'workers.lease: "0s" must be a positive duration like 10m, 2h' in found
+    assert any(p.startswith("workers.processes: 0") for p in found), found
+    shipped = load_config(REPO / "config.yaml")
+    assert (
+        "\nworkers:" in (REPO / "config.yaml").read_text() and shipped.workers == validate_config({}).workers
+    )
+
+
 def test_interval_bounds_default_from_one_place() -> None:
     from monitor.config import DefaultSettings
     from monitor.models import MAX_INTERVAL_S, MIN_INTERVAL_S, Source

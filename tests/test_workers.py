@@ -281,3 +281,13 @@ def test_a_sqlite_archive_shows_its_one_daemon(tmp_path: Path, monitor_cli: Moni
     assert code == 0 and row["pid"] == 4242 and row["live"] and row["hosts"] == ["feeds.example"]
     code, out, _ = monitor_cli(config, "sources", "--format", "json")
     assert json.loads(out)[0]["worker"] == row["id"]
+
+
+def test_metrics_count_this_workers_leases() -> None:
+    from prometheus_client import generate_latest
+
+    from monitor.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.leased("box:12:ab", 3)
+    assert 'monitor_worker_leases{worker="box:12:ab"} 3.0' in generate_latest(metrics.registry).decode()
