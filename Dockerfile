@@ -7,7 +7,7 @@ WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY src ./src
 RUN python -m venv /opt/monitor \
-    && /opt/monitor/bin/pip install --no-cache-dir -c constraints.txt '.[web]'
+    && /opt/monitor/bin/pip install --no-cache-dir -c constraints.txt '.[web,postgres]'
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /data monitor \

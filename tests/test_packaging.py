@@ -36,6 +36,6 @@ def test_wheel_builds_with_the_package_its_data_and_the_console_script(tmp_path:
 
 def test_dockerfile_installs_with_pip_and_runs_the_daemon_as_non_root() -> None:
     text = (REPO / "Dockerfile").read_text()
-    assert "pip install --no-cache-dir -c constraints.txt '.[web]'" in text  # monitor serve too
+    assert "pip install --no-cache-dir -c constraints.txt '.[web,postgres]'" in text  # serve, and PostgreSQL
     assert "USER 10001" in text and "HEALTHCHECK" in text and '"monitor", "check"' in text
     assert "MONITOR_ARCHIVE=/data/monitor.db" in text and 'VOLUME ["/data"]' in text

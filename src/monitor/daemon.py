@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor._version import __version__
 from monitor.alerts import resolve_watches
 from monitor.config import ArchiveLocation, PostgresURL, Settings
-from monitor.errors import MonitorError, StoreError, UnknownSourceError
+from monitor.errors import ArchiveUnavailableError, MonitorError, StoreError, UnknownSourceError
 from monitor.fetch import Fetcher
 from monitor.metrics import Metrics
 from monitor.models import PollReport, Source
@@ -262,7 +262,14 @@ class Daemon:
         self.running.pop(source_id, None)
         if self.leases is not None:
             self.leases.polled()
-        if self.metrics is not None and not task.cancelled() and task.exception() is None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if isinstance(exc, ArchiveUnavailableError):  # said once by the store; polled again when it is back
+            log.debug("daemon: poll of %s not recorded: %s", source_id, exc)
+        elif exc is not None:
+            log.error("daemon: poll of %s failed: %s: %s", source_id, type(exc).__name__, exc)
+        elif self.metrics is not None:
             self.metrics.observe(task.result())
 
     async def _tick(self) -> None:
@@ -297,6 +304,8 @@ class Daemon:
         assert self.pipeline is not None
         try:
             return await deliver(self.pipeline, self.settings)
+        except ArchiveUnavailableError:  # the store has said so; the alerts stay queued
+            return 0
         except Exception:  # a notifier bug must not stop the daemon; the alerts stay queued
             log.exception("alerts: delivery failed unexpectedly")
             return 0

@@ -8,6 +8,7 @@
     │   │   └── TooLargeError         the decoded body passed http.max_bytes
     │   └── ParseError       the response is not a feed monitor can read
     ├── StoreError           the archive cannot be opened or written
+    │   ├── ArchiveUnavailableError   its server is away now (said once per outage; wait for it)
     │   └── QueryError       a search query that cannot be run
     │       └── QuerySyntaxError   the query does not parse (carries ``query`` and the 0-based ``position``)
     ├── ArchiveLockedError   another daemon is writing to this archive
@@ -91,6 +92,11 @@ class ParseError(SourceError):
 
 class StoreError(MonitorError):
     """The archive failed."""
+
+
+class ArchiveUnavailableError(StoreError):
+    """The archive's server cannot be reached now (a database restart): the store says so once per outage,
+    and callers wait for it to come back rather than report each failed call."""
 
 
 class QueryError(StoreError):

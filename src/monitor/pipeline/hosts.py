@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
 
 from monitor._version import __version__
-from monitor.errors import FetchError, MonitorError
+from monitor.errors import FetchError, MonitorError, StoreError
 from monitor.fetch.politeness import HostGate
 from monitor.models import Source
 from monitor.schedule import feed_host
@@ -197,16 +197,20 @@ class SharedHostGate:
                 slowed = exc.status == 429
                 raise
             finally:
-                await asyncio.shield(
-                    asyncio.to_thread(
-                        self.store.release_host_slot,
-                        host,
-                        taken.slot,
-                        self.worker,
-                        slow_down=slowed,
-                        base_delay_s=self.delay_s,
-                    )
-                )
+                await asyncio.shield(self._release(host, taken.slot, slowed=slowed))
+
+    async def _release(self, host: str, slot: int, *, slowed: bool) -> None:
+        try:
+            await asyncio.to_thread(
+                self.store.release_host_slot,
+                host,
+                slot,
+                self.worker,
+                slow_down=slowed,
+                base_delay_s=self.delay_s,
+            )
+        except StoreError as exc:  # the slot frees itself when its hold runs out
+            log.debug("workers: slot of %s not released: %s", host, exc)
 
     def slow_down(self, host: str) -> None:
         self.local.slow_down(host)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from monitor.alerts import Notifiers, deliver_pending
 from monitor.articles import build_article
 from monitor.config import Settings
-from monitor.errors import ConfigError, FetchError, QueryError, SourceError
+from monitor.errors import ArchiveUnavailableError, ConfigError, FetchError, QueryError, SourceError
 from monitor.extract.decide import learn
 from monitor.fetch import Fetcher
 from monitor.models import (
@@ -126,8 +126,8 @@ class Pipeline:
             report = await self._poll(poll, started)
         except SourceError as exc:
             report = self._record_failure(poll, exc, started)
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            raise
+        except (asyncio.CancelledError, KeyboardInterrupt, ArchiveUnavailableError):
+            raise  # an archive away (a database restart) is the store's to report, once; polled again later
         except Exception as exc:
             log.exception("pipeline: unexpected error source=%s url=%s", source.id, poll.url)
             report = self._record_failure(
@@ -417,6 +417,8 @@ class Pipeline:
             if batch:
                 try:
                     self._commit_batch(poll, feed, batch)
+                except ArchiveUnavailableError:
+                    pass  # the store has said the archive is away; these pages are fetched again next poll
                 except Exception:
                     log.exception(
                         "pipeline: pages fetched before the shutdown not kept source=%s", poll.source.id
@@ -475,7 +477,7 @@ class Pipeline:
                 if poll.source.fetch_articles
                 else FetchedPage()
             )
-        except (asyncio.CancelledError, KeyboardInterrupt):
+        except (asyncio.CancelledError, KeyboardInterrupt, ArchiveUnavailableError):
             raise
         except Exception:
             log.exception(

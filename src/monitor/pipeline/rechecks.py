@@ -11,6 +11,7 @@ from datetime import datetime
 
 from monitor.articles import build_article
 from monitor.dedup import canonical_url
+from monitor.errors import ArchiveUnavailableError
 from monitor.models import DueRecheck, FeedEntry, ParsedFeed, Recheck, Source, SourceKnowledge
 from monitor.pipeline.base import FetchLog
 from monitor.pipeline.pages import FetchedPage, PageFetcher
@@ -60,7 +61,7 @@ async def recheck_articles(
                     knowledge=knowledge,
                     raw=fetched.raw,
                 )
-        except (asyncio.CancelledError, KeyboardInterrupt):
+        except (asyncio.CancelledError, KeyboardInterrupt, ArchiveUnavailableError):
             raise
         except Exception:
             log.exception("pipeline: re-check failed source=%s url=%s", source.id, url)

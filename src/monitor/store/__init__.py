@@ -44,9 +44,9 @@ def _location(location: Path | str | PostgresURL) -> Path | str | PostgresURL:
 
 
 def single_daemon(location: Path | str | PostgresURL) -> AbstractContextManager[None]:
-    """The lock a daemon holds for its life, so that a second one on the same archive is refused: a file
-    lock beside a SQLite archive (:mod:`monitor.lock`), a session advisory lock on a PostgreSQL one
-    (:mod:`monitor.store.postgres.lock`, until workers share an archive by leases)."""
+    """The lock a writer holds for its life, so that a second one on the same archive is refused: a file
+    lock beside a SQLite archive (:mod:`monitor.lock`; its daemon), a session advisory lock on a PostgreSQL
+    one (:mod:`monitor.store.postgres.lock`; ``monitor copy`` into it: its workers share it by leases)."""
     location = _location(location)
     if isinstance(location, PostgresURL):
         from monitor.store.postgres.lock import daemon_lock  # psycopg is an extra: imported only for a URL

@@ -39,7 +39,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from monitor.config import PostgresURL
-from monitor.errors import StoreError
+from monitor.errors import ArchiveUnavailableError, StoreError
 from monitor.models import Heartbeat, KnownEntry, PollState, Source, Watch
 from monitor.store.common import STATE_COLUMNS, _poll_state, _same
 from monitor.store.postgres.leases import PostgresLeases
@@ -211,6 +211,9 @@ class PostgresArchive(
         except psycopg.Error as exc:
             if conn.closed:  # the server went away mid-transaction, which it rolled back
                 self._ask_server(_brief(exc))
+                raise ArchiveUnavailableError(
+                    f"store: lost {self.display} mid-transaction ({_brief(exc)}); nothing of it was written"
+                ) from exc
             raise
         finally:
             self._pool.putconn(conn)
@@ -220,7 +223,7 @@ class PostgresArchive(
         drops it) and the server is asked directly whether it is there, so that an outage is found by
         one failed connection instead of the pool's timeout."""
         if not self._outage.may_try():
-            raise StoreError(
+            raise ArchiveUnavailableError(
                 f"store: {self.display} unreachable ({self._outage.reason}); waiting for it to come back"
             )
         if self._outage.down:  # the attempt this outage is due: the server, not the pool, which would wait
@@ -249,7 +252,7 @@ class PostgresArchive(
         except psycopg.Error as exc:
             self._outage.failed(_brief(exc))
             if raise_down:
-                raise StoreError(
+                raise ArchiveUnavailableError(
                     f"store: {self.display} unreachable ({_brief(exc)}); waiting for it to come back"
                 ) from None
             return
