@@ -281,3 +281,30 @@ def test_two_workers_committing_copies_of_one_story_at_once_make_one_story(
     finally:
         for worker in workers:
             worker.close()
+
+
+@pytest.mark.postgres
+def test_a_big_batch_holds_a_bounded_number_of_locks_and_excludes_its_keys(postgres_db: str) -> None:
+    """PostgreSQL's lock table is shared and small: a commit's ~27 keys per article are folded into at most
+    LOCK_BUCKETS advisory locks, and another writer still cannot take the lock of any of them."""
+    import psycopg
+
+    from monitor.store.postgres.writing import LOCK_BUCKETS, LOCK_CLASS, PostgresPollWriter, lock_buckets
+
+    from tests.support.newssite import article_text
+
+    articles = [built_article(n, " ".join(article_text(1, n))) for n in range(100)]
+    keys = {key for a in articles for key in a.bands}
+    assert len(keys) > LOCK_BUCKETS  # unfolded, this batch alone would take more
+    with psycopg.connect(postgres_db) as conn, psycopg.connect(postgres_db, autocommit=True) as other:
+        with conn.transaction():
+            PostgresPollWriter._lock(conn, articles)
+            held = conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            ).fetchone()
+            assert held is not None and held[0] <= LOCK_BUCKETS
+            (bucket,) = lock_buckets([articles[7].bands[0]])
+            taken = other.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, bucket]).fetchone()
+            assert taken == (False,)
+        taken = other.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, bucket]).fetchone()
+        assert taken == (True,)  # released with the transaction

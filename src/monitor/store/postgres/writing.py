@@ -45,6 +45,13 @@ MAX_CANDIDATES = 50
 """As the SQLite writer: at most this many near-duplicate candidates are compared."""
 DEADLOCK_ATTEMPTS = 3
 """How many times a commit PostgreSQL ended as a deadlock is tried in all."""
+LOCK_CLASS = 0x6D6F6E69  # "moni": the first half of the two-key advisory locks a commit takes
+LOCK_BUCKETS = 1024
+"""A commit's lock keys are folded into this many two-key advisory locks. PostgreSQL's lock table is shared
+and small (``max_locks_per_transaction`` × connections: 6,400 by default); a batch of 50 articles has ~1,350
+keys, so several workers committing at once ran out of it. Folded, a commit holds at most this many, and as
+every commit takes them in ascending order a waiting one holds only the few below the one it waits on.
+Folding only makes two keys one lock: more commits wait for each other, none misses another."""
 
 T = TypeVar("T")
 
@@ -57,6 +64,11 @@ def _moment(value: datetime | None) -> datetime | None:
 def _lock_key(value: str) -> int:
     """A signed 64-bit advisory lock key for a string (a URL, a content hash); band keys are keys already."""
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def lock_buckets(keys: Iterable[int]) -> list[int]:
+    """The advisory locks (second keys, ascending) that stand for these lock keys."""
+    return sorted({key % LOCK_BUCKETS for key in keys})
 
 
 def _attribution(attribution: Attribution | None) -> Jsonb | None:
@@ -102,7 +114,8 @@ class PostgresPollWriter:
         keys.update(_lock_key(alias.url) for alias in aliases)
         if keys:
             conn.execute(
-                "SELECT count(pg_advisory_xact_lock(key)) FROM unnest(%s::bigint[]) AS key", [sorted(keys)]
+                "SELECT count(pg_advisory_xact_lock(%s, bucket)) FROM unnest(%s::int[]) AS bucket",
+                [LOCK_CLASS, lock_buckets(keys)],
             )
 
     # -- reading ------------------------------------------------------------------------------------
