@@ -290,7 +290,6 @@ def test_a_big_batch_holds_a_bounded_number_of_locks_and_excludes_its_keys(postg
     import psycopg
 
     from monitor.store.postgres.writing import LOCK_BUCKETS, LOCK_CLASS, PostgresPollWriter, lock_buckets
-
     from tests.support.newssite import article_text
 
     articles = [built_article(n, " ".join(article_text(1, n))) for n in range(100)]
