@@ -34,6 +34,7 @@ bench: $(VENV)/.dev-installed  ## benchmarks: figures as ratios against the anch
 	$(BIN)/python benchmarks/metadata.py
 	$(BIN)/python benchmarks/dedup.py
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/postgres.py  # issue 16; skipped (one line) without a PostgreSQL server
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests benchmarks
