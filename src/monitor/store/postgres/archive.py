@@ -25,13 +25,12 @@ URL's password never in a message.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -42,6 +41,11 @@ from monitor.config import PostgresURL
 from monitor.errors import ArchiveUnavailableError, StoreError
 from monitor.models import Heartbeat, KnownEntry, PollState, Source, Watch
 from monitor.store.common import STATE_COLUMNS, _poll_state, _same
+from monitor.store.postgres.common import brief as _brief
+from monitor.store.postgres.common import moment as _moment
+from monitor.store.postgres.common import reason as _reason
+from monitor.store.postgres.common import translated as _translated
+from monitor.store.postgres.common import utc as _utc
 from monitor.store.postgres.leases import PostgresLeases
 from monitor.store.postgres.outage import Outage
 from monitor.store.postgres.queries import PostgresQueries
@@ -69,23 +73,6 @@ over, and the pool grows again on demand."""
 
 log = logging.getLogger("monitor.store")
 
-P = ParamSpec("P")
-R = TypeVar("R")
-A = TypeVar("A", bound="PostgresArchive")
-
-
-def _translated(method: Callable[Concatenate[A, P], R]) -> Callable[Concatenate[A, P], R]:
-    """Turn psycopg's errors (the pool's timeouts included) into :class:`StoreError` at the boundary."""
-
-    @functools.wraps(method)
-    def wrapper(self: A, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except psycopg.Error as exc:
-            raise StoreError(f"store: {method.__name__} failed on {self.display}: {exc}") from exc
-
-    return wrapper
-
 
 def _display(url: str) -> str:
     """``url`` (a URL or a libpq ``key=value`` string) with its password shown as ``***``."""
@@ -107,26 +94,6 @@ def _quiet_pool_log() -> None:
     pool_log = logging.getLogger("psycopg.pool")
     if pool_log.level == logging.NOTSET:
         pool_log.setLevel(logging.ERROR)
-
-
-def _reason(exc: psycopg.Error) -> str:
-    """libpq's reason, on one line."""
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def _brief(exc: psycopg.Error) -> str:
-    """The first line of libpq's reason (its second is a hint, "Is the server running ...?")."""
-    lines = str(exc).strip().splitlines()
-    return lines[0].strip() if lines else type(exc).__name__
-
-
-def _moment(value: datetime) -> datetime:
-    """A moment as the archive keeps it: UTC, to the second (as :func:`monitor.timefmt.utc_iso` writes)."""
-    return value.astimezone(UTC).replace(microsecond=0)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC) if value is not None else None
 
 
 class PostgresArchive(

@@ -21,39 +21,22 @@ by whoever takes a slot. All times are the server's ``now()``, so workers whose 
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from monitor.errors import ArchiveLockedError, StoreError
 from monitor.models import HostSlot, WorkerStatus
 from monitor.schedule import host_share
+from monitor.store.postgres.common import translated as _translated
 from monitor.timefmt import utc_iso
 
 MAX_HOST_DELAY_S = 60.0
 STOPPED_SHOWN = timedelta(hours=1)
 """How long ``monitor workers`` keeps showing a worker that stopped or died."""
 POLLS_KEPT = timedelta(days=1)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-Q = TypeVar("Q", bound="PostgresLeases")
-
-
-def _translated(method: Callable[Concatenate[Q, P], R]) -> Callable[Concatenate[Q, P], R]:
-    """psycopg's errors as :class:`StoreError`, worded as :mod:`.archive`'s (which imports this mixin)."""
-
-    @functools.wraps(method)
-    def wrapper(self: Q, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except psycopg.Error as exc:
-            raise StoreError(f"store: {method.__name__} failed on {self.display}: {exc}") from exc
-
-    return wrapper
 
 
 _LIVE = "stopped_at IS NULL AND beat_at > now() - make_interval(secs => lease_s)"

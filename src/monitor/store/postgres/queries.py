@@ -13,11 +13,10 @@ orders by id.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -47,11 +46,9 @@ from monitor.query import parse
 from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.store.common import _source_status
 from monitor.store.postgres import fts
+from monitor.store.postgres.common import moment as _moment
+from monitor.store.postgres.common import translated as _translated
 from monitor.timefmt import utc_iso
-
-P = ParamSpec("P")
-R = TypeVar("R")
-Q = TypeVar("Q", bound="PostgresQueries")
 
 _STORED_COLUMNS = tuple(name for name in field_names(StoredArticle) if name != "urls")
 _EXPORT_COLUMNS = tuple(field_names(ExportedArticle))
@@ -60,28 +57,9 @@ _NEWEST = "coalesce(a.published_at, a.fetched_at)"
 _EXPORT_BATCH = 500
 
 
-def _translated(method: Callable[Concatenate[Q, P], R]) -> Callable[Concatenate[Q, P], R]:
-    """psycopg's errors as :class:`StoreError`, worded as :mod:`.archive`'s (which this module cannot import:
-    the archive imports this mixin)."""
-
-    @functools.wraps(method)
-    def wrapper(self: Q, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except psycopg.Error as exc:
-            raise StoreError(f"store: {method.__name__} failed on {self.display}: {exc}") from exc
-
-    return wrapper
-
-
 def _text(value: Any) -> Any:
     """A column as SQLite's records carry it: a moment as UTC ISO text, anything else as it is."""
     return utc_iso(value) if isinstance(value, datetime) else value
-
-
-def _moment(value: datetime) -> datetime:
-    """A bound as SQLite compares it (its ISO text is to the second)."""
-    return value.astimezone(UTC).replace(microsecond=0)
 
 
 def _credit(value: Any) -> Attribution | None:

@@ -22,46 +22,24 @@ match serialise and the second sees the first's delivery when it decides whether
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from monitor.errors import StoreError
 from monitor.models import Alert
 from monitor.store.common import _alerts
+from monitor.store.postgres.common import moment as _moment
+from monitor.store.postgres.common import translated as _translated
 from monitor.timefmt import utc_iso
 
 CLAIM_LEASE = timedelta(minutes=5)
 """How long a claim keeps other workers off a delivery: the daemon delivers every few seconds and a send
 is bounded by its notifier's timeout, so a live worker marks its claims long before this runs out."""
-
-P = ParamSpec("P")
-R = TypeVar("R")
-Q = TypeVar("Q", bound="PostgresAlertQueue")
-
-
-def _translated(method: Callable[Concatenate[Q, P], R]) -> Callable[Concatenate[Q, P], R]:
-    """psycopg's errors as :class:`StoreError`, worded as :mod:`.archive`'s (which imports this mixin)."""
-
-    @functools.wraps(method)
-    def wrapper(self: Q, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except psycopg.Error as exc:
-            raise StoreError(f"store: {method.__name__} failed on {self.display}: {exc}") from exc
-
-    return wrapper
-
-
-def _moment(value: datetime) -> datetime:
-    """A moment as the archive keeps it: UTC, to the second."""
-    return value.astimezone(UTC).replace(microsecond=0)
 
 
 _CLAIM = """
