@@ -289,7 +289,7 @@ def test_a_big_batch_holds_a_bounded_number_of_locks_and_excludes_its_keys(postg
     LOCK_BUCKETS advisory locks, and another writer still cannot take the lock of any of them."""
     import psycopg
 
-    from monitor.store.postgres.writing import LOCK_BUCKETS, LOCK_CLASS, PostgresPollWriter, lock_buckets
+    from monitor.store.postgres.locking import LOCK_BUCKETS, LOCK_CLASS, lock_buckets, lock_keys
     from tests.support.newssite import article_text
 
     articles = [built_article(n, " ".join(article_text(1, n))) for n in range(100)]
@@ -297,7 +297,7 @@ def test_a_big_batch_holds_a_bounded_number_of_locks_and_excludes_its_keys(postg
     assert len(keys) > LOCK_BUCKETS  # unfolded, this batch alone would take more
     with psycopg.connect(postgres_db) as conn, psycopg.connect(postgres_db, autocommit=True) as other:
         with conn.transaction():
-            PostgresPollWriter._lock(conn, articles)
+            lock_keys(conn, articles)
             held = conn.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
             ).fetchone()

@@ -5,7 +5,7 @@ document of every article whose title, text or language changed written again, e
 with the extractor version. Its reads (``reextract_ids``, ``raw_pages``) are :mod:`.queries`'.
 
 Workers may be committing polls meanwhile. Before it reads anything the transaction takes the poll writer's
-advisory locks (:mod:`.writing`) on the new texts' band keys and content hashes, all at once in ascending
+advisory locks (:mod:`.locking`) on the new texts' band keys and content hashes, all at once in ascending
 order, so a poll placing a copy of a re-extracted article waits for the new keys rather than missing them;
 each article is then read ``FOR UPDATE``, so a re-check of the same article cannot interleave.
 """
@@ -23,7 +23,8 @@ from psycopg.types.json import Jsonb
 from monitor.dedup import band_keys
 from monitor.models import ArticleFields, Reextraction, field_names
 from monitor.store.postgres import fts
-from monitor.store.postgres.writing import _attribution, _lock_key
+from monitor.store.postgres.locking import lock_all, lock_key
+from monitor.store.postgres.writing import _attribution
 
 T = TypeVar("T")
 
@@ -81,12 +82,8 @@ class PostgresReextraction:
                 if "text" in change.changed:
                     keys.update(band_keys(change.fields.text))
                 if "content_hash" in change.changed:
-                    keys.add(_lock_key(change.fields.content_hash))
-            if keys:
-                conn.execute(
-                    "SELECT count(pg_advisory_xact_lock(key)) FROM unnest(%s::bigint[]) AS key",
-                    [sorted(keys)],
-                )
+                    keys.add(lock_key(change.fields.content_hash))
+            lock_all(conn, keys)
             changed = 0
             searchable: list[int] = []
             for change in changes:

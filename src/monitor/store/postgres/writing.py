@@ -5,14 +5,13 @@ aliases, entry GUIDs, the fetch log, watch matches, the search document, and the
 
 Many workers write at once. One article per URL is ``article_urls``' primary key: a new article claims its
 URL there first; a claim lost to another worker is a URL taken, as in SQLite (the article is looked up again,
-the winner has committed). Before any lookup a transaction takes ``pg_advisory_xact_lock`` on every key its
-articles could meet another writer's under (band keys, content hash, URLs), at once and in ascending order, so
-copies of one story are serialised (the second joins the first's story) without deadlocks between writers.
+the winner has committed). Before any lookup a transaction takes the advisory locks of every key its articles
+could meet another writer's under (:mod:`.locking`), so copies of one story are serialised (the second joins
+the first's story) without deadlocks between writers.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -32,43 +31,25 @@ from monitor.models import (
     Attribution,
     CommitResult,
     DueRecheck,
-    EntryAlias,
     FetchRecord,
     PollOutcome,
     Recheck,
 )
 from monitor.schedule import next_recheck
 from monitor.store.postgres import fts
+from monitor.store.postgres.locking import lock_keys
 from monitor.stories import JoinStory, LeadStory, StoredVersion, is_revision, is_same_article, story_for
 
 MAX_CANDIDATES = 50
 """As the SQLite writer: at most this many near-duplicate candidates are compared."""
 DEADLOCK_ATTEMPTS = 3
 """How many times a commit PostgreSQL ended as a deadlock is tried in all."""
-LOCK_CLASS = 0x6D6F6E69  # "moni": the first half of the two-key advisory locks a commit takes
-LOCK_BUCKETS = 1024
-"""A commit's lock keys are folded into this many two-key advisory locks. PostgreSQL's lock table is shared
-and small (``max_locks_per_transaction`` × connections: 6,400 by default); a batch of 50 articles has ~1,350
-keys, so several workers committing at once ran out of it. Folded, a commit holds at most this many, and as
-every commit takes them in ascending order a waiting one holds only the few below the one it waits on.
-Folding only makes two keys one lock: more commits wait for each other, none misses another."""
-
 T = TypeVar("T")
 
 
 def _moment(value: datetime | None) -> datetime | None:
     """A moment as the archive keeps it: UTC, to the second (as ``PostgresArchive`` and SQLite store it)."""
     return value.astimezone(UTC).replace(microsecond=0) if value is not None else None
-
-
-def _lock_key(value: str) -> int:
-    """A signed 64-bit advisory lock key for a string (a URL, a content hash); band keys are keys already."""
-    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big", signed=True)
-
-
-def lock_buckets(keys: Iterable[int]) -> list[int]:
-    """The advisory locks (second keys, ascending) that stand for these lock keys."""
-    return sorted({key % LOCK_BUCKETS for key in keys})
 
 
 def _attribution(attribution: Attribution | None) -> Jsonb | None:
@@ -101,23 +82,6 @@ class PostgresPollWriter:
                 raise StoreError(f"store: cannot record {what} on {self.display}: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @staticmethod
-    def _lock(conn: Connection[Any], articles: Sequence[Article], aliases: Sequence[EntryAlias] = ()) -> None:
-        """Lock, in ascending order, every key these articles could meet another writer's under."""
-        keys: set[int] = set()
-        for article in articles:
-            keys.update(article.bands)
-            keys.add(_lock_key(article.content_hash))
-            keys.update(
-                _lock_key(url) for url in (article.url, article.link, article.landed, *article.urls) if url
-            )
-        keys.update(_lock_key(alias.url) for alias in aliases)
-        if keys:
-            conn.execute(
-                "SELECT count(pg_advisory_xact_lock(%s, bucket)) FROM unnest(%s::int[]) AS bucket",
-                [LOCK_CLASS, lock_buckets(keys)],
-            )
-
     # -- reading ------------------------------------------------------------------------------------
 
     def due_rechecks(self, source: str, now: datetime, *, limit: int) -> list[DueRecheck]:
@@ -142,7 +106,7 @@ class PostgresPollWriter:
         assert at is not None
 
         def write(conn: Connection[Any]) -> CommitResult:
-            self._lock(conn, batch.articles)
+            lock_keys(conn, batch.articles)
             inserted = self._write_articles(conn, batch.articles, batch.recheck_s, at)
             self._match_new(conn, inserted, at)
             self._write_fetches(conn, batch.fetches)
@@ -155,7 +119,7 @@ class PostgresPollWriter:
         assert at is not None
 
         def write(conn: Connection[Any]) -> CommitResult:
-            self._lock(conn, outcome.articles, outcome.aliases)
+            lock_keys(conn, outcome.articles, outcome.aliases)
             inserted = self._write_articles(conn, outcome.articles, outcome.recheck_s, at)
             revised = [r.article_id for r in outcome.rechecks if self._apply_recheck(conn, r, at)]
             fts.index_many(
