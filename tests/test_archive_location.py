@@ -101,7 +101,12 @@ def test_the_password_is_a_secret_for_the_log_redactor(monkeypatch: pytest.Monke
     )
     assert Redactor(settings.secrets()).filter(record) and record.getMessage() == "store: password ***"
     record = logging.LogRecord("monitor", logging.ERROR, __file__, 1, "%s", (settings.archive.url,), None)
-    assert Redactor().filter(record) and record.getMessage() == "postgresql://***@db.example/news"
+    assert Redactor().filter(record) and record.getMessage() == "postgresql://bob:***@db.example/news"
+    # a database account's name is no secret (PostgresURL.display shows it); another URL's user may be a token
+    record = logging.LogRecord(
+        "monitor", logging.ERROR, __file__, 1, "postgresql://bob@h/db https://tok3n@h/x", (), None
+    )
+    assert Redactor().filter(record) and record.getMessage() == "postgresql://bob@h/db https://***@h/x"
     record = logging.LogRecord(
         "monitor", logging.ERROR, __file__, 1, "x postgres://h/db?password=s3cret", (), None
     )

@@ -200,3 +200,18 @@ def test_no_worker_starts_on_an_unfinished_copy(archive: PostgresArchive) -> Non
         _join(archive, "a")
     _sql(archive, "INSERT INTO monitor_copy VALUES ('finished_at', '2026-11-29T00:00:00Z')")
     _join(archive, "a")
+
+
+@pytest.mark.postgres
+def test_a_request_that_left_late_pushes_the_next_start_back(archive: PostgresArchive) -> None:
+    """The next start is a delay after the request really started, not after its turn: a worker slow to
+    send (a busy event loop, the round trip) must not shorten the gap to the next request."""
+    taken = archive.take_host_slot("pages.example", "a", per_host=1, delay_s=5.0, hold_s=30.0)
+    assert taken is not None and taken.wait_s == 0.0
+    # its turn came 2 s ago (the next start is 3 s away), but it only starts now
+    _sql(archive, "UPDATE host_pace SET next_start = now() + interval '3 seconds'")
+    archive.release_host_slot(
+        "pages.example", taken.slot, "a", slow_down=False, base_delay_s=5.0, started_ago_s=0.0
+    )
+    after = archive.take_host_slot("pages.example", "b", per_host=1, delay_s=5.0, hold_s=30.0)
+    assert after is not None and 4.5 < after.wait_s <= 5.0

@@ -317,7 +317,11 @@ class Daemon:
             leases.keep_renewing(lambda: list(self.sources.values()), self._busy)
             spread = pipeline.spread_overdue(list(self.sources.values()), now=utcnow())
             if spread:
-                log.info("daemon: %d overdue sources spread over the next few minutes", spread)
+                log.info(
+                    "daemon: %d overdue source%s spread over the next few minutes",
+                    spread,
+                    "" if spread == 1 else "s",
+                )
             scheduler = AsyncIOScheduler(timezone="UTC")
             scheduler.add_job(
                 self._tick,

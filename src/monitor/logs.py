@@ -14,17 +14,30 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+(?::[^/\s@]*)?@")
+_URL_CREDENTIALS = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s:@]+)(?P<password>:[^/\s@]*)?@"
+)
+_NAMED_USERS = ("postgresql://", "postgres://")
+"""Schemes whose user name is an account, shown as ``PostgresURL.display`` shows it (``user:***@``); any
+other URL's user part may be a token (``https://TOKEN@host``) and is hidden whole."""
 _PASSWORD_PARAMETER = re.compile(r"(?i)(?P<key>[?&]password=)[^&\s#]+")
 _PAIR = re.compile(r"(?P<key>[a-z_]+)=(?P<value>\S+)")
 NOISY = ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "charset_normalizer", "courlan")
 
 
 def redact_credentials(text: str) -> str:
-    """``scheme://user:password@host`` -> ``scheme://***@host`` and ``?password=x`` -> ``?password=***``,
-    anywhere in ``text``."""
-    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+    """``scheme://user:password@host`` -> ``scheme://***@host`` (``postgresql://user:***@host``: a database
+    account's name is no secret, and `PostgresURL.display` shows it) and ``?password=x`` ->
+    ``?password=***``, anywhere in ``text``."""
+    text = _URL_CREDENTIALS.sub(_hidden, text)
     return _PASSWORD_PARAMETER.sub(r"\g<key>***", text)
+
+
+def _hidden(match: re.Match[str]) -> str:
+    scheme = match["scheme"]
+    if scheme.lower() in _NAMED_USERS:
+        return f"{scheme}{match['user']}{':***' if match['password'] is not None else ''}@"
+    return f"{scheme}***@"
 
 
 class Redactor(logging.Filter):

@@ -143,7 +143,9 @@ def _check_workers(ctx: click.Context, workers: list[WorkerStatus], limit: float
     worker = max(here or workers, key=lambda w: w.beat_at)
     age = (datetime.now(UTC) - datetime.fromisoformat(worker.beat_at)).total_seconds()
     hosts = sum(len(w.hosts) for w in live)
-    summary = f"{len(live)} live workers hold {hosts} feed hosts"
+    summary = (
+        f"{_count(len(live), 'live worker')} hold{'s' if len(live) == 1 else ''} {_count(hosts, 'feed host')}"
+    )
     if not worker.live or age > limit:
         click.echo(
             f"unhealthy: worker {worker.id} last heartbeat {age:.0f}s ago"
@@ -153,8 +155,12 @@ def _check_workers(ctx: click.Context, workers: list[WorkerStatus], limit: float
         ctx.exit(1)
     click.echo(
         f"ok: worker {worker.id} pid {worker.pid} alive, last heartbeat {age:.0f}s ago, since "
-        f"{worker.started_at}, holding {len(worker.hosts)} feed hosts; {summary}"
+        f"{worker.started_at}, holding {_count(len(worker.hosts), 'feed host')}; {summary}"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 WORKER_COLUMNS = ["id", "state", "pid", "beat_at", "started_at", "polls_last_hour", "hosts"]

@@ -189,17 +189,20 @@ class SharedHostGate:
                 await asyncio.sleep(retry)
                 retry = min(retry * 2, SLOT_RETRY_S[1])
             slowed = False
+            started: float | None = None
             try:
                 if taken.wait_s > 0:
                     await asyncio.sleep(min(taken.wait_s, MAX_SLOT_WAIT_S))
+                started = time.monotonic()
                 yield
             except FetchError as exc:
                 slowed = exc.status == 429
                 raise
             finally:
-                await asyncio.shield(self._release(host, taken.slot, slowed=slowed))
+                ago = time.monotonic() - started if started is not None else None
+                await asyncio.shield(self._release(host, taken.slot, slowed=slowed, started_ago_s=ago))
 
-    async def _release(self, host: str, slot: int, *, slowed: bool) -> None:
+    async def _release(self, host: str, slot: int, *, slowed: bool, started_ago_s: float | None) -> None:
         try:
             await asyncio.to_thread(
                 self.store.release_host_slot,
@@ -208,6 +211,7 @@ class SharedHostGate:
                 self.worker,
                 slow_down=slowed,
                 base_delay_s=self.delay_s,
+                started_ago_s=started_ago_s,
             )
         except StoreError as exc:  # the slot frees itself when its hold runs out
             log.debug("workers: slot of %s not released: %s", host, exc)

@@ -146,10 +146,19 @@ class ArchiveWriter(Protocol):
         if the worker dies), with when the request may start; None while every slot is held."""
 
     def release_host_slot(
-        self, host: str, slot: int, worker: str, *, slow_down: bool, base_delay_s: float
+        self,
+        host: str,
+        slot: int,
+        worker: str,
+        *,
+        slow_down: bool,
+        base_delay_s: float,
+        started_ago_s: float | None = None,
     ) -> None:
         """Free a host slot; ``slow_down`` (a 429) doubles the host's delay for every worker (up to a
-        minute), otherwise a delay above ``base_delay_s`` is halved back towards it."""
+        minute), otherwise a delay above ``base_delay_s`` is halved back towards it. ``started_ago_s``: how
+        long ago the request really started, so that the host's next start is a delay after that (a
+        request that left later than its turn must not shorten the gap to the next)."""
 
     def close(self) -> None:
         """Release the archive (the connection; the daemon's lock is not the archive's)."""

@@ -51,7 +51,14 @@ class SoloDaemon:
         return HostSlot(0, 0.0, delay_s)  # the daemon's own HostGate paces its hosts
 
     def release_host_slot(
-        self, host: str, slot: int, worker: str, *, slow_down: bool, base_delay_s: float
+        self,
+        host: str,
+        slot: int,
+        worker: str,
+        *,
+        slow_down: bool,
+        base_delay_s: float,
+        started_ago_s: float | None = None,
     ) -> None:
         """The daemon's own HostGate paces its hosts."""
 

@@ -226,9 +226,22 @@ class PostgresLeases:
 
     @_translated
     def release_host_slot(
-        self, host: str, slot: int, worker: str, *, slow_down: bool, base_delay_s: float
+        self,
+        host: str,
+        slot: int,
+        worker: str,
+        *,
+        slow_down: bool,
+        base_delay_s: float,
+        started_ago_s: float | None = None,
     ) -> None:
         with self._transaction() as conn:
+            if started_ago_s is not None:
+                conn.execute(
+                    "UPDATE host_pace SET next_start = greatest(next_start, "
+                    "now() - make_interval(secs => %s) + make_interval(secs => delay_s)) WHERE host = %s",
+                    [started_ago_s, host],
+                )
             conn.execute(
                 "UPDATE host_slots SET worker = NULL, expires_at = '-infinity' "
                 "WHERE host = %s AND slot = %s AND worker = %s",
