@@ -194,6 +194,9 @@ def test_sqlite_to_postgresql_copies_every_table_and_every_command_reads_it_alik
     url = pg(postgres_db)
     code, out, err = monitor_cli(lite, "copy", archive_of(lite), url.url)
     assert code == 0, err
+    # no terminal (a log, a pipe): the progress as a line at every tenth, ending at 100%
+    progress = [line for line in err.splitlines() if line.startswith("copying: ")]
+    assert progress[0].endswith("(0%)") and progress[-1].endswith("(100%)") and len(progress) <= 11, err
     counts = counts_table(out)
     assert set(counts) == {table.name for table in TABLES} | {SEARCH_INDEX}
     assert all(source == target for source, target in counts.values()), out

@@ -318,16 +318,30 @@ def copy_command(ctx: click.Context, source: str, target: str) -> None:
     source_at = _copy_location(source, "FROM")
     target_at = _copy_location(target, "TO")
     bar: Any = None
+    counted = {"total": 0, "done": 0, "said": -1}
 
     def start(total: int, done: int) -> None:
         nonlocal bar
-        bar = click.progressbar(length=max(total, 1), label="copying", file=sys.stderr)
-        bar.__enter__()
-        bar.update(min(done, total))
+        counted.update(total=total, done=min(done, total))
+        if sys.stderr.isatty():
+            bar = click.progressbar(length=max(total, 1), label="copying", file=sys.stderr)
+            bar.__enter__()
+            bar.update(min(done, total))
+        else:  # a log or a pipe: a line at every tenth, not a bar's carriage returns
+            say()
+
+    def say() -> None:
+        tenth = counted["done"] * 10 // max(counted["total"], 1)
+        if tenth > counted["said"]:
+            counted["said"] = tenth
+            click.echo(f"copying: {counted['done']}/{counted['total']} rows ({tenth * 10}%)", err=True)
 
     def chunk(_: str, rows: int) -> None:
         if bar is not None:
             bar.update(rows)
+        else:
+            counted["done"] += rows
+            say()
 
     try:
         report = copy_archive(source_at, target_at, on_start=start, on_chunk=chunk)
