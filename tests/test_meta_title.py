@@ -372,3 +372,23 @@ def test_shared_benchmark_pages(name: str) -> None:
     doc = PageDoc.parse(decode_html((SHARED / row["page"]).read_bytes()), row["url"])
     assert doc is not None
     assert title_of(doc) == " ".join(row["title"].split())
+
+
+@pytest.mark.parametrize(
+    ("title", "domain", "want"),
+    [
+        ("Neue DJV-Online-Seminare – Natürlich Jagd", "natuerlich-jagd.de", "Neue DJV-Online-Seminare"),
+        (
+            "Saftiger Zitronenkuchen | Backen macht glücklich",
+            "backenmachtgluecklich.de",
+            "Saftiger Zitronenkuchen",
+        ),
+        ("Tout sur le vote des jeunes - Télé-Loisirs", "teleloisirs.fr", "Tout sur le vote des jeunes"),
+        ("Über die Rente wird weiter gestritten - Blog", "ueber.example", None),
+    ],
+)
+def test_a_site_name_with_accents_is_the_domain_spelt_in_ascii(
+    title: str, domain: str, want: str | None
+) -> None:
+    """A domain spells "ü" as "ue" or "u", "é" as "e": the site's name in the title is known by its domain."""
+    assert strip_site_name(title, [domain]) == (want or title)

@@ -35,6 +35,7 @@ _LEADING_DATE = re.compile(r"^\s*(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-
 # A title's words: a run of letters and digits, or one CJK or Thai character (scripts written without spaces).
 TITLE_WORD = re.compile(rf"[{_CJK}\u0e00-\u0e7f]|[^\W_]+")
 _NOT_ALNUM = re.compile(r"[\W_]+")  # what str.isalnum rejects, character for character, outside Python
+_GERMAN_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
 
 
@@ -81,6 +82,8 @@ def _name_keys(name: str) -> set[str]:
     top-level domain."""
     text = name.strip().casefold().removeprefix("https://").removeprefix("http://").strip("/")
     keys = {_compact(text)}
+    if not text.isascii():
+        keys |= _spelt_in_ascii(_compact(text))
     if " " not in text and "." in text:
         host = text.removeprefix("www.").split("/")[0]
         labels = [label for label in host.split(".") if label]
@@ -89,6 +92,12 @@ def _name_keys(name: str) -> set[str]:
             main = labels[-2] if len(labels[-2]) > 3 or len(labels) == 2 else labels[-3]
             keys.add(_compact(main))
     return keys
+
+
+def _spelt_in_ascii(compact: str) -> set[str]:
+    """A name as a domain spells it: "jürgen" as "juergen" or "jurgen", "Télé" as "tele"."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", compact) if not unicodedata.combining(c))
+    return {key for key in (compact.translate(_GERMAN_ASCII), bare) if key.isascii()}
 
 
 def _compact(text: str) -> str:
