@@ -392,3 +392,17 @@ def test_a_site_name_with_accents_is_the_domain_spelt_in_ascii(
 ) -> None:
     """A domain spells "ü" as "ue" or "u", "é" as "e": the site's name in the title is known by its domain."""
     assert strip_site_name(title, [domain]) == (want or title)
+
+
+def test_a_label_in_the_h1_ranks_after_the_page_title_when_nothing_agrees() -> None:
+    """A wiki's "Page" h1 (a tab's label) says less than the ``<title>``; a headline-length h1 still wins."""
+    doc = page(
+        "<title>BeginnersGuide/Download - Python Wiki</title>",
+        "<h1>Page</h1><h1>User</h1><div id='content'><p>Text.</p></div>",
+        url="https://wiki.example.org/moin/BeginnersGuide/Download",
+    )
+    assert title_of(doc) == "BeginnersGuide/Download"
+    headline = page(
+        "<title>BeginnersGuide - Python Wiki</title>", "<main><h1>Downloading Python today</h1></main>"
+    )
+    assert title_of(headline) == "Downloading Python today"

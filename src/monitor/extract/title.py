@@ -422,7 +422,11 @@ def choose_title(
     order = {source: position for position, source in enumerate(_FALLBACK_ORDER)}
     ranked = sorted(
         stripped,
-        key=lambda c: (ELLIPSIS.search(c.value) is not None, order.get(c.source, len(order))),
+        key=lambda c: (
+            ELLIPSIS.search(c.value) is not None,
+            c.source in _HEADINGS and len(title_words(c.value)) < _HEADLINE_WORDS,
+            order.get(c.source, len(order)),
+        ),
     )
     top = ranked[0]
     return chosen(top.value, top.source, "no headline agreed; most trusted page title")
