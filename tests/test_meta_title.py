@@ -406,3 +406,21 @@ def test_a_label_in_the_h1_ranks_after_the_page_title_when_nothing_agrees() -> N
         "<title>BeginnersGuide - Python Wiki</title>", "<main><h1>Downloading Python today</h1></main>"
     )
     assert title_of(headline) == "Downloading Python today"
+
+
+def test_a_kicker_before_a_separator_in_one_metadata_title_when_another_has_the_headline_alone() -> None:
+    """With no heading to agree with, "Kücknitz - So lief …" in JSON-LD against "So lief …" in og:title says
+    that "Kücknitz" is a kicker; a colon is the headline's own ("Lübeck: So war …")."""
+    ld = {"@type": "NewsArticle", "headline": "Kücknitz - So lief die Auktion der Schätzchen"}
+    doc = page(
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+        '<meta property="og:title" content="So lief die Auktion der Schätzchen">'
+    )
+    choice = choose_title(title_candidates(doc))
+    assert (choice.value, choice.source) == ("So lief die Auktion der Schätzchen", "og:title")
+    ld["headline"] = "Lübeck: So lief die Auktion der Schätzchen"
+    colon = page(
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+        '<meta property="og:title" content="So lief die Auktion der Schätzchen">'
+    )
+    assert title_of(colon) == "Lübeck: So lief die Auktion der Schätzchen"

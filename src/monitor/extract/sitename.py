@@ -29,6 +29,7 @@ _DANGLING = re.compile(rf"^\s*(?:[{_SEPARATOR_CHARS}]+(?:\s+|$))+|(?:(?:^|\s+)[{
 _CJK_DANGLING = re.compile(rf"(?<=[{_CJK}])[_｜|\-—–]+$|^[_｜|\-—–]+(?=[{_CJK}])")
 # Before a known name at the end, a colon may also stand as in prose ("Headline: Site").
 _SEPARATOR_BEFORE = re.compile(rf"(?:\s[{_SEPARATOR_CHARS}]+\s+|[{_CJK}][_｜|\-—–]|\s*[|｜]\s*|(?<=\S):\s+)$")
+_SEPARATOR_END = re.compile(r"\s+(?:[|\-–—»«·•:/>~‹›ǀ\\]|::|\|\|)\s+$|\s*[|｜]\s*$")
 _SEPARATOR_AFTER = re.compile(rf"\s+[{_SEPARATOR_CHARS}]+\s|[_｜|\-—–][{_CJK}]|\s*[|｜]")
 # A date line before the headline ("23.01.2022 - Headline", "2022-01-02 | Headline").
 _LEADING_DATE = re.compile(r"^\s*(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d{2})\s*[-–—|:·•]\s+(?=\w)")
@@ -203,6 +204,11 @@ def _looks_like_name(text: str) -> bool:
             word[:1].isupper() and any(c.isupper() for c in word[1:])
         )
     return all(word[:1].isupper() or word[:1].isdigit() for word in words)
+
+
+def is_separated_head(head: str) -> bool:
+    """``head`` is a short label ending in a separator ("Kücknitz - ", "Politik | "): at most four words."""
+    return bool(_SEPARATOR_END.search(head)) and 0 < len(title_words(head)) <= 4
 
 
 def trim_separators(text: str) -> str:

@@ -19,6 +19,7 @@ from monitor.extract.sitename import (
     ELLIPSIS,
     TITLE_WORD,
     NameMatcher,
+    is_separated_head,
     strip_names,
     strip_site_name,
     title_words,
@@ -429,4 +430,18 @@ def choose_title(
         ),
     )
     top = ranked[0]
+    if (shorter := _without_kicker(top, ranked)) is not None:
+        return chosen(shorter.value, shorter.source, f"{top.source} without the kicker before its separator")
     return chosen(top.value, top.source, "no headline agreed; most trusted page title")
+
+
+def _without_kicker(top: Candidate[str], others: Sequence[Candidate[str]]) -> Candidate[str] | None:
+    """Another page title that is ``top``'s end after a separator: "Kücknitz - So lief die Auktion" against
+    "So lief die Auktion" says that the head is a kicker (a place, a topic), not the headline's."""
+    for other in others:
+        if other is top or other.source in _HEADINGS or len(title_words(other.value)) < _HEADLINE_WORDS:
+            continue
+        head = top.value[: len(top.value) - len(other.value)]
+        if top.value.endswith(other.value) and head != top.value and is_separated_head(head):
+            return other
+    return None
