@@ -68,7 +68,7 @@ def test_without_psycopg_a_postgresql_url_is_refused_with_the_install_command(
 ) -> None:
     monkeypatch.setattr(monitor.config, "postgres_driver_available", lambda: False)
     [problem] = problems({"archive": URL})
-    assert problem.startswith('archive: "postgresql://***@db.example:5432/news"'), problem
+    assert problem.startswith('archive: "postgresql://bob:***@db.example:5432/news"'), problem
     assert "pip install 'monitor[postgres]'" in problem and "hunter2" not in problem
     assert validate_config({"archive": "a.db"}).archive == Path("a.db")  # SQLite needs no driver
     with pytest.raises(ValueError, match="monitor\\[postgres\\]"):
