@@ -45,6 +45,17 @@ def _gone(pid: int) -> bool:
     return state == "Z"  # ended, not yet reaped by whoever adopted it
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if _parent(int(stat.parent.name)) == pid:
+                found.append(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return found
+
+
 def test_a_killed_daemons_pool_worker_and_fork_server_end_too(tmp_path: Path) -> None:
     script = tmp_path / "daemon.py"
     script.write_text(SCRIPT, encoding="utf-8")
@@ -54,12 +65,13 @@ def test_a_killed_daemons_pool_worker_and_fork_server_end_too(tmp_path: Path) ->
         worker = int(daemon.stdout.readline())
     server = _parent(worker)
     assert server != daemon.pid and _parent(server) == daemon.pid  # the fork server started the worker
+    started = {worker, server, *_children(daemon.pid)}  # the resource tracker too
     daemon.send_signal(signal.SIGKILL)
     daemon.wait()
     deadline = time.monotonic() + 30
-    while not (_gone(worker) and _gone(server)) and time.monotonic() < deadline:
+    while not all(_gone(pid) for pid in started) and time.monotonic() < deadline:
         time.sleep(0.1)
-    leaked = [pid for pid in (worker, server) if not _gone(pid)]
+    leaked = [pid for pid in started if not _gone(pid)]
     for pid in leaked:
         os.kill(pid, signal.SIGKILL)
     assert leaked == []
