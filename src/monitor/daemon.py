@@ -315,7 +315,9 @@ class Daemon:
             self.pipeline, self.leases = pipeline, leases
             leases.renew(self.sources.values(), force=True)
             leases.keep_renewing(lambda: list(self.sources.values()), self._busy)
-            spread = pipeline.spread_overdue(list(self.sources.values()), now=utcnow())
+            # each worker spreads what it polls: the overdue sources of the hosts it holds
+            held = [source for source in self.sources.values() if leases.holds(source)]
+            spread = pipeline.spread_overdue(held, now=utcnow())
             if spread:
                 log.info(
                     "daemon: %d overdue source%s spread over the next few minutes",
