@@ -62,6 +62,15 @@ def _text(value: Any) -> Any:
     return utc_iso(value) if isinstance(value, datetime) else value
 
 
+def _by_the_index(conn: psycopg.Connection[Any], query: str | None) -> None:
+    """A text match reads the search index, never every document: PostgreSQL's planner costs a sequential
+    scan of ``articles_fts`` by its small heap and not by the documents it would detoast and test one by
+    one, so for a word in a thousand of 100,000 articles it chose the scan (300 ms) over the GIN index. For
+    this transaction only; the server's settings are not touched."""
+    if query:
+        conn.execute("SET LOCAL enable_seqscan = off")
+
+
 def _credit(value: Any) -> Attribution | None:
     if not value:
         return None
@@ -126,6 +135,7 @@ class PostgresQueries:
             f"WHERE {' AND '.join(where) or 'true'} ORDER BY {order}, a.id DESC LIMIT %s"
         )
         with self._transaction() as conn:
+            _by_the_index(conn, query.query)
             page = [(int(r[0]), int(r[1])) for r in conn.execute(sql, [*params, limit])]
             if query.collapse:
                 return self._collapse(conn, page, query.limit, terms, query.highlight)
@@ -222,6 +232,7 @@ class PostgresQueries:
     def count(self, query: SearchQuery) -> int:
         sql, params = self._export_sql(query, "count(*)")
         with self._transaction() as conn:
+            _by_the_index(conn, query.query)
             row = conn.execute(sql, params).fetchone()
         return int(row[0]) if row else 0
 
@@ -230,6 +241,7 @@ class PostgresQueries:
         sql, params = self._export_sql(query, ", ".join(f"a.{c}" for c in _EXPORT_COLUMNS))
         try:
             with self._transaction() as conn, conn.cursor(name="monitor_export") as cursor:
+                _by_the_index(conn, query.query)
                 cursor.execute(sql + " ORDER BY a.id", params)
                 while rows := cursor.fetchmany(_EXPORT_BATCH):
                     for row in rows:
@@ -305,6 +317,7 @@ class PostgresQueries:
             f"GROUP BY 1 ORDER BY {order} LIMIT %s"
         )
         with self._transaction() as conn:
+            _by_the_index(conn, query)
             rows = conn.execute(sql, [*params, limit]).fetchall()
         return [Facet(key=row[0], count=int(row[1])) for row in rows]
 
