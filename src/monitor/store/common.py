@@ -8,12 +8,21 @@ import contextlib
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 from monitor.errors import QueryError, StoreError
-from monitor.models import Alert, Attribution, PollState, SourceKnowledge, SourceStatus
+from monitor.models import (
+    Alert,
+    ArticleFields,
+    Attribution,
+    PollState,
+    SearchHit,
+    SourceKnowledge,
+    SourceStatus,
+    StoredPage,
+)
 from monitor.query import parse
 from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.timefmt import utc_iso
@@ -182,3 +191,55 @@ def _alerts(rows: Sequence[Sequence[Any]], text: Callable[[Any], Any]) -> list[A
             )
         )
     return alerts
+
+
+def _collapsed(
+    page: Sequence[tuple[int, int]],
+    limit: int,
+    rows_of: Callable[[list[int]], Mapping[int, Sequence[Any]]],
+    copies_of: Callable[[list[int]], Mapping[int, int]],
+    hit: Callable[[Sequence[Any], Sequence[Any], int], SearchHit],
+) -> list[SearchHit]:
+    """One hit per story, in the order the stories first matched (``page``: article id, story id): made by
+    ``hit(original, matching, copies)``, the story's original standing for it and the matching copy giving
+    the snippet. ``rows_of`` reads articles by id, ``copies_of`` counts each story's copies."""
+    firsts: dict[int, int] = {}
+    for article_id, story_id in page:
+        firsts.setdefault(story_id, article_id)
+        if len(firsts) == limit:
+            break
+    if not firsts:
+        return []
+    rows = rows_of(list({*firsts, *firsts.values()}))
+    counts = copies_of(list(firsts))
+    hits = []
+    for story_id, article_id in firsts.items():
+        matching = rows[article_id]
+        hits.append(hit(rows.get(story_id) or matching, matching, counts.get(story_id, 0)))
+    return hits
+
+
+RAW_PAGE_COLUMNS = "a.id, a.source, r.url, r.content_type, r.charset, r.compression, r.body"
+"""The first columns of a kept page's row (:func:`_stored_page`); the article's fields and the feed's
+evidence follow."""
+
+
+def _stored_page(row: Sequence[Any], current: ArticleFields, text: Callable[[Any], Any]) -> StoredPage:
+    """A kept page from its row: :data:`RAW_PAGE_COLUMNS`, the article's fields (made into ``current`` by
+    the caller), then feed title, entry published, entry language, channel title, channel language."""
+    feed = [text(value) for value in row[len(row) - 5 :]]
+    return StoredPage(
+        article_id=row[0],
+        source=row[1],
+        url=row[2],
+        content_type=row[3],
+        charset=row[4],
+        compression=row[5],
+        body=bytes(row[6]),
+        current=current,
+        feed_title=feed[0],
+        entry_published_at=feed[1],
+        entry_language=feed[2],
+        channel_title=feed[3],
+        channel_language=feed[4],
+    )

@@ -32,7 +32,7 @@ from monitor.models import (
 from monitor.query import parse
 from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.store import fts
-from monitor.store.common import _credit, _same, _source_status, _strings, _translated, iso
+from monitor.store.common import _collapsed, _credit, _same, _source_status, _strings, _translated, iso
 
 _EXPORT_COLUMNS = tuple(field_names(ExportedArticle))
 _STORED_COLUMNS = tuple(name for name in field_names(StoredArticle) if name != "urls")
@@ -152,31 +152,25 @@ class ArchiveQueries:
     def _collapse(
         self, page: list[tuple[int, int]], limit: int, terms: Terms, highlight: tuple[str, str]
     ) -> list[SearchHit]:
-        """One hit per story, in the order the stories first matched: the story's original stands for it
-        (with the matching copy's snippet), with the number of its copies."""
-        firsts: dict[int, int] = {}
-        for article_id, story_id in page:
-            firsts.setdefault(story_id, article_id)
-            if len(firsts) == limit:
-                break
-        if not firsts:
-            return []
-        rows = self._hit_rows(list({*firsts, *firsts.values()}))
-        marks = ",".join("?" * len(firsts))
-        counts = dict(
-            self.db.execute(
-                f"SELECT story_id, count(*) - 1 FROM articles WHERE story_id IN ({marks}) GROUP BY story_id",
-                list(firsts),
-            ).fetchall()
-        )
-        hits = []
-        for story_id, article_id in firsts.items():
-            matching = rows[article_id]
-            original = rows.get(story_id) or matching
-            hits.append(
-                _hit(original, snippet=_snippet(matching, terms, highlight), copies=counts.get(story_id, 0))
+        def copies_of(stories: list[int]) -> dict[int, int]:
+            marks = ",".join("?" * len(stories))
+            return dict(
+                self.db.execute(
+                    f"SELECT story_id, count(*) - 1 FROM articles WHERE story_id IN ({marks}) "
+                    "GROUP BY story_id",
+                    stories,
+                ).fetchall()
             )
-        return hits
+
+        return _collapsed(
+            page,
+            limit,
+            self._hit_rows,
+            copies_of,
+            lambda original, matching, copies: _hit(
+                original, snippet=_snippet(matching, terms, highlight), copies=copies
+            ),
+        )
 
     @_translated
     def get_article(self, id_or_url: str) -> StoredArticle:

@@ -18,7 +18,16 @@ from monitor.models import (
     field_names,
 )
 from monitor.store import fts
-from monitor.store.common import _attribution_json, _credit, _strings, _translated, iso
+from monitor.store.common import (
+    RAW_PAGE_COLUMNS,
+    _attribution_json,
+    _credit,
+    _same,
+    _stored_page,
+    _strings,
+    _translated,
+    iso,
+)
 
 
 class ReextractionStore:
@@ -64,7 +73,7 @@ class ReextractionStore:
             return []
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT a.id, a.source, r.url, r.content_type, r.charset, r.compression, r.body, "
+            f"SELECT {RAW_PAGE_COLUMNS}, "
             f"{', '.join(f'a.{column}' for column in _FIELD_COLUMNS)}, a.feed_title, a.entry_published_at, "
             f"a.entry_language, a.channel_title, a.channel_language "
             f"FROM articles AS a JOIN raw_pages AS r ON r.article_id = a.id "
@@ -82,24 +91,7 @@ class ReextractionStore:
                     "attribution": _credit(fields["attribution"]),
                 }
             )
-            feed = row[7 + len(_FIELD_COLUMNS) :]
-            pages.append(
-                StoredPage(
-                    article_id=row[0],
-                    source=row[1],
-                    url=row[2],
-                    content_type=row[3],
-                    charset=row[4],
-                    compression=row[5],
-                    body=row[6],
-                    current=current,
-                    feed_title=feed[0],
-                    entry_published_at=feed[1],
-                    entry_language=feed[2],
-                    channel_title=feed[3],
-                    channel_language=feed[4],
-                )
-            )
+            pages.append(_stored_page(row, current, _same))
         return pages
 
     @_translated

@@ -44,7 +44,7 @@ from monitor.models import (
 )
 from monitor.query import parse
 from monitor.snippets import Terms, best_snippet, terms_of
-from monitor.store.common import _source_status
+from monitor.store.common import RAW_PAGE_COLUMNS, _collapsed, _source_status, _stored_page
 from monitor.store.postgres import fts
 from monitor.store.postgres.common import moment as _moment
 from monitor.store.postgres.common import translated as _translated
@@ -190,31 +190,22 @@ class PostgresQueries:
         terms: Terms,
         highlight: tuple[str, str],
     ) -> list[SearchHit]:
-        """One hit per story, in the order the stories first matched: the story's original stands for it
-        (with the matching copy's snippet), with the number of its copies."""
-        firsts: dict[int, int] = {}
-        for article_id, story_id in page:
-            firsts.setdefault(story_id, article_id)
-            if len(firsts) == limit:
-                break
-        if not firsts:
-            return []
-        rows = self._hit_rows(conn, list({*firsts, *firsts.values()}))
-        counts = {
-            int(r[0]): int(r[1])
-            for r in conn.execute(
+        def copies_of(stories: list[int]) -> dict[int, int]:
+            rows = conn.execute(
                 "SELECT story_id, count(*) - 1 FROM articles WHERE story_id = ANY(%s) GROUP BY story_id",
-                [list(firsts)],
+                [stories],
             )
-        }
-        hits = []
-        for story_id, article_id in firsts.items():
-            matching = rows[article_id]
-            original = rows.get(story_id) or matching
-            hits.append(
-                _hit(original, snippet=_snippet(matching, terms, highlight), copies=counts.get(story_id, 0))
-            )
-        return hits
+            return {int(r[0]): int(r[1]) for r in rows}
+
+        return _collapsed(
+            page,
+            limit,
+            lambda ids: self._hit_rows(conn, ids),
+            copies_of,
+            lambda original, matching, copies: _hit(
+                original, snippet=_snippet(matching, terms, highlight), copies=copies
+            ),
+        )
 
     def check_query(self, query: str) -> None:
         fts.tsquery_string(query)
@@ -514,33 +505,17 @@ class PostgresQueries:
         with self._transaction() as conn:
             rows = conn.execute(
                 (
-                    "SELECT a.id, a.source, r.url, r.content_type, r.charset, r.compression, r.body, "
-                    f"{fields}, a.feed_title, a.entry_published_at, a.entry_language, a.channel_title, "
-                    "a.channel_language FROM articles AS a JOIN raw_pages AS r ON r.article_id = a.id "
+                    f"SELECT {RAW_PAGE_COLUMNS}, {fields}, a.feed_title, a.entry_published_at, "
+                    "a.entry_language, a.channel_title, a.channel_language "
+                    "FROM articles AS a JOIN raw_pages AS r ON r.article_id = a.id "
                     "WHERE a.id = ANY(%s) ORDER BY a.id"
                 ),
                 [list(ids)],
             ).fetchall()
-        pages = []
-        for row in rows:
-            end = 7 + len(_FIELD_COLUMNS)
-            current = ArticleFields(**_decoded(dict(zip(_FIELD_COLUMNS, row[7:end], strict=True))))
-            feed = [_text(value) for value in row[end:]]
-            pages.append(
-                StoredPage(
-                    article_id=row[0],
-                    source=row[1],
-                    url=row[2],
-                    content_type=row[3],
-                    charset=row[4],
-                    compression=row[5],
-                    body=bytes(row[6]),
-                    current=current,
-                    feed_title=feed[0],
-                    entry_published_at=feed[1],
-                    entry_language=feed[2],
-                    channel_title=feed[3],
-                    channel_language=feed[4],
-                )
+        end = 7 + len(_FIELD_COLUMNS)
+        return [
+            _stored_page(
+                row, ArticleFields(**_decoded(dict(zip(_FIELD_COLUMNS, row[7:end], strict=True)))), _text
             )
-        return pages
+            for row in rows
+        ]
