@@ -169,7 +169,7 @@ async def _lease(leases: HostLeases, sources: Sequence[Source]) -> None:
     deadline = time.monotonic() + 2 * leases.lease_s
     waiting = False
     while True:
-        leases.renew(sources, force=True)
+        leases.renew(sources)
         missing = sorted({feed_host(source.url) for source in sources if not leases.holds(source)})
         if not missing or time.monotonic() >= deadline:
             return
@@ -313,7 +313,7 @@ class Daemon:
     async def serve(self, stop: asyncio.Event) -> None:
         async with open_pipeline(self.settings, extractor=self.extractor) as (pipeline, leases):
             self.pipeline, self.leases = pipeline, leases
-            leases.renew(self.sources.values(), force=True)
+            leases.renew(self.sources.values())
             leases.keep_renewing(lambda: list(self.sources.values()), self._busy)
             # each worker spreads what it polls: the overdue sources of the hosts it holds
             held = [source for source in self.sources.values() if leases.holds(source)]

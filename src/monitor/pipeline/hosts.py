@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import secrets
 import socket
@@ -53,15 +52,12 @@ class HostLeases:
         lease_s: float,
         daemon: bool,
         worker: str | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.worker = worker or new_worker_id()
         self.lease_s = lease_s
         self.daemon = daemon
         self.held: frozenset[str] = frozenset()
-        self._clock = clock
-        self._renewed = -math.inf
         self._polled = 0
         self._count = threading.Lock()
         self._stop = threading.Event()
@@ -88,12 +84,9 @@ class HostLeases:
         with self._count:
             self._polled += 1
 
-    def renew(
-        self, sources: Iterable[Source], *, busy: Iterable[Source] = (), force: bool = False
-    ) -> frozenset[str]:
-        """Renew (every third of a lease, or now with ``force``) and rebalance; the hosts held."""
-        if not force and self._clock() - self._renewed < self.lease_s / RENEWALS_PER_LEASE:
-            return self.held
+    def renew(self, sources: Iterable[Source], *, busy: Iterable[Source] = ()) -> frozenset[str]:
+        """Renew now and rebalance (``busy``: the sources being polled, whose hosts are kept); the hosts
+        held."""
         hosts = {feed_host(source.url) for source in sources}
         before = self.held
         with self._count:
@@ -110,7 +103,6 @@ class HostLeases:
             with self._count:
                 self._polled += polled
             raise
-        self._renewed = self._clock()
         if self.shared and self.held != before:
             gained, lost = sorted(self.held - before), sorted(before - self.held)
             log.info(
@@ -129,7 +121,7 @@ class HostLeases:
         def renew() -> None:
             while not self._stop.wait(self.lease_s / RENEWALS_PER_LEASE):
                 try:
-                    self.renew(sources(), busy=busy(), force=True)
+                    self.renew(sources(), busy=busy())
                 except MonitorError as exc:  # the archive is unreachable: the store says so, once
                     log.debug("workers: renewal failed: %s", exc)
 
