@@ -77,6 +77,10 @@ def test_clean_names(raw: list[str], names: tuple[str, ...]) -> None:
         (["A cura di Mario Rossi"], ("Mario Rossi",)),
         (["Photography by Jane Doe"], ("Jane Doe",)),
         (["Posted on 3 May 2020 by Jane Doe"], ("Jane Doe",)),
+        (["Текст: Венера Ерофеева"], ("Венера Ерофеева",)),
+        (["Автор: Иван Петров"], ("Иван Петров",)),
+        (["作者：王小明"], ("王小明",)),
+        (["文/李明"], ("李明",)),
     ],
 )
 def test_byline_labels_in_several_languages(raw: list[str], names: tuple[str, ...]) -> None:
@@ -91,10 +95,14 @@ def test_byline_labels_in_several_languages(raw: list[str], names: tuple[str, ..
         (["Focus-Online-Experte Max Muster"], ("Max Muster",)),
         (["Jane Doe, Senior Editor"], ("Jane Doe",)),
         (["Max Muster - Wirtschaftsredakteur"], ("Max Muster",)),
+        (["By TOM KRISHER, AP Auto Writer"], ("TOM KRISHER",)),
+        (["By STEVE PEOPLES, AP National Political Writer"], ("STEVE PEOPLES",)),
+        (["Analysis by Jane Doe, Example Editor-at-large"], ("Jane Doe",)),
+        (["Jane Doe, Editor-in-Chief"], ("Jane Doe",)),
     ],
 )
 def test_job_titles_around_a_name(raw: list[str], names: tuple[str, ...]) -> None:
-    assert clean_names(raw) == names
+    assert clean_names(raw, site_names=["Example"]) == names
 
 
 @pytest.mark.parametrize(
@@ -106,6 +114,10 @@ def test_job_titles_around_a_name(raw: list[str], names: tuple[str, ...]) -> Non
         (["Example News Jane Doe"], ("Jane Doe",)),
         (["By Glen Owen And Brendan Carlin For The Mail On Sunday"], ("Glen Owen", "Brendan Carlin")),
         (["https://example.com/jane", "jane(at)example.com"], ()),
+        (["Jane Doe and John Roe EXAMPLE NEWS"], ("Jane Doe", "John Roe")),
+        (["Tom Davies Associated Press | Published 11:34 PM EST Nov 19, 2019"], ("Tom Davies",)),
+        (["By Jane Doe, Example News Business"], ("Jane Doe",)),
+        (["Jane Doe, Example News Politics"], ("Jane Doe",)),
     ],
 )
 def test_agency_outlet_and_site_beside_a_name(raw: list[str], names: tuple[str, ...]) -> None:
@@ -127,6 +139,10 @@ def test_agency_outlet_and_site_beside_a_name(raw: list[str], names: tuple[str, 
         (["LP Luana Patriolino"], ("Luana Patriolino",)),
         (["stol.it / Suedtirol Online"], ()),
         (["Henry"], ("Henry",)),
+        (["The Russian and Syrian defense ministries"], ()),
+        (["Bashar al-Assad"], ("Bashar al-Assad",)),
+        (["Ursula von der Leyen und Jean de la Fontaine"], ("Ursula von der Leyen", "Jean de la Fontaine")),
+        (["bell hooks"], ("bell hooks",)),
     ],
 )
 def test_places_helpers_and_outlets_beside_a_name(raw: list[str], names: tuple[str, ...]) -> None:
@@ -388,3 +404,9 @@ def test_shared_benchmark_pages(name: str) -> None:
     doc = PageDoc.parse(decode_html(path.read_bytes(), None), str(row["url"]))
     assert doc is not None
     assert {n.casefold() for n in authors_of(doc)} == {n.casefold() for n in row["authors"]}
+
+
+def test_time_zone_of_a_bylines_time_is_no_credit() -> None:
+    raw = ("Example wire services | Published 11:11 PM EST Nov 19, 2019",)
+    choice = choose_authors([Candidate(raw, "byline")], site_names=["Example"])
+    assert choice.value == ("Example wire services",)

@@ -44,7 +44,8 @@ _PREFIX = re.compile(
     rf"^(?:(?:{_LABEL_WORDS}|{_DESK_LABEL})\b(?:{_AND}(?:{_LABEL_WORDS}|{_DESK_LABEL})\b)*\s*:|"
     rf"(?:(?:{_LABEL_WORDS})\b{_AND}){{0,4}}(?:by|von|vom|par|por|door|av|af)\b|(?:a\s+cura\s+)?(?:di|de|da)\s|"
     r"(?:autor(?:in)?|authors?|auteur|autore|redakteur(?:in)?|reporter|text|texte|fotos?|bild|quelle|source|"
-    r"escribe|escriben|escrito por|بقلم|كتب|كتبت|إعداد)\b)\s*[:\-–—]?\s*",
+    r"escribe|escriben|escrito por|текст|автор|авторы|фото|источник|بقلم|كتب|كتبت|إعداد)\b|"
+    r"(?:作者|记者|記者|编辑|編輯|责任编辑|文)\s*[:：/／])\s*[:：\-–—]?\s*",
     re.IGNORECASE,
 )
 """A byline's label, in any source: ``By``, ``Von``, ``Alles von``, ``A cura di``, ``Interview:``,
@@ -103,6 +104,11 @@ _DATE_WORDS = re.compile(
     r"uhr|am|pm|gmt|utc|cet|cest|mez|mesz|ago|vor|stunden?|minuten?|hours?|minutes?)\b\.?",
     re.IGNORECASE,
 )
+_ZONES = re.compile(
+    r"\b(?:[ECMP][SD]T|AK[SD]T|H[SD]T|[AE]E[SD]T|A[CW]ST|BST|IST|JST|KST|HKT|SGT|MSK|WIB|[CEW]ES?T|NZ[SD]T)\b"
+)
+"""The time zone of a byline's time (``Published 11:11 PM EST Nov 19, 2019``): upper case only, read only
+where the part holds a date (``est`` and ``ist`` are words in French and German)."""
 _WEEKDAYS = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|"
     r"freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|"
@@ -128,6 +134,16 @@ _AGENCIES = frozenset(
     {"dpa", "afp", "ap", "apa", "reuters", "sda", "epd", "kna", "ddp", "efe", "ansa", "sid", "ats", "dapd",
      "xinhua", "upi", "pa", "aa", "irna", "tass", "keystone-sda", "awp", "red", "red.", "ots"}
 )  # fmt: skip
+_WIRES = (
+    "the associated press", "associated press", "agence france-presse", "agence france presse",
+    "deutsche presse-agentur", "press trust of india", "united press international", "reuters",
+)  # fmt: skip
+"""Wire services by their full names, glued after a reporter's name (``Tom Davies Associated Press``)."""
+_PARTICLES = frozenset(
+    {"von", "van", "vom", "der", "den", "del", "della", "de", "da", "dos", "das", "du", "la", "le", "di",
+     "bin", "ibn", "al", "el", "ter", "ten", "zu", "zur", "op", "het", "y", "e"}
+)  # fmt: skip
+"""The lower-case words of a person's name (``Ursula von der Leyen``, ``Bashar al-Assad``)."""
 GENERIC_AUTHORS = frozenset(
     {"staff", "admin", "administrator", "editor", "editors", "newsroom", "web desk", "webdesk", "desk",
      "agencies", "staff writer", "news desk", "online desk", "the editors", "redaktion", "editorial",
@@ -384,16 +400,25 @@ def _piece_names(piece: str, sites: set[str], people_only: bool) -> Iterator[str
         text = _SLASH.sub(" / ", _ASIDE.sub("", text))
     for part in _SEPARATORS.split(text):
         if (name := _clean_part(part)) is not None:
-            name = _without_role(_without_site(_without_initials(_TRAILER.sub("", name)), sites))
+            name = _without_role(_without_site(_without_initials(_TRAILER.sub("", name)), sites), sites)
             if name:
                 yield name
 
 
 def _without_site(name: str, sites: set[str]) -> str:
-    """``Example News Jane Doe``: the site's name glued before a person's is not part of it."""
+    """``Example News Jane Doe``, ``Jane Doe USA TODAY``, ``Tom Davies Associated Press``: the site's name
+    (or a wire's) glued before or after a person's is not part of it; the site's name and one word
+    (``CNN Business``) is one of its sections, no one."""
     folded = name.casefold()
     for site in sites:
-        if folded.startswith(site + " ") and len(rest := name[len(site) :].split()) >= 2:
+        if folded.startswith(site + " "):
+            rest = name[len(site) :].split()
+            if len(rest) >= 2:
+                return " ".join(rest)
+            if len(rest) == 1 and not rest[0][:1].islower():
+                return ""
+    for outlet in (*sites, *_WIRES):
+        if folded.endswith(" " + outlet) and len(rest := name[: -len(outlet)].split()) >= 2:
             return " ".join(rest)
     return name
 
@@ -404,17 +429,25 @@ def _without_initials(name: str) -> str:
     return rest if match and "".join(w[0] for w in rest.split()).upper() == match[1] else name
 
 
-def _without_role(name: str) -> str | None:
+def _without_role(name: str, sites: set[str]) -> str | None:
+    """The name without the job titles around it; None for a job title at an outlet (``AP Auto Writer``,
+    ``CNN Editor-at-large``: the part after a reporter's name that says what she is and where)."""
     words = name.split()
     while words and _is_role(words[0]):
         words.pop(0)
+    titled = False
     while words and _is_role(words[-1]):
         words.pop()
+        titled = True
+    if titled and words and (words[0].casefold() in _AGENCIES or words[0].casefold() in sites):
+        return None
     return " ".join(words) or None
 
 
 def _is_role(word: str) -> bool:
     folded = word.casefold().strip(",.:")
+    if folded.endswith(("-at-large", "-in-chief")):
+        folded = folded.split("-", 1)[0]
     return folded in _ROLE_WORDS or _ROLE_STEMS.match(folded) is not None
 
 
@@ -426,8 +459,24 @@ def _is_person(name: str, sites: set[str]) -> bool:
         return False  # a domain (``stol.it``): some site's name
     if _DESK_WORDS.intersection(words) or name.casefold() in GENERIC_AUTHORS:
         return False
-    # an abbreviation (``LN``, ``det``): an outlet's or an editor's short sign, not a name
-    return not (len(words) == 1 and len(name) <= 3)
+    if words[0] == "the" or _in_lower_case(name):
+        return False  # ``The Russian``, ``Syrian defense ministries``: a phrase, not a person's name
+    # an abbreviation (``LN``, ``det``): an outlet's or an editor's short sign, not a name; a name in a
+    # script without case (``王小明``) is written in two or three characters
+    return not (len(words) == 1 and len(name) <= 3 and any(ch.isupper() or ch.islower() for ch in name))
+
+
+def _in_lower_case(name: str) -> bool:
+    """A capitalised name with a lower-case word of four letters or more that is no particle of a name
+    (``von``, ``al-``): words of a phrase (``defense ministries``). A name all in lower case (a login, or
+    one written so) is not one."""
+    words = name.split()
+    if not any(word[:1].isupper() for word in words):
+        return False
+    return any(
+        word[:1].islower() and len(word) >= 4 and word.split("-", 1)[0].casefold() not in _PARTICLES
+        for word in words
+    )
 
 
 def _strip_prefix(value: str) -> str:
@@ -442,7 +491,7 @@ def _clean_part(part: str) -> str | None:
     if not text or _HANDLE.search(text):
         return None
     if _DATE.search(text):  # and the label before the date: ``Posted on 3 May 2020 by admin``
-        text = _strip_prefix(_DATE_WORDS.sub(" ", _DATE.sub(" ", text)))
+        text = _strip_prefix(_ZONES.sub(" ", _DATE_WORDS.sub(" ", _DATE.sub(" ", text))))
     text = _WEEKDAYS.sub(" ", _FOR_OUTLET.sub("", text))
     text = " ".join(text.split()).strip(" ,;|:-–—()[]\"'“”„«»")
     if not text or _LABEL_ONLY.match(text) or text.casefold() in _DEGREES:
