@@ -44,8 +44,9 @@ _PREFIX = re.compile(
     rf"^(?:(?:{_LABEL_WORDS}|{_DESK_LABEL})\b(?:{_AND}(?:{_LABEL_WORDS}|{_DESK_LABEL})\b)*\s*:|"
     rf"(?:(?:{_LABEL_WORDS})\b{_AND}){{0,4}}(?:by|von|vom|par|por|door|av|af)\b|(?:a\s+cura\s+)?(?:di|de|da)\s|"
     r"(?:autor(?:in)?|authors?|auteur|autore|redakteur(?:in)?|reporter|text|texte|fotos?|bild|quelle|source|"
-    r"escribe|escriben|escrito por|текст|автор|авторы|фото|источник|بقلم|كتب|كتبت|إعداد)\b|"
-    r"(?:作者|记者|記者|编辑|編輯|责任编辑|文)\s*[:：/／])\s*[:：\-–—]?\s*",
+    r"escribe|escriben|escrito por|текст|автор|авторы|фото|источник|yazar|muhabir|"
+    r"लेखक|بقلم|كتب|كتبت|إعداد|نویسنده|خبرنگار)\b|(?:作者|记者|記者|编辑|編輯|责任编辑|責任編輯|文)\s*[:：/／]|(?:本报|本報|新华社|新華社)?记者\s)"
+    r"\s*[:：\-–—]?\s*",
     re.IGNORECASE,
 )
 """A byline's label, in any source: ``By``, ``Von``, ``Alles von``, ``A cura di``, ``Interview:``,
@@ -81,7 +82,7 @@ _ROLE_WORDS = frozenset(
      "rédactrice", "correspondant", "correspondante", "envoyé", "envoyée", "spécial", "spéciale", "redattore",
      "redattrice", "inviato", "inviata", "corrispondente", "corresponsal", "redactor", "redactora",
      "periodista", "giornalista", "enviado", "enviada", "especial", "stellvertretender", "stellvertretende",
-     "leitender", "leitende", "ständiger", "ständige"}
+     "leitender", "leitende", "ständiger", "ständige", "기자", "특파원", "객원기자", "記者", "特派員"}
 )  # fmt: skip
 """Job titles written around a name (``Von unserem Redakteur Max Muster``, ``Focus-Online-Experte Max
 Muster``, ``Senior Editor``): not part of it; a part that is a job title and nothing else names no one."""
@@ -127,7 +128,7 @@ _DESK_WORDS = frozenset(
      "rédaction", "redacción", "equipe", "équipe", "agenturen", "agentur", "agences", "agencias", "press",
      "presse", "news", "nachrichten", "noticias", "zeitung", "times", "media", "magazin", "magazine",
      "verlag", "gmbh", "inc", "inc.", "ltd", "llc", "blog", "tv", "radio", "fernsehen",
-     "online"}
+     "online", "новости", "агентство", "редакция", "haber", "haberler"}
 )  # fmt: skip
 _HANDLE = re.compile(r"(?:^|\s)@\w|\S+@\S+\.\w|\S[\[(]at[\])]\S|https?://|www\.", re.IGNORECASE)
 _AGENCIES = frozenset(
