@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
+from monitor import textnorm
 from monitor.dedup import canonical_url
 from monitor.errors import NotFoundError, StoreError
 from monitor.models import (
@@ -45,7 +46,7 @@ from monitor.models import (
 from monitor.query import parse
 from monitor.snippets import Terms, best_snippet, terms_of
 from monitor.store.common import RAW_PAGE_COLUMNS, _collapsed, _source_status, _stored_page
-from monitor.store.postgres import fts
+from monitor.store.postgres import fts, searching
 from monitor.store.postgres.common import moment as _moment
 from monitor.store.postgres.common import translated as _translated
 from monitor.timefmt import utc_iso
@@ -104,8 +105,11 @@ def _hit(row: Sequence[Any], *, snippet: str, copies: int | None = None) -> Sear
 
 
 def _snippet(row: Sequence[Any], terms: Terms, marks: tuple[str, str]) -> str:
-    """From the columns of :meth:`PostgresQueries._hit_rows`: title 3, language 6, text 7."""
-    return best_snippet(row[3], row[7] or "", row[6], terms, marks)
+    """From the columns of :meth:`PostgresQueries._hit_rows`: title 3, language 6, text 7. The text's normal
+    form (what SQLite's index holds, made here in C-speed loops) lets :func:`best_snippet` tokenise only the
+    window it shows, as it does on SQLite."""
+    text = row[7] or ""
+    return best_snippet(row[3], text, row[6], terms, marks, indexed=textnorm.index_text(text, row[6]))
 
 
 class PostgresQueries:
@@ -124,26 +128,44 @@ class PostgresQueries:
     def search(self, query: SearchQuery) -> list[SearchHit]:
         where, params = self._filters(query)  # raises QueryError (naming the position) for a bad query
         terms = terms_of(parse(query.query))
-        order = f"{fts.RANK} DESC, {_NEWEST} DESC" if query.sort == "rank" else f"{_NEWEST} DESC"
-        if query.sort == "rank":
-            params.append(fts.tsquery_string(query.query))
-        # collapsing keeps one row per story (its best-placed match): read more rows to fill the limit
-        limit = query.limit * 20 if query.collapse else query.limit
-        sql = (
-            "SELECT a.id, coalesce(a.story_id, a.id) FROM articles_fts "
-            "JOIN articles AS a ON a.id = articles_fts.article_id "
-            f"WHERE {' AND '.join(where) or 'true'} ORDER BY {order}, a.id DESC LIMIT %s"
-        )
+        # collapsing keeps one row per story (its best-placed match): up to 20 times the limit is read, as
+        # SQLite reads, but newest first in pages, stopping as soon as the limit is filled
+        most = query.limit * 20 if query.collapse else query.limit
         with self._transaction() as conn:
             _by_the_index(conn, query.query)
-            page = [(int(r[0]), int(r[1])) for r in conn.execute(sql, [*params, limit])]
+            if query.sort == "rank":
+                tsquery = fts.tsquery_string(query.query)
+                page = searching.ranked(conn, where, params, tsquery, most)
+            else:
+                page = self._newest_page(conn, where, params, most, query.limit if query.collapse else 0)
+            found = [(article_id, story_id) for article_id, story_id, _ in page]
             if query.collapse:
-                return self._collapse(conn, page, query.limit, terms, query.highlight)
-            rows = self._hit_rows(conn, [article_id for article_id, _ in page])
+                return self._collapse(conn, found, query.limit, terms, query.highlight)
+            rows = self._hit_rows(conn, [article_id for article_id, _ in found])
         return [
             _hit(rows[article_id], snippet=_snippet(rows[article_id], terms, query.highlight))
-            for article_id, _ in page
+            for article_id, _ in found
         ]
+
+    @staticmethod
+    def _newest_page(
+        conn: psycopg.Connection[Any], where: list[str], params: list[Any], most: int, stories: int
+    ) -> list[searching.Row]:
+        """Up to ``most`` matches newest first; with ``stories``, read in pages (the first of that size, each
+        next four times larger) until they hold that many stories."""
+        if not stories:
+            return searching.newest(conn, where, params, most)
+        page: list[searching.Row] = []
+        size = stories
+        while len(page) < most:
+            more = searching.newest(
+                conn, where, params, min(size, most - len(page)), (page[-1][2], page[-1][0]) if page else None
+            )
+            page += more
+            if len(more) < size or len({story for _, story, _ in page}) >= stories:
+                break
+            size *= 4
+        return page
 
     @staticmethod
     def _hit_rows(conn: psycopg.Connection[Any], ids: Sequence[int]) -> dict[int, Sequence[Any]]:

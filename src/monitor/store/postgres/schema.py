@@ -17,6 +17,8 @@ The tables and columns are SQLite's (:mod:`monitor.store.schema`, its migrations
 - ``0002_delivery_claims`` adds ``deliveries.claimed_by`` and ``claimed_until``: the worker sending a pending
   delivery and until when it may (a lease), so that workers never send one at once and a crashed worker's
   claims come back (:mod:`.watching`; SQLite, with one daemon, has no such columns).
+- ``0005_search_order`` copies each article's newest-first moment into ``articles_fts.newest`` (triggers keep
+  it in step), indexed, so that a search reads its matches in the order it shows them.
 
 ``migrate`` takes ``pg_advisory_xact_lock(MIGRATION_LOCK)`` before reading ``schema_migrations``, and applies
 every pending migration in that one transaction (PostgreSQL's DDL is transactional), so that workers starting
@@ -274,11 +276,46 @@ CREATE TABLE host_pace (
 worker at a time, polls per worker, and every host's request slots and pace held across workers. Times are
 the server's (``now()``), so workers on machines whose clocks differ agree."""
 
+_SEARCH_ORDER = """
+ALTER TABLE articles_fts ADD COLUMN newest timestamptz;
+UPDATE articles_fts AS f SET newest = coalesce(a.published_at, a.fetched_at) FROM articles AS a
+WHERE a.id = f.article_id;
+ALTER TABLE articles_fts ALTER COLUMN newest SET NOT NULL;
+CREATE INDEX articles_fts_newest ON articles_fts (newest, article_id);
+
+CREATE FUNCTION articles_fts_take_newest() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT coalesce(a.published_at, a.fetched_at) INTO NEW.newest FROM articles AS a
+    WHERE a.id = NEW.article_id;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER articles_fts_take_newest BEFORE INSERT OR UPDATE OF article_id, document ON articles_fts
+FOR EACH ROW EXECUTE FUNCTION articles_fts_take_newest();
+
+CREATE FUNCTION articles_give_newest() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE articles_fts SET newest = coalesce(NEW.published_at, NEW.fetched_at) WHERE article_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER articles_give_newest AFTER UPDATE OF published_at, fetched_at ON articles FOR EACH ROW
+WHEN (coalesce(OLD.published_at, OLD.fetched_at) IS DISTINCT FROM coalesce(NEW.published_at, NEW.fetched_at))
+EXECUTE FUNCTION articles_give_newest();
+"""
+"""0005: search's newest-first order (``coalesce(published_at, fetched_at)``, what every listing sorts by)
+copied into ``articles_fts.newest`` beside the document, B-tree indexed with the id, so that a search walks
+matches newest first and stops at its limit instead of joining every match to ``articles`` to sort them
+(D63). Triggers keep the copy in step whoever writes: a document indexed takes its article's moment, an
+article whose moment changes (re-extraction, an edited revision) gives it to its document. Existing
+documents are back-filled here (one pass over ``articles_fts``, under the migration lock)."""
+
 MIGRATIONS: tuple[tuple[str, LiteralString], ...] = (
     ("0001_initial", _INITIAL),
     ("0002_delivery_claims", _DELIVERY_CLAIMS),
     ("0003_config_order", _CONFIG_ORDER),
     ("0004_workers", _WORKERS),
+    ("0005_search_order", _SEARCH_ORDER),
 )
 """(name, SQL) in the order they apply; ``schema_migrations`` records the names applied."""
 

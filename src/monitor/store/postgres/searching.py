@@ -1,0 +1,149 @@
+"""Which articles a search shows on PostgreSQL, read in the order it shows them (issue 16, D63).
+
+``articles_fts.newest`` (migration 0005) is each article's newest-first moment, B-tree indexed with the id, so
+matches can be read newest first without joining every match to ``articles`` to sort it. Two ways to read
+the next matches, and neither is always cheap:
+
+- the **walk**: the index newest first, each document tested with ``@@`` until enough match. Its cost is the
+  rows tested (a document read and tested is ~25 us here), so it suits a common word (a word in one article
+  in ten finds 20 matches in ~200 rows) and never a rare one;
+- the **GIN index**: every match's row read, then the newest kept. Its cost is the matches (~1 us each), so
+  it suits a rare word and never a common one (a word in 120,000 of a million articles).
+
+PostgreSQL's planner picks between them by its estimate of the match count, which for most words is a fixed
+guess (0.5% of the rows), so the choice is made here: walk at most :data:`WALK` rows; if they hold too few
+matches, ask the GIN index for the rest (older than the walk), over a window of the newest rows sized from
+the share of matches the walk found (when that predicts many matches), widened until the page is full.
+Every path returns exactly the next matches in the order (newest, id) descending; only the cost differs.
+
+Ranking reads the :data:`RANK_WINDOW` newest matches this way and orders those by ``ts_rank``: every match
+when a query has at most that many, the newest ones when it has more (``ts_rank`` reads each document, ~30 us
+a match: over a common word's 120,000 matches that is seconds). Counting and exporting are not bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from monitor.store.postgres import fts
+
+WALK = 1_000
+"""Rows of ``articles_fts`` tested newest first before the GIN index is asked (~25 ms at most)."""
+RANK_WINDOW = 1_000
+"""Matches ranked by ``--sort rank``: the newest this many (all of them when there are no more)."""
+MANY = 2_000
+"""Matches from which the GIN index is read over a window of the newest rows rather than whole."""
+
+ORDER = "articles_fts.newest DESC, articles_fts.article_id DESC"
+_KEY = "(articles_fts.newest, articles_fts.article_id)"
+
+Row = tuple[int, int, datetime]
+"""A match: article id, story id (the article's own when it has none), newest-first moment."""
+Key = tuple[datetime, int]
+"""A place in the order: (newest, article id)."""
+
+
+def _select(where: Sequence[str], source: str) -> str:
+    return (
+        f"SELECT articles_fts.article_id, coalesce(a.story_id, a.id), articles_fts.newest FROM {source} "
+        f"JOIN articles AS a ON a.id = articles_fts.article_id WHERE {' AND '.join(where) or 'true'} "
+    )
+
+
+def _rows(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]) -> list[Row]:
+    return [(int(r[0]), int(r[1]), r[2]) for r in conn.execute(sql, list(params))]
+
+
+def _key_after(conn: psycopg.Connection[Any], after: Key | None, offset: int) -> Key | None:
+    """The key ``offset`` rows after ``after`` (from the newest when None) in the order; None past the end."""
+    where, params = ([f"{_KEY} < (%s, %s)"], [*after]) if after else ([], [])
+    row = conn.execute(
+        f"SELECT newest, article_id FROM articles_fts WHERE {' AND '.join(where) or 'true'} "
+        f"ORDER BY {ORDER} OFFSET %s LIMIT 1",
+        [*params, offset],
+    ).fetchone()
+    return (row[0], int(row[1])) if row else None
+
+
+def newest(
+    conn: psycopg.Connection[Any],
+    where: Sequence[str],
+    params: Sequence[Any],
+    size: int,
+    after: Key | None = None,
+) -> list[Row]:
+    """The next ``size`` matches of ``where`` (conditions over ``articles_fts`` and ``a``, the match among
+    them) newest first, after ``after``; fewer only when there are no more."""
+    cursor, cursor_params = ([f"{_KEY} < (%s, %s)"], [*after]) if after else ([], [])
+    walked = (
+        "(SELECT article_id, newest, document FROM articles_fts "
+        f"WHERE {' AND '.join(cursor) or 'true'} ORDER BY {ORDER} LIMIT %s) AS articles_fts"
+    )
+    found = _rows(
+        conn,
+        _select(where, walked) + f"ORDER BY {ORDER} LIMIT %s",
+        [*cursor_params, WALK, *params, size],
+    )
+    if len(found) == size:
+        return found
+    boundary = _key_after(conn, after, WALK - 1)
+    if boundary is None:  # the walk tested every row left
+        return found
+    return found + _older(conn, where, params, size - len(found), boundary, share=len(found) / WALK)
+
+
+def _older(
+    conn: psycopg.Connection[Any],
+    where: Sequence[str],
+    params: Sequence[Any],
+    size: int,
+    boundary: Key,
+    share: float,
+) -> list[Row]:
+    """The next ``size`` matches older than ``boundary`` through the GIN index; over windows of the newest
+    rows when ``share`` (the matches per row the walk found) predicts many matches."""
+    found: list[Row] = []
+    upper = boundary
+    rows = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'articles_fts'::regclass").fetchone()
+    window = int(2 * size / share) if share and rows and share * float(rows[0]) > MANY else 0
+    while len(found) < size:
+        lower = _key_after(conn, upper, window) if window else None
+        bounds, bounds_params = [f"{_KEY} < (%s, %s)"], [*upper]
+        if lower is not None:
+            bounds.append(f"{_KEY} >= (%s, %s)")
+            bounds_params += [*lower]
+        conn.execute("SET LOCAL enable_indexscan = off")  # the GIN index's bitmap, not another walk
+        found += _rows(
+            conn,
+            _select([*where, *bounds], "articles_fts") + f"ORDER BY {ORDER} LIMIT %s",
+            [*params, *bounds_params, size - len(found)],
+        )
+        conn.execute("SET LOCAL enable_indexscan = on")
+        if lower is None:
+            break
+        upper, window = lower, window * 4
+    return found
+
+
+def ranked(
+    conn: psycopg.Connection[Any],
+    where: Sequence[str],
+    params: Sequence[Any],
+    tsquery: str,
+    size: int,
+) -> list[Row]:
+    """The first ``size`` of the :data:`RANK_WINDOW` newest matches by rank, then newest."""
+    candidates = newest(conn, where, params, RANK_WINDOW)
+    if not candidates:
+        return []
+    stories = {article_id: (story_id, moment) for article_id, story_id, moment in candidates}
+    ids = conn.execute(
+        f"SELECT article_id FROM articles_fts WHERE article_id = ANY(%s) ORDER BY {fts.RANK} DESC, {ORDER} "
+        "LIMIT %s",
+        [list(stories), tsquery, size],
+    )
+    return [(int(r[0]), *stories[int(r[0])]) for r in ids]
