@@ -15,8 +15,10 @@ size and are what the measured ``commit_batch`` calls time.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,9 +89,8 @@ _ARTICLE_COLUMNS = (
 
 
 def _rows(article_of: Callable[[int], Any], ids: range, first_id: int) -> dict[str, list[tuple[Any, ...]]]:
-    """The rows of articles ``ids`` (numbered from ``first_id``), table by table, as the writer makes them."""
-    from psycopg.types.json import Jsonb
-
+    """The rows of articles ``ids`` (numbered from ``first_id``), table by table, as the writer makes them
+    (lists and objects as JSON text, which ``COPY`` reads into ``jsonb``)."""
     from monitor.extract import EXTRACTOR_VERSION
     from monitor.store.postgres import fts
 
@@ -100,8 +101,8 @@ def _rows(article_of: Callable[[int], Any], ids: range, first_id: int) -> dict[s
         rows["articles"].append(
             (
                 article_id, article_id, article.url, article.source, article.guid, article.title,
-                Jsonb(list(article.authors)), article.published_at, at, article.text, article.summary,
-                article.language, None, article.extraction, article.content_hash, None, 0, None, Jsonb([]),
+                json.dumps(list(article.authors)), article.published_at, at, article.text, article.summary,
+                article.language, None, article.extraction, article.content_hash, None, 0, None, "[]",
                 EXTRACTOR_VERSION,
             )
         )  # fmt: skip
@@ -112,13 +113,38 @@ def _rows(article_of: Callable[[int], Any], ids: range, first_id: int) -> dict[s
     return rows
 
 
+_ARTICLE_OF: Callable[[int], Any] | None = None
+"""The article maker of the running :func:`fill`, inherited by its forked row makers (a closure does not
+pickle)."""
+
+
+def _chunk(span: tuple[int, int, int]) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of one chunk, in a row-making process: (first n, last n + 1, first id)."""
+    assert _ARTICLE_OF is not None
+    return _rows(_ARTICLE_OF, range(span[0], span[1]), span[2])
+
+
+def _copy(conn: Any, copies: dict[str, str], chunk: dict[str, list[tuple[Any, ...]]]) -> None:
+    """One chunk's rows into their tables, in one transaction."""
+    with conn.transaction(), conn.cursor() as cursor:
+        for table, sql in copies.items():
+            with cursor.copy(sql) as copy:
+                for row in chunk[table]:
+                    copy.write_row(row)
+
+
 def fill(conninfo: str, article_of: Callable[[int], Any], ids: range, log: Callable[[str], None]) -> None:
     """COPY the rows of articles ``ids`` into an archive the real writer has migrated (``FILL_CHUNK``
-    articles a transaction), then move the id sequence past them and ANALYZE, as autovacuum would."""
+    articles a transaction), then move the id sequence past them and ANALYZE, as autovacuum would.
+
+    Making the rows (search documents above all: ~0.5 ms an article) is the slow part, so forked processes
+    make the chunks, one per core, while this one copies them in order."""
+    import multiprocessing
     import time
 
     import psycopg
 
+    global _ARTICLE_OF
     copies = {
         "articles": f"COPY articles ({_ARTICLE_COLUMNS}) FROM STDIN",
         "urls": "COPY article_urls (url, article_id, source, first_seen_at) FROM STDIN",
@@ -131,17 +157,28 @@ def fill(conninfo: str, article_of: Callable[[int], Any], ids: range, log: Calla
     with psycopg.connect(conninfo) as conn:
         row = conn.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()
         first_id = (row[0] if row else 0) + 1 - ids.start  # after the writer's articles, if any
-        for start in range(ids.start, ids.stop, FILL_CHUNK):
-            chunk = _rows(article_of, range(start, min(start + FILL_CHUNK, ids.stop)), first_id + start)
-            with conn.transaction(), conn.cursor() as cursor:
-                for table, sql in copies.items():
-                    with cursor.copy(sql) as copy:
-                        for row in chunk[table]:
-                            copy.write_row(row)
-            if time.perf_counter() - reported > 60:
-                reported = time.perf_counter()
-                done = start + FILL_CHUNK - ids.start
-                log(f"postgres: filled {done:,} of {len(ids):,} articles in {reported - started:.0f}s")
+        spans = [
+            (start, min(start + FILL_CHUNK, ids.stop), first_id + start)
+            for start in range(ids.start, ids.stop, FILL_CHUNK)
+        ]
+        _ARTICLE_OF = article_of
+        try:
+            processes = os.cpu_count() or 1
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                pending: deque[tuple[int, Any]] = deque()
+                for n, span in enumerate(spans, start=1):  # a few chunks made ahead, never all of them
+                    pending.append((span[1], pool.apply_async(_chunk, (span,))))
+                    while pending and (len(pending) > 2 * processes or n == len(spans)):
+                        stop, made = pending.popleft()
+                        _copy(conn, copies, made.get())
+                        if time.perf_counter() - reported > 60:
+                            reported = time.perf_counter()
+                            log(
+                                f"postgres: filled {stop - ids.start:,} of {len(ids):,} articles in "
+                                f"{reported - started:.0f}s"
+                            )
+        finally:
+            _ARTICLE_OF = None
         conn.execute(
             "SELECT setval(pg_get_serial_sequence('articles', 'id'), (SELECT max(id) FROM articles))"
         )
