@@ -179,8 +179,10 @@ def _located(
         terms = [token.term for token in region]
         for at in range(len(terms) - len(window) + 1):
             if terms[at : at + len(window)] == list(window):
-                shifted = [textnorm.Token(t.start + begin, t.end + begin, t.term) for t in region]
-                return shifted, at
+                # only the window and a token either side (what _render and _span read) are moved
+                first = max(at - 1, 0)
+                kept = region[first : at + len(window) + 1]
+                return [textnorm.Token(t.start + begin, t.end + begin, t.term) for t in kept], at - first
         if begin == 0 and finish == len(text):
             return None
         margin *= 4
@@ -203,7 +205,11 @@ def best_snippet(
     hits otherwise spends most of a search's time re-tokenising whole articles)."""
     if indexed is not None:
         words = indexed.split()
-        hits = [i for i, word in enumerate(words) if terms.matches(word)]
+        if terms.prefixes:
+            hits = [i for i, word in enumerate(words) if terms.matches(word)]
+        else:  # the common case, in one comprehension over a set
+            exact = terms.exact
+            hits = [i for i, word in enumerate(words) if word in exact]
         if hits or not (terms and title):
             if not words:
                 return text.strip()
