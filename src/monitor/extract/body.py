@@ -6,7 +6,9 @@ drop what is not article text: a leading repeat of the title, trailing share/new
 more:" inserts, repeated copies of the body. A JSON-LD ``articleBody`` replaces the result only when it
 is clearly more complete (it is often a truncated teaser). When the result holds little of the page's
 paragraph text (trafilatura sometimes keeps one of several sibling containers of a split article),
-readability-lxml's reading replaces it under the same rule. A standfirst that trafilatura left in the article
+readability-lxml's reading replaces it under the same rule. trafilatura runs without its own fallback first,
+and again with it only where that result is short, holds little of the page's paragraph text or is mostly
+text from outside it (issue 14). A standfirst that trafilatura left in the article
 header is put back when the page's description repeats it word for word (issue 13). Every rule is generic;
 site-specific rules belong in the per-source config. Measured by ``benchmarks/extraction.py`` (issue 4).
 """
@@ -65,6 +67,11 @@ JSON_LD_MIN_GAIN = 1.5
 # When the extraction holds less than this share of the text in the page's <p> elements, trafilatura may have
 # taken one of several sibling containers of the article: readability-lxml gets a second opinion.
 SECOND_OPINION_SHARE = 0.45
+# trafilatura's MIN_EXTRACTED_SIZE: below it, its fallback also tries justext and its baseline.
+FALLBACK_MIN_CHARS = 250
+# A result longer than this many times the page's <p> text is mostly text from outside paragraphs, which
+# trafilatura's fallback compares with readability's reading.
+FALLBACK_OUTSIDE_PARAGRAPHS = 2.0
 # A standfirst (lead) is restored only when it is a real paragraph, not a tagline or a one-line deck.
 LEAD_MIN_CHARS = 60
 LEAD_MAX_CHARS = 1000
@@ -336,18 +343,59 @@ def with_lead(text: str, lead: Lead | None) -> str:
     return text
 
 
-@lru_cache(maxsize=1)
-def _body_options() -> Extractor:
-    """trafilatura's settings for the body, made once: each call would read its configuration again, and
-    the clock for the date limit of a metadata extraction that is not asked for. Never changed after."""
+@lru_cache(maxsize=2)
+def _body_options(fast: bool = False) -> Extractor:
+    """trafilatura's settings for the body, made once per mode: each call would read its configuration
+    again, and the clock for the date limit of a metadata extraction that is not asked for. Never changed
+    after. ``fast`` skips trafilatura's fallback (its readability and justext comparisons)."""
     return Extractor(
         url=None,  # the URL only resolves link targets, which are not kept: resolving them is slow
+        fast=fast,
         comments=False,
         with_metadata=False,
         tables=True,
         links=True,  # link text marks related-article lists; links are not kept in the output
         output_format="txt",  # only the body tree is read: "python" would also serialise it to text
     )
+
+
+def trafilatura_text(tree: Any, hints: PageHints, *, fast: bool) -> str:
+    """trafilatura's body of the page (a copy of ``tree`` is pruned, not the tree), cleaned into text and
+    checked against the page's JSON-LD body; the seam where the fast and the full extraction are chosen."""
+    document = trafilatura.bare_extraction(tree, options=_body_options(fast))
+    body = getattr(document, "body", None)
+    if body is None:
+        return choose_body("", hints.json_ld_bodies)
+    blocks = clean_blocks(blocks_from_tree(body), hints.titles, hints.descriptions)
+    return choose_body("\n\n".join(block.text for block in blocks), hints.json_ld_bodies)
+
+
+def fast_can_stand(paragraphs: Iterable[Any]) -> bool:
+    """Whether any fast result could escape :func:`needs_fallback`: not on a page with under
+    ``FALLBACK_MIN_CHARS / FALLBACK_OUTSIDE_PARAGRAPHS`` characters of <p> text, where every result is
+    either too short or mostly text from outside paragraphs (then only the full extraction runs)."""
+    total = 0
+    for element in paragraphs:
+        total += sum(len(piece.strip()) for piece in element.itertext())
+        if total * FALLBACK_OUTSIDE_PARAGRAPHS >= FALLBACK_MIN_CHARS:
+            return True
+    return False
+
+
+def needs_fallback(text: str, paragraphs: Iterable[Any]) -> bool:
+    """Whether trafilatura's fast result is one its fallback could change. Its readability comparison
+    replaces a result that readability's is over twice as long as (such a result holds little of the
+    page's <p> text: ``SECOND_OPINION_SHARE``), or one whose text is not paragraph text (more than
+    ``FALLBACK_OUTSIDE_PARAGRAPHS`` times all of the page's <p> text: a page dump, tables, a recall
+    retry's run of divs); under ``FALLBACK_MIN_CHARS`` it also tries justext and its baseline."""
+    if len(text) < FALLBACK_MIN_CHARS:
+        return True
+    total = 0
+    for element in paragraphs:
+        total += sum(len(piece.strip()) for piece in element.itertext())
+        if len(text) < SECOND_OPINION_SHARE * total:
+            return True
+    return len(text) > FALLBACK_OUTSIDE_PARAGRAPHS * total
 
 
 def extract_body(html: str | lxml.html.HtmlElement | PageDoc, *, url: str | None = None) -> str:
@@ -370,13 +418,13 @@ def extract_body(html: str | lxml.html.HtmlElement | PageDoc, *, url: str | None
     tree = doc.tree
     hints = page_hints(doc)
     lead = find_lead(tree, hints.descriptions)
-    document = trafilatura.bare_extraction(tree, options=_body_options())
-    body = getattr(document, "body", None)
-    blocks = (
-        clean_blocks(blocks_from_tree(body), hints.titles, hints.descriptions) if body is not None else []
-    )
-    text = choose_body("\n\n".join(block.text for block in blocks), hints.json_ld_bodies)
-    if holds_little(text, doc.elements("p")):
+    # trafilatura without its fallback (readability, justext: a third of its time) first; the whole of it
+    # only where the fast result looks like one the fallback replaces (issue 14: one page in eight)
+    paragraphs = doc.elements("p")
+    text = trafilatura_text(tree, hints, fast=True) if fast_can_stand(paragraphs) else ""
+    if needs_fallback(text, paragraphs):
+        text = trafilatura_text(tree, hints, fast=False)
+    if holds_little(text, paragraphs):
         # readability drops hidden elements in place: a copy keeps the caller's tree whole (trafilatura
         # copies it too), so the caller may still read it; this runs on one page in twenty
         second = "\n\n".join(
