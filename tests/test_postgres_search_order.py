@@ -82,6 +82,7 @@ WAYS = {
     "walk only a little, then the GIN index whole": {"WALK": 2, "MANY": 10**9},
     "walk a little, then the GIN index in windows": {"WALK": 3, "MANY": 0},
     "the GIN index from the first row": {"WALK": 1, "MANY": 0},
+    "windows far too narrow, widened": {"WALK": 4, "MANY": 0, "MARGIN": 0.01, "WIDER": 2},
 }
 
 

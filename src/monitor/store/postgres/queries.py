@@ -1,6 +1,7 @@
 """Reading a PostgreSQL archive (issue 16): :class:`~monitor.store.base.ArchiveReader`'s methods with the
 records of :class:`~monitor.store.queries.ArchiveQueries` and its siblings, mixed into
-:class:`~monitor.store.postgres.archive.PostgresArchive`.
+:class:`~monitor.store.postgres.archive.PostgresArchive`; which matches a search shows, and in what order,
+is :mod:`.searching`'s.
 
 The SQL is SQLite's, PostgreSQL's types read back as SQLite's records carry them: moments (``timestamptz``)
 as :func:`monitor.timefmt.utc_iso` text, ``jsonb`` lists as tuples, the credit as an

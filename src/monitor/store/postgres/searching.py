@@ -12,8 +12,9 @@ the next matches, and neither is always cheap:
 
 PostgreSQL's planner picks between them by its estimate of the match count, which for most words is a fixed
 guess (0.5% of the rows), so the choice is made here: walk at most :data:`WALK` rows; if they hold too few
-matches, ask the GIN index for the rest (older than the walk), over a window of the newest rows sized from
-the share of matches the walk found (when that predicts many matches), widened until the page is full.
+matches, ask the GIN index for the rest (older than the walk): whole when the walk's share of matches predicts
+few, else over a window of time that should hold twice the matches wanted (the walk's rows per second and
+share of matches give its width), each next window eight times wider, until the page is full.
 Every path returns exactly the next matches in the order (newest, id) descending; only the cost differs.
 
 Ranking reads the :data:`RANK_WINDOW` newest matches this way and orders those by ``ts_rank``: every match
@@ -24,7 +25,7 @@ a match: over a common word's 120,000 matches that is seconds). Counting and exp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -37,6 +38,11 @@ RANK_WINDOW = 1_000
 """Matches ranked by ``--sort rank``: the newest this many (all of them when there are no more)."""
 MANY = 2_000
 """Matches from which the GIN index is read over a window of the newest rows rather than whole."""
+
+MARGIN = 2.0
+"""A first window of time holds this many times the rows the walk's share of matches needs."""
+WIDER = 8
+"""Each next window is this many times wider."""
 
 ORDER = "articles_fts.newest DESC, articles_fts.article_id DESC"
 _KEY = "(articles_fts.newest, articles_fts.article_id)"
@@ -93,7 +99,10 @@ def newest(
     boundary = _key_after(conn, after, WALK - 1)
     if boundary is None:  # the walk tested every row left
         return found
-    return found + _older(conn, where, params, size - len(found), boundary, share=len(found) / WALK)
+    top = after or _key_after(conn, None, 0)
+    assert top is not None  # there is a row past the walk's first
+    span = max((top[0] - boundary[0]).total_seconds(), 1.0)
+    return found + _older(conn, where, params, size - len(found), boundary, len(found) / WALK, span)
 
 
 def _older(
@@ -103,29 +112,32 @@ def _older(
     size: int,
     boundary: Key,
     share: float,
+    span: float,
 ) -> list[Row]:
-    """The next ``size`` matches older than ``boundary`` through the GIN index; over windows of the newest
-    rows when ``share`` (the matches per row the walk found) predicts many matches."""
-    found: list[Row] = []
-    upper = boundary
+    """The next ``size`` matches older than ``boundary`` through the GIN index: whole, or over windows of
+    time when ``share`` (matches per row in the walk, which spanned ``span`` seconds) predicts many: the
+    first window holds twice the rows the walk's share needs, each next one is eight times wider."""
     rows = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'articles_fts'::regclass").fetchone()
-    window = int(2 * size / share) if share and rows and share * float(rows[0]) > MANY else 0
+    seconds = span * MARGIN * size / share / WALK if share and rows and share * float(rows[0]) > MANY else 0.0
+    oldest = conn.execute("SELECT min(newest) FROM articles_fts").fetchone() if seconds else None
+    found: list[Row] = []
+    bounds, bounds_params = [f"{_KEY} < (%s, %s)"], [*boundary]
+    upper = boundary[0]
     while len(found) < size:
-        lower = _key_after(conn, upper, window) if window else None
-        bounds, bounds_params = [f"{_KEY} < (%s, %s)"], [*upper]
-        if lower is not None:
-            bounds.append(f"{_KEY} >= (%s, %s)")
-            bounds_params += [*lower]
+        lower = upper - timedelta(seconds=seconds) if seconds else None
+        if lower is not None and oldest is not None and oldest[0] is not None and lower <= oldest[0]:
+            lower = None  # the window reaches the first article
+        window = ["articles_fts.newest >= %s"] if lower is not None else []
         conn.execute("SET LOCAL enable_indexscan = off")  # the GIN index's bitmap, not another walk
         found += _rows(
             conn,
-            _select([*where, *bounds], "articles_fts") + f"ORDER BY {ORDER} LIMIT %s",
-            [*params, *bounds_params, size - len(found)],
+            _select([*where, *bounds, *window], "articles_fts") + f"ORDER BY {ORDER} LIMIT %s",
+            [*params, *bounds_params, *([lower] if lower is not None else []), size - len(found)],
         )
         conn.execute("SET LOCAL enable_indexscan = on")
         if lower is None:
             break
-        upper, window = lower, window * 4
+        bounds, bounds_params, upper, seconds = ["articles_fts.newest < %s"], [lower], lower, seconds * WIDER
     return found
 
 
