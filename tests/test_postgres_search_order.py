@@ -86,8 +86,12 @@ WAYS = {
 }
 
 
+QUERIES = [*WORDS, "half third", "half OR rare", "harbour -half", '"harbour town"', '"town harbour"']
+QUERIES += ["title:headline", 'harbour NOT "half third"', '"council met" NOT seventh', "text:half third*"]
+
+
 @pytest.mark.parametrize("way", WAYS)
-@pytest.mark.parametrize("query", [*WORDS, "half third", "half OR rare", "harbour -half"])
+@pytest.mark.parametrize("query", QUERIES)
 def test_newest_first_as_one_sort_of_every_match(
     archive: PostgresArchive, monkeypatch: pytest.MonkeyPatch, way: str, query: str
 ) -> None:
@@ -98,6 +102,14 @@ def test_newest_first_as_one_sort_of_every_match(
         found = archive.search(SearchQuery(query=query, limit=limit))
         assert [hit.id for hit in found] == expected, (query, limit)
     assert archive.count(SearchQuery(query=query)) == len(_one_sort(archive, query, NEWEST, 1000))
+
+
+def test_a_loose_query_finds_a_superset_read_by_the_index_alone() -> None:
+    assert fts.loose_tsquery("half third") is None  # no phrase, no field: the index answers it exactly
+    assert fts.loose_tsquery("harbour NOT half") is None
+    assert fts.loose_tsquery('"harbour town"') == "('harbour' & 'town')"
+    assert fts.loose_tsquery("title:harbour") == "'harbour'"
+    assert fts.loose_tsquery('harbour NOT "town hall"') == "'harbour'"  # no phrase excluded by its words
 
 
 @pytest.mark.parametrize("way", WAYS)

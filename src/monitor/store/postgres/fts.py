@@ -86,33 +86,47 @@ def to_tsquery(node: Node) -> str:
     return compiled
 
 
-def _phrase(terms: tuple[str, ...], weight: str, prefix: bool = False) -> str:
+def _phrase(terms: tuple[str, ...], weight: str, prefix: bool = False, *, loose: bool = False) -> str:
     for term in terms:
         if len(term.encode()) > MAX_LEXEME_BYTES:
             raise QueryError(f"a word of {len(term.encode())} bytes is too long to search for")
+    weight = "" if loose else weight
     lexemes = [f"{_lexeme(term)}:{weight}" if weight else _lexeme(term) for term in terms]
     if prefix:
         lexemes[-1] = f"{_lexeme(terms[-1])}:*{weight}"
-    return lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
+    return lexemes[0] if len(lexemes) == 1 else "(" + (" & " if loose else " <-> ").join(lexemes) + ")"
 
 
-def _compile(node: Node) -> str | None:
+def loose_tsquery(query: str) -> str | None:
+    """A ``tsquery`` that the GIN index answers without reading any document, matching every article
+    :func:`tsquery_string` matches and maybe more: phrases as their words in any order, ``title:``/``text:``
+    dropped, what NOT excludes not excluded; None when :func:`tsquery_string` is such a query already. (The
+    index keeps neither positions nor weights, so it must read, "recheck", each candidate's document to
+    test a phrase or a weight: ~25 us each.)"""
+    strict = tsquery_string(query)
+    loose = _compile(parse(query), loose=True)
+    return loose if loose is not None and loose != strict else None
+
+
+def _compile(node: Node, *, loose: bool = False) -> str | None:
     if isinstance(node, Word | Phrase):
         alternatives = textnorm.query_alternatives(node.text)
         if not alternatives:
             return None
         weight = WEIGHTS[node.field]
         if isinstance(node, Word) and searched_as_prefix(node, alternatives):
-            return _phrase(alternatives[0], weight, prefix=True)
-        phrases = [_phrase(terms, weight) for terms in alternatives]
+            return _phrase(alternatives[0], weight, prefix=True, loose=loose)
+        phrases = [_phrase(terms, weight, loose=loose) for terms in alternatives]
         return phrases[0] if len(phrases) == 1 else "(" + " | ".join(phrases) + ")"
     if isinstance(node, Not):
-        positive = _compile(node.positive)
+        positive = _compile(node.positive, loose=loose)
         negative = _compile(node.negative)
         if positive is None or negative is None:
             return positive
+        if loose and _compile(node.negative, loose=True) != negative:
+            return positive  # excluding a loosened phrase would exclude too much
         return f"({positive} & !{negative})"
-    parts = [part for part in (_compile(item) for item in node.items) if part is not None]
+    parts = [part for part in (_compile(item, loose=loose) for item in node.items) if part is not None]
     if not parts:
         return None
     if len(parts) == 1:

@@ -132,13 +132,16 @@ class PostgresQueries:
         # collapsing keeps one row per story (its best-placed match): up to 20 times the limit is read, as
         # SQLite reads, but newest first in pages, stopping as soon as the limit is filled
         most = query.limit * 20 if query.collapse else query.limit
+        loose = fts.loose_tsquery(query.query) if query.query else None
         with self._transaction() as conn:
             _by_the_index(conn, query.query)
             if query.sort == "rank":
                 tsquery = fts.tsquery_string(query.query)
-                page = searching.ranked(conn, where, params, tsquery, most)
+                page = searching.ranked(conn, where, params, tsquery, most, loose)
             else:
-                page = self._newest_page(conn, where, params, most, query.limit if query.collapse else 0)
+                page = self._newest_page(
+                    conn, (where, params, loose), most, query.limit if query.collapse else 0
+                )
             found = [(article_id, story_id) for article_id, story_id, _ in page]
             if query.collapse:
                 return self._collapse(conn, found, query.limit, terms, query.highlight)
@@ -150,17 +153,26 @@ class PostgresQueries:
 
     @staticmethod
     def _newest_page(
-        conn: psycopg.Connection[Any], where: list[str], params: list[Any], most: int, stories: int
+        conn: psycopg.Connection[Any],
+        matching: tuple[list[str], list[Any], str | None],
+        most: int,
+        stories: int,
     ) -> list[searching.Row]:
         """Up to ``most`` matches newest first; with ``stories``, read in pages (the first of that size, each
         next four times larger) until they hold that many stories."""
+        where, params, loose = matching
         if not stories:
-            return searching.newest(conn, where, params, most)
+            return searching.newest(conn, where, params, most, loose=loose)
         page: list[searching.Row] = []
         size = stories
         while len(page) < most:
             more = searching.newest(
-                conn, where, params, min(size, most - len(page)), (page[-1][2], page[-1][0]) if page else None
+                conn,
+                where,
+                params,
+                min(size, most - len(page)),
+                (page[-1][2], page[-1][0]) if page else None,
+                loose,
             )
             page += more
             if len(more) < size or len({story for _, story, _ in page}) >= stories:

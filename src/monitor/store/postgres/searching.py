@@ -81,9 +81,11 @@ def newest(
     params: Sequence[Any],
     size: int,
     after: Key | None = None,
+    loose: str | None = None,
 ) -> list[Row]:
     """The next ``size`` matches of ``where`` (conditions over ``articles_fts`` and ``a``, the match among
-    them) newest first, after ``after``; fewer only when there are no more."""
+    them) newest first, after ``after``; fewer only when there are no more. ``loose`` is the match's
+    :func:`.fts.loose_tsquery`, if it has one."""
     cursor, cursor_params = ([f"{_KEY} < (%s, %s)"], [*after]) if after else ([], [])
     walked = (
         "(SELECT article_id, newest, document FROM articles_fts "
@@ -102,13 +104,13 @@ def newest(
     top = after or _key_after(conn, None, 0)
     assert top is not None  # there is a row past the walk's first
     span = max((top[0] - boundary[0]).total_seconds(), 1.0)
-    return found + _older(conn, where, params, size - len(found), boundary, len(found) / WALK, span)
+    share = len(found) / WALK
+    return found + _older(conn, (where, params, loose), size - len(found), boundary, share, span)
 
 
 def _older(
     conn: psycopg.Connection[Any],
-    where: Sequence[str],
-    params: Sequence[Any],
+    matching: tuple[Sequence[str], Sequence[Any], str | None],
     size: int,
     boundary: Key,
     share: float,
@@ -116,7 +118,12 @@ def _older(
 ) -> list[Row]:
     """The next ``size`` matches older than ``boundary`` through the GIN index: whole, or over windows of
     time when ``share`` (matches per row in the walk, which spanned ``span`` seconds) predicts many: the
-    first window holds twice the rows the walk's share needs, each next one is eight times wider."""
+    first window holds twice the rows the walk's share needs, each next one is eight times wider.
+
+    With a ``loose`` query (``matching``: where, params, loose) the index gives the candidates of the loose
+    one, without reading their documents, and only those, newest first, are tested until enough match:
+    else the index would read every candidate's document in the window, whatever the limit."""
+    where, params, loose = matching
     rows = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'articles_fts'::regclass").fetchone()
     seconds = span * MARGIN * size / share / WALK if share and rows and share * float(rows[0]) > MANY else 0.0
     oldest = conn.execute("SELECT min(newest) FROM articles_fts").fetchone() if seconds else None
@@ -128,12 +135,19 @@ def _older(
         if lower is not None and oldest is not None and oldest[0] is not None and lower <= oldest[0]:
             lower = None  # the window reaches the first article
         window = ["articles_fts.newest >= %s"] if lower is not None else []
+        limits = [*bounds_params, *([lower] if lower is not None else [])]
         conn.execute("SET LOCAL enable_indexscan = off")  # the GIN index's bitmap, not another walk
-        found += _rows(
-            conn,
-            _select([*where, *bounds, *window], "articles_fts") + f"ORDER BY {ORDER} LIMIT %s",
-            [*params, *bounds_params, *([lower] if lower is not None else []), size - len(found)],
-        )
+        if loose is None:
+            sql = _select([*where, *bounds, *window], "articles_fts")
+            values = [*params, *limits]
+        else:  # OFFSET 0: a subquery the planner keeps, its candidates tested after it, in its order
+            candidates = (
+                "(SELECT article_id, newest, document FROM articles_fts "
+                f"WHERE {' AND '.join(['articles_fts.document @@ %s::tsquery', *bounds, *window])} "
+                f"ORDER BY {ORDER} OFFSET 0) AS articles_fts"
+            )
+            sql, values = _select(where, candidates), [loose, *limits, *params]
+        found += _rows(conn, sql + f"ORDER BY {ORDER} LIMIT %s", [*values, size - len(found)])
         conn.execute("SET LOCAL enable_indexscan = on")
         if lower is None:
             break
@@ -147,9 +161,10 @@ def ranked(
     params: Sequence[Any],
     tsquery: str,
     size: int,
+    loose: str | None = None,
 ) -> list[Row]:
     """The first ``size`` of the :data:`RANK_WINDOW` newest matches by rank, then newest."""
-    candidates = newest(conn, where, params, RANK_WINDOW)
+    candidates = newest(conn, where, params, RANK_WINDOW, loose=loose)
     if not candidates:
         return []
     stories = {article_id: (story_id, moment) for article_id, story_id, moment in candidates}
