@@ -7,8 +7,9 @@ measurement gets a database of its own, cloned from an empty template and droppe
 
 :func:`fill` writes the rows ``PostgresArchive.commit_batch`` would write for new synthetic articles (the
 article, its URL claim, its GUID, its 24 band keys, its search document from
-:func:`monitor.store.postgres.fts.document`; each article its own story, as none shares a band key with
-another), by ``COPY`` into the indexed tables: every index grows row by row as under the real writer, but
+:func:`monitor.store.postgres.fts.document`, whose newest-first moment the schema's trigger fills in as
+for the writer; each article its own story, as none shares a band key with another), by ``COPY`` into the
+indexed tables: every index grows row by row as under the real writer, but
 without the writer's per-article round trips, advisory locks and story lookups, which cost the same at any
 size and are what the measured ``commit_batch`` calls time.
 """

@@ -20,8 +20,8 @@ as the test suite starts one (``benchmarks/pgserver.py``); with neither, one lin
 - **Insert cost and search** as the archive grows: synthetic articles (``benchmarks/archive.py``'s, one in
   fifty in Chinese) filled by COPY (``pgserver.fill``), then at each size the real writer's ``commit_batch``
   for fresh articles (20 a batch, after unmeasured warm-up batches) and the reader's ``search`` (what
-  ``monitor search`` calls: limit 20, newest first; and ``--sort rank``) for one- and two-word queries and
-  Chinese ones, p50/p95 over two passes after a warm-up pass.
+  ``monitor search`` calls: limit 20, newest first; and ``--sort rank``, which orders the newest 500
+  matches) for one- and two-word queries and Chinese ones, p50/p95 over two passes after a warm-up pass.
 
 Measurements, not timed tests: nothing fails when the machine is busy (the load average is printed).
 """
@@ -605,7 +605,8 @@ def describe(results: dict[str, Any]) -> list[str]:
             f"{CHINESE_EVERY} Chinese) filled by COPY of the rows the writer makes (pgserver.fill), then "
             f"the real PostgresArchive.commit_batch for fresh articles ({growth['batch']} a call, after "
             "warm-up calls), "
-            "wall time per article; search: the reader's search() as `monitor search` calls it (limit 20), "
+            "wall time per article; search: the reader's search() as `monitor search` calls it (limit 20; "
+            "`--sort rank` orders the newest 500 matches, all of them when there are no more), "
             f"{len(growth['queries'])} queries (12 one-word, 12 two-word, {len(CHINESE_QUERIES)} Chinese), "
             "two timed passes after a warm-up pass."
         )

@@ -1,4 +1,4 @@
-"""Which articles a search shows on PostgreSQL, read in the order it shows them (issue 16, D63).
+"""Which articles a search shows on PostgreSQL, read in the order it shows them (issue 16, D64).
 
 ``articles_fts.newest`` (migration 0005) is each article's newest-first moment, B-tree indexed with the id, so
 matches can be read newest first without joining every match to ``articles`` to sort it. Two ways to read
@@ -18,8 +18,9 @@ share of matches give its width), each next window eight times wider, until the 
 Every path returns exactly the next matches in the order (newest, id) descending; only the cost differs.
 
 Ranking reads the :data:`RANK_WINDOW` newest matches this way and orders those by ``ts_rank``: every match
-when a query has at most that many, the newest ones when it has more (``ts_rank`` reads each document, ~30 us
-a match: over a common word's 120,000 matches that is seconds). Counting and exporting are not bounded.
+when a query has at most that many, the newest ones when it has more (``ts_rank`` reads each document, ~25 us
+a match: over a common word's 120,000 matches that is seconds, over 500 ~12 ms). Counting and exporting
+are not bounded.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ import psycopg
 
 from monitor.store.postgres import fts
 
-WALK = 1_000
-"""Rows of ``articles_fts`` tested newest first before the GIN index is asked (~25 ms at most)."""
-RANK_WINDOW = 1_000
+WALK = 250
+"""Rows of ``articles_fts`` tested newest first before the GIN index is asked (~6 ms at most): 20 matches
+among them for a word in one article in twelve or more."""
+RANK_WINDOW = 500
 """Matches ranked by ``--sort rank``: the newest this many (all of them when there are no more)."""
 MANY = 2_000
-"""Matches from which the GIN index is read over a window of the newest rows rather than whole."""
+"""Matches (as the walk's share predicts them) from which the GIN index is read over windows of time rather
+than whole."""
 
 MARGIN = 2.0
 """A first window of time holds this many times the rows the walk's share of matches needs."""
