@@ -51,7 +51,9 @@ def _article(n: int) -> Article:
 def archive(postgres_db: str) -> Iterator[PostgresArchive]:
     opened = PostgresArchive(postgres_db)
     try:
-        opened.commit_batch(ArticleBatch("outlet", T0, tuple(_article(n) for n in range(1, COUNT + 1))))
+        articles = [_article(n) for n in range(1, COUNT + 1)]
+        articles.append(replace(_article(COUNT + 1), published_at=T0 - timedelta(days=1000)))  # a gap before
+        opened.commit_batch(ArticleBatch("outlet", T0, tuple(articles)))
         with psycopg.connect(postgres_db, autocommit=True) as conn:
             conn.execute("UPDATE articles SET story_id = 3 WHERE id IN (6, 9, 12, 15, 18, 21)")  # copies
             conn.execute("ANALYZE")

@@ -14,7 +14,8 @@ PostgreSQL's planner picks between them by its estimate of the match count, whic
 guess (0.5% of the rows), so the choice is made here: walk at most :data:`WALK` rows; if they hold too few
 matches, ask the GIN index for the rest (older than the walk): whole when the walk's share of matches predicts
 few, else over a window of time that should hold twice the matches wanted (the walk's rows per second and
-share of matches give its width), each next window eight times wider, until the page is full.
+share of matches give its width), each next window eight times wider and starting at the next article (a gap
+in time wider than the window is stepped over, and the width starts again), until the page is full.
 Every path returns exactly the next matches in the order (newest, id) descending; only the cost differs.
 
 Ranking reads the :data:`RANK_WINDOW` newest matches this way and orders those by ``ts_rank``: every match
@@ -130,6 +131,7 @@ def _older(
     rows = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'articles_fts'::regclass").fetchone()
     seconds = span * MARGIN * size / share / WALK if share and rows and share * float(rows[0]) > MANY else 0.0
     oldest = conn.execute("SELECT min(newest) FROM articles_fts").fetchone() if seconds else None
+    first = seconds
     found: list[Row] = []
     bounds, bounds_params = [f"{_KEY} < (%s, %s)"], [*boundary]
     upper = boundary[0]
@@ -140,7 +142,14 @@ def _older(
         window = ["articles_fts.newest >= %s"] if lower is not None else []
         limits = [*bounds_params, *([lower] if lower is not None else [])]
         conn.execute("SET LOCAL enable_indexscan = off")  # the GIN index's bitmap, not another walk
-        if loose is None:
+        if loose is None and list(where) == [fts.MATCH]:  # no filter: the newest found, then joined
+            newest_first = (
+                "(SELECT article_id, newest FROM articles_fts "
+                f"WHERE {' AND '.join([fts.MATCH, *bounds, *window])} "
+                f"ORDER BY {ORDER} LIMIT %s) AS articles_fts"
+            )
+            sql, values = _select([], newest_first), [*params, *limits, size - len(found)]
+        elif loose is None:
             sql = _select([*where, *bounds, *window], "articles_fts")
             values = [*params, *limits]
         else:  # OFFSET 0: a subquery the planner keeps, its candidates tested after it, in its order
@@ -154,7 +163,14 @@ def _older(
         conn.execute("SET LOCAL enable_indexscan = on")
         if lower is None:
             break
-        bounds, bounds_params, upper, seconds = ["articles_fts.newest < %s"], [lower], lower, seconds * WIDER
+        # the next window starts at the next article, however long before: a gap (an archive stopped for a
+        # month, a back-fill of old articles) is stepped over, not crossed by ever wider empty windows
+        below = conn.execute("SELECT max(newest) FROM articles_fts WHERE newest < %s", [lower]).fetchone()
+        if below is None or below[0] is None:
+            break
+        bounds, bounds_params = ["articles_fts.newest < %s"], [lower]
+        gap = (lower - below[0]).total_seconds() > seconds  # after a gap, the first width again
+        upper, seconds = below[0], first if gap else seconds * WIDER
     return found
 
 
