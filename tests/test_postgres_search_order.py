@@ -1,4 +1,4 @@
-"""Search on PostgreSQL reads its matches in the order it shows them (issue 16, D64): ``articles_fts.newest``
+"""Search on PostgreSQL reads its matches in the order it shows them (issue 16, D65): ``articles_fts.newest``
 (migration 0005) kept in step with the articles by triggers, and every way of reading the next matches (the
 walk newest first, the GIN index whole or over windows, pages for collapsed stories) giving what one sort of
 every match gives, as search did before."""

@@ -306,7 +306,7 @@ EXECUTE FUNCTION articles_give_newest();
 """0005: search's newest-first order (``coalesce(published_at, fetched_at)``, what every listing sorts by)
 copied into ``articles_fts.newest`` beside the document, B-tree indexed with the id, so that a search walks
 matches newest first and stops at its limit instead of joining every match to ``articles`` to sort them
-(D64). Triggers keep the copy in step whoever writes: a document indexed takes its article's moment, an
+(D65). Triggers keep the copy in step whoever writes: a document indexed takes its article's moment, an
 article whose moment changes (re-extraction, an edited revision) gives it to its document. Existing
 documents are back-filled here (one pass over ``articles_fts``, under the migration lock)."""
 

@@ -1,4 +1,4 @@
-"""Which articles a search shows on PostgreSQL, read in the order it shows them (issue 16, D64).
+"""Which articles a search shows on PostgreSQL, read in the order it shows them (issue 16, D65).
 
 ``articles_fts.newest`` (migration 0005) is each article's newest-first moment, B-tree indexed with the id, so
 matches can be read newest first without joining every match to ``articles`` to sort it. Two ways to read
