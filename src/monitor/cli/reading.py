@@ -90,7 +90,8 @@ def search(
       title:khamenei            only in the title (text: only in the body)
       al-Assad  covid-19        a word with inner punctuation: the phrase of its parts
       马杜罗  مقاومة  flood      any word of 2+ characters in CJK and Thai, Arabic without ال, English stems
-    --sort rank orders by bm25, a match in the title weighing ten times one in the body.
+    --sort rank orders by bm25, a match in the title weighing ten times one in the body (on a
+    PostgreSQL archive: ts_rank over the 500 newest matches, all of them when there are no more).
     \b
     Examples:
       monitor search 'Maduro AND (Iran OR Tehran)' --since 7d
