@@ -8,7 +8,7 @@ import lxml.html
 import pytest
 
 from monitor.extract import body
-from monitor.extract.body import extract_body, fast_can_stand, needs_fallback
+from monitor.extract.body import extract_body, fast_can_stand, needs_fallback, paragraph_chars
 from monitor.extract.page import PageDoc
 
 SENTENCE = "The council voted on the new harbour plan after a long debate about costs, jobs and the tides. "
@@ -72,15 +72,16 @@ def test_almost_no_paragraph_text_goes_straight_to_the_full_extraction(passes: l
 
 
 def test_needs_fallback_when_short_holding_little_or_mostly_outside_paragraphs() -> None:
-    paragraphs = _paragraphs(f"<div>{LEAD}{POINTS}</div>")
-    paragraph_chars = sum(len(piece.strip()) for p in paragraphs for piece in p.itertext())
+    elements = _paragraphs(f"<div>{LEAD}{POINTS}</div>")
+    chars = sum(len(piece.strip()) for p in elements for piece in p.itertext())
+    paragraphs = paragraph_chars(elements)
     assert needs_fallback("x" * 200, paragraphs)  # under trafilatura's MIN_EXTRACTED_SIZE
-    assert needs_fallback("x" * int(0.4 * paragraph_chars), paragraphs)  # holds little of the <p> text
-    assert not needs_fallback("x" * int(0.8 * paragraph_chars), paragraphs)
-    assert not needs_fallback("x" * 2 * paragraph_chars, paragraphs)
-    assert needs_fallback("x" * (2 * paragraph_chars + 10), paragraphs)  # mostly from outside paragraphs
+    assert needs_fallback("x" * int(0.4 * chars), paragraphs)  # holds little of the <p> text
+    assert not needs_fallback("x" * int(0.8 * chars), paragraphs)
+    assert not needs_fallback("x" * 2 * chars, paragraphs)
+    assert needs_fallback("x" * (2 * chars + 10), paragraphs)  # mostly from outside paragraphs
 
 
 def test_fast_can_stand_needs_enough_paragraph_text() -> None:
-    assert not fast_can_stand(_paragraphs("<div><p>Short.</p><p>Also short.</p></div>"))
-    assert fast_can_stand(_paragraphs(f"<div>{LEAD}</div>"))
+    assert not fast_can_stand(paragraph_chars(_paragraphs("<div><p>Short.</p><p>Also short.</p></div>")))
+    assert fast_can_stand(paragraph_chars(_paragraphs(f"<div>{LEAD}</div>")))

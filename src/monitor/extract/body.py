@@ -224,15 +224,15 @@ def json_ld_text(article_body: str) -> str:
     return html_to_text(article_body)
 
 
-def holds_little(text: str, paragraphs: Iterable[Any]) -> bool:
-    """The text is shorter than ``SECOND_OPINION_SHARE`` of the text inside the page's <p> elements (article
-    text, and also teasers and comments), which are counted only until it is."""
-    total = 0
-    for element in paragraphs:
-        total += sum(len(piece.strip()) for piece in element.itertext())
-        if len(text) < SECOND_OPINION_SHARE * total:
-            return True
-    return False
+def paragraph_chars(paragraphs: Iterable[Any]) -> int:
+    """The characters of text inside the page's <p> elements (article text, and also teasers and comments),
+    counted once a page for :func:`fast_can_stand`, :func:`needs_fallback` and :func:`holds_little`."""
+    return sum(len(piece.strip()) for element in paragraphs for piece in element.itertext())
+
+
+def holds_little(text: str, paragraph_text: int) -> bool:
+    """The text is shorter than ``SECOND_OPINION_SHARE`` of the page's <p> text (:func:`paragraph_chars`)."""
+    return len(text) < SECOND_OPINION_SHARE * paragraph_text
 
 
 def readability_blocks(tree: Any) -> list[Block]:
@@ -370,32 +370,26 @@ def trafilatura_text(tree: Any, hints: PageHints, *, fast: bool) -> str:
     return choose_body("\n\n".join(block.text for block in blocks), hints.json_ld_bodies)
 
 
-def fast_can_stand(paragraphs: Iterable[Any]) -> bool:
+def fast_can_stand(paragraph_text: int) -> bool:
     """Whether any fast result could escape :func:`needs_fallback`: not on a page with under
-    ``FALLBACK_MIN_CHARS / FALLBACK_OUTSIDE_PARAGRAPHS`` characters of <p> text, where every result is
-    either too short or mostly text from outside paragraphs (then only the full extraction runs)."""
-    total = 0
-    for element in paragraphs:
-        total += sum(len(piece.strip()) for piece in element.itertext())
-        if total * FALLBACK_OUTSIDE_PARAGRAPHS >= FALLBACK_MIN_CHARS:
-            return True
-    return False
+    ``FALLBACK_MIN_CHARS / FALLBACK_OUTSIDE_PARAGRAPHS`` characters of <p> text (:func:`paragraph_chars`),
+    where every result is either too short or mostly text from outside paragraphs (then only the full
+    extraction runs)."""
+    return paragraph_text * FALLBACK_OUTSIDE_PARAGRAPHS >= FALLBACK_MIN_CHARS
 
 
-def needs_fallback(text: str, paragraphs: Iterable[Any]) -> bool:
-    """Whether trafilatura's fast result is one its fallback could change. Its readability comparison
-    replaces a result that readability's is over twice as long as (such a result holds little of the
-    page's <p> text: ``SECOND_OPINION_SHARE``), or one whose text is not paragraph text (more than
-    ``FALLBACK_OUTSIDE_PARAGRAPHS`` times all of the page's <p> text: a page dump, tables, a recall
-    retry's run of divs); under ``FALLBACK_MIN_CHARS`` it also tries justext and its baseline."""
-    if len(text) < FALLBACK_MIN_CHARS:
-        return True
-    total = 0
-    for element in paragraphs:
-        total += sum(len(piece.strip()) for piece in element.itertext())
-        if len(text) < SECOND_OPINION_SHARE * total:
-            return True
-    return len(text) > FALLBACK_OUTSIDE_PARAGRAPHS * total
+def needs_fallback(text: str, paragraph_text: int) -> bool:
+    """Whether trafilatura's fast result is one its fallback could change, given the page's <p> text
+    (:func:`paragraph_chars`). Its readability comparison replaces a result that readability's is over twice
+    as long as (such a result holds little of the page's <p> text: :func:`holds_little`), or one whose text
+    is not paragraph text (more than ``FALLBACK_OUTSIDE_PARAGRAPHS`` times all of the page's <p> text: a page
+    dump, tables, a recall retry's run of divs); under ``FALLBACK_MIN_CHARS`` it also tries justext and its
+    baseline."""
+    return (
+        len(text) < FALLBACK_MIN_CHARS
+        or holds_little(text, paragraph_text)
+        or len(text) > FALLBACK_OUTSIDE_PARAGRAPHS * paragraph_text
+    )
 
 
 def extract_body(html: str | lxml.html.HtmlElement | PageDoc, *, url: str | None = None) -> str:
@@ -420,11 +414,11 @@ def extract_body(html: str | lxml.html.HtmlElement | PageDoc, *, url: str | None
     lead = find_lead(tree, hints.descriptions)
     # trafilatura without its fallback (readability, justext: a third of its time) first; the whole of it
     # only where the fast result looks like one the fallback replaces (issue 14: one page in eight)
-    paragraphs = doc.elements("p")
-    text = trafilatura_text(tree, hints, fast=True) if fast_can_stand(paragraphs) else ""
-    if needs_fallback(text, paragraphs):
+    paragraph_text = paragraph_chars(doc.elements("p"))
+    text = trafilatura_text(tree, hints, fast=True) if fast_can_stand(paragraph_text) else ""
+    if needs_fallback(text, paragraph_text):
         text = trafilatura_text(tree, hints, fast=False)
-    if holds_little(text, paragraphs):
+    if holds_little(text, paragraph_text):
         # readability drops hidden elements in place: a copy keeps the caller's tree whole (trafilatura
         # copies it too), so the caller may still read it; this runs on one page in twenty
         second = "\n\n".join(
