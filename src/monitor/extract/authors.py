@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -507,12 +508,14 @@ def _clean_part(part: str) -> str | None:
     return text
 
 
-def _site_keys(name: str) -> list[str]:
-    """A site's name as it may be written: ``Spektrum.de``, ``spektrum``, ``L’Opinion``, ``www.x.ch``."""
+@lru_cache(maxsize=4096)
+def _site_keys(name: str) -> tuple[str, ...]:
+    """A site's name as it may be written: ``Spektrum.de``, ``spektrum``, ``L’Opinion``, ``www.x.ch``
+    (memoised: a source's few names come back on every page, and every candidate name is tried)."""
     key = name.casefold().replace("’", "'").strip()
     key = re.sub(r"^(?:https?://)?(?:www\.)?", "", key).rstrip("/")
     bare = _SITE_SUFFIX.sub("", key)
-    return list(
+    return tuple(
         dict.fromkeys(k for k in (key, bare, re.sub(r"[^\w]", "", key), re.sub(r"[^\w]", "", bare)) if k)
     )
 

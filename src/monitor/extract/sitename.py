@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from monitor.extract.evidence import clean_text
 
@@ -56,7 +57,7 @@ class NameMatcher:
             for part in [name, *_segments(name)]:
                 keys.update(_name_keys(part))
         self.keys = {key for key in keys if key}
-        self._forms: dict[str, set[str]] = {}
+        self._forms: dict[str, frozenset[str]] = {}
         """Each segment's keys, once per matcher: one title is matched against the names many times."""
 
     def matches(self, segment: str, *, loose: bool = False) -> bool:
@@ -78,9 +79,10 @@ class NameMatcher:
         return False
 
 
-def _name_keys(name: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _name_keys(name: str) -> frozenset[str]:
     """Forms of a name to compare: letters and digits only, and for a domain also without ``www.`` and its
-    top-level domain."""
+    top-level domain (memoised: a source's names and title segments come back on every page)."""
     text = name.strip().casefold().removeprefix("https://").removeprefix("http://").strip("/")
     keys = {_compact(text)}
     if not text.isascii():
@@ -92,7 +94,7 @@ def _name_keys(name: str) -> set[str]:
             keys.add(_compact(".".join(labels)))
             main = labels[-2] if len(labels[-2]) > 3 or len(labels) == 2 else labels[-3]
             keys.add(_compact(main))
-    return keys
+    return frozenset(keys)
 
 
 def _spelt_in_ascii(compact: str) -> set[str]:
