@@ -289,13 +289,14 @@ def _labelled_byline(doc: PageDoc) -> list[str]:
 
 def _body_texts(tree: Any) -> Iterator[tuple[str, Any]]:
     """The text nodes of ``//body//text()`` in document order, each with the element lxml names as its
-    parent (the one whose text or tail it is), but those of scripts and styles; produced lazily, as the
+    parent (the one whose text or tail it is), but those of scripts and styles and those of whitespace
+    alone (half of a page's, which the caller would skip); produced lazily, as the
     caller stops at the first byline, where the XPath built every text node and its parent first."""
     for body in tree.iter("body"):
         for event, element in etree.iterwalk(body, events=("start", "end", "comment", "pi")):
             # at its end, an element's tail (a comment's too) is a text of its parent, unless it is the body
             text = element.text if event == "start" else None if element is body else element.tail
-            if text and element.tag not in NOT_CONTENT:
+            if text and not text.isspace() and element.tag not in NOT_CONTENT:
                 yield text, element
 
 
