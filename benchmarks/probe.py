@@ -153,6 +153,7 @@ def probe(config: Path, profile: Path | None = None) -> dict[str, Any]:
         "self_cpu_s": self_cpu,
         "children_cpu_s": children,
         "extract_cpu_s": sum(costs),
+        "extract_slowest_s": sorted(costs)[-5:],  # first-use costs (dateparser's locales) show up here
         "extractions": len(costs),
         "workers": extractor.workers,
         "parse_cpu_s": sum(parses),
