@@ -4,16 +4,25 @@ rule, and pages of the shared metadata benchmark (half A) named by file."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from monitor.extract.authors import author_candidates, choose_authors, clean_names, site_names_of
+from monitor.extract import extract_article
+from monitor.extract.authors import (
+    author_candidates,
+    choose_authors,
+    clean_names,
+    signature_authors,
+    site_names_of,
+)
 from monitor.extract.charset import decode_html
 from monitor.extract.evidence import Candidate
 from monitor.extract.page import PageDoc
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "metadata"
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 def page(head: str = "", body: str = "", url: str = "https://news.example/story") -> PageDoc:
@@ -418,3 +427,50 @@ def test_time_zone_of_a_bylines_time_is_no_credit() -> None:
     raw = ("Example wire services | Published 11:11 PM EST Nov 19, 2019",)
     choice = choose_authors([Candidate(raw, "byline")], site_names=["Example"])
     assert choice.value == ("Example wire services",)
+
+
+# a Korean article's signature, read from its body text ------------------------------------------------
+KO_BODY = "정부는 올해 예산안을 국회에 제출했다. 예산은 지난해보다 늘었다."
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        (f"{KO_BODY}\n\n정덕현 칼럼니스트\n\nthekian1@entermedia.co.kr\n\n[사진=JTBC]", ("정덕현",)),
+        (f"{KO_BODY}\n\n칼럼니스트 박생강\n\npillgoo9@gmail.com", ("박생강",)),
+        (f"{KO_BODY}\n\n홍길동 기자 hong@yna.co.kr\n\n저작권자 무단전재 및 재배포금지", ("홍길동",)),
+        (f"{KO_BODY}\n\n김철수기자", ("김철수",)),
+        (f"(서울=연합뉴스) 홍길동 기자 = {KO_BODY}\n\n{KO_BODY}", ("홍길동",)),
+        (f"[워싱턴=뉴시스] 남궁민수 특파원 = {KO_BODY}", ("남궁민수",)),
+    ],
+)
+def test_korean_signature_lines(text: str, names: tuple[str, ...]) -> None:
+    assert signature_authors(text) == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "The minister said the budget would grow.\n\nJane Doe, Reuters",
+        f"{KO_BODY}\n\n정치부 기자들은 국회에서 예산안을 취재했다.",  # a sentence about reporters, not a signature
+        f"{KO_BODY}\n\n홍길동 기자 홍보 담당",  # more than a name, a title and an address
+        "홍길동 기자\n\n" + "\n\n".join([KO_BODY] * 9),  # not among the last lines, not a dateline
+    ],
+)
+def test_no_korean_signature(text: str) -> None:
+    assert signature_authors(text) == ()
+
+
+def test_a_korean_signature_names_the_author_only_where_the_markup_names_none() -> None:
+    paragraphs = "".join(f"<p>{KO_BODY} {KO_BODY}</p>" for _ in range(6))
+    signed = f"<article><h1>예산안 제출</h1>{paragraphs}<p>홍길동 기자 hong@news.example</p></article>"
+    page = extract_article(
+        f"<html><body>{signed}</body></html>".encode(), url="https://news.example/a", now=NOW
+    )
+    assert page.authors == ("홍길동",)
+    assert page.evidence is not None
+    assert page.evidence.authors[-1] == Candidate(("홍길동",), "text:signature")
+    head = json_ld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "김영희"}})
+    marked = f"<html><head>{head}</head><body>{signed}</body></html>".encode()
+    assert extract_article(marked, url="https://news.example/a", now=NOW).authors == ("김영희",)

@@ -184,7 +184,35 @@ _NOT_BYLINE = re.compile(
 _SITE_SUFFIX = re.compile(r"\.(?:[a-z]{2,3}|co\.uk|com\.\w\w|info|online|media|news)$")
 
 
+_HANGUL_NAME = r"[가-힣]{2,4}"
+_KO_ROLE = r"(?:선임기자|객원기자|전문기자|수습기자|기자|특파원|칼럼니스트|논설위원|편집위원|통신원)"
+_KO_SIGNATURE = re.compile(
+    rf"^(?:(?P<before>{_HANGUL_NAME})\s*{_KO_ROLE}|{_KO_ROLE}\s+(?P<after>{_HANGUL_NAME}))"
+    r"(?:\s+[\w.+-]+@[\w-]+(?:\.[\w-]+)+)?\s*$"
+)
+"""A Korean article's signature line: ``홍길동 기자 hong@example.com``, ``칼럼니스트 박생강``."""
+_KO_DATELINE = re.compile(rf"^[(\[][^()\[\]]{{1,40}}[)\]]\s*(?P<before>{_HANGUL_NAME})\s*{_KO_ROLE}\s*=")
+"""The dateline a Korean wire story opens with: ``(서울=연합뉴스) 홍길동 기자 =``."""
+SIGNATURE_LINES = 8
+"""The signature is looked for among the text's last lines (a copyright notice and a photo credit follow)."""
+
+
 # candidates ------------------------------------------------------------------------------------------
+def signature_authors(text: str) -> tuple[str, ...]:
+    """The reporter a Korean article names in its text rather than in its markup: a signature line of its
+    own among the last ``SIGNATURE_LINES`` lines, or the dateline that opens the text; () otherwise. Read from
+    the extracted body (after the metadata), so that a sidebar's or a teaser's signature never counts."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ()
+    if match := _KO_DATELINE.match(lines[0]):
+        return (match["before"],)
+    for line in reversed(lines[-SIGNATURE_LINES:]):
+        if len(line) <= MAX_BYLINE_LINE and (match := _KO_SIGNATURE.match(line)):
+            return (match["before"] or match["after"],)
+    return ()
+
+
 def author_candidates(doc: PageDoc) -> tuple[Candidate[tuple[str, ...]], ...]:
     """Raw author strings, one candidate per source, most trusted first."""
     found: list[Candidate[tuple[str, ...]]] = []

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from monitor.extract.authors import author_candidates, choose_authors
+from monitor.extract.authors import author_candidates, choose_authors, signature_authors
 from monitor.extract.dates import (
     choose_published,
     fallback_candidate,
@@ -80,8 +80,15 @@ def page_evidence(doc: PageDoc, *, now: datetime) -> PageEvidence:
 
 
 def with_detection(evidence: PageEvidence, text: str) -> PageEvidence:
-    """The evidence with the body text's language detected (the body is extracted after the metadata)."""
-    return replace(evidence, detected_language=detect_scored(text) if text else None)
+    """The evidence with what the body text adds (the body is extracted after the metadata): its language
+    detected, and the reporter a Korean text signs with (``text:signature``, the least trusted author
+    source: markup that names someone wins)."""
+    if not text:
+        return replace(evidence, detected_language=None)
+    authors = evidence.authors
+    if names := signature_authors(text):
+        authors = (*authors, Candidate(names, "text:signature"))
+    return replace(evidence, detected_language=detect_scored(text), authors=authors)
 
 
 def decide(
