@@ -429,8 +429,9 @@ def test_time_zone_of_a_bylines_time_is_no_credit() -> None:
     assert choice.value == ("Example wire services",)
 
 
-# a Korean article's signature, read from its body text ------------------------------------------------
+# a Korean or Chinese article's signature, read from its body text ------------------------------------------------
 KO_BODY = "정부는 올해 예산안을 국회에 제출했다. 예산은 지난해보다 늘었다."
+ZH_BODY = "据介绍，今年以来经济运行总体平稳。"
 
 
 @pytest.mark.parametrize(
@@ -442,9 +443,14 @@ KO_BODY = "정부는 올해 예산안을 국회에 제출했다. 예산은 지�
         (f"{KO_BODY}\n\n김철수기자", ("김철수",)),
         (f"(서울=연합뉴스) 홍길동 기자 = {KO_BODY}\n\n{KO_BODY}", ("홍길동",)),
         (f"[워싱턴=뉴시스] 남궁민수 특파원 = {KO_BODY}", ("남궁민수",)),
+        (f"新华社北京11月30日电（记者张三、李四）{ZH_BODY}", ("张三", "李四")),
+        (f"本报上海11月30日电（记者 王五 通讯员 赵六）{ZH_BODY}", ("王五",)),
+        (f"人民网北京11月30日电（记者欧阳明月、张三，实习生李四）{ZH_BODY}", ("欧阳明月", "张三")),
+        (f"中新网11月30日电 (记者 陈小明){ZH_BODY}", ("陈小明",)),
+        (f"新華社台北電（記者林美玲）{ZH_BODY}", ("林美玲",)),
     ],
 )
-def test_korean_signature_lines(text: str, names: tuple[str, ...]) -> None:
+def test_korean_and_chinese_signature_lines(text: str, names: tuple[str, ...]) -> None:
     assert signature_authors(text) == names
 
 
@@ -456,6 +462,9 @@ def test_korean_signature_lines(text: str, names: tuple[str, ...]) -> None:
         f"{KO_BODY}\n\n정치부 기자들은 국회에서 예산안을 취재했다.",  # a sentence about reporters, not a signature
         f"{KO_BODY}\n\n홍길동 기자 홍보 담당",  # more than a name, a title and an address
         "홍길동 기자\n\n" + "\n\n".join([KO_BODY] * 9),  # not among the last lines, not a dateline
+        f"新华社北京11月30日电 {ZH_BODY}",  # a dateline naming no reporter
+        f"{ZH_BODY}\n\n（记者张三）",  # not where a dateline stands
+        f"新华社电（记者 John Smith）{ZH_BODY}",  # not a name in Han characters
     ],
 )
 def test_no_korean_signature(text: str) -> None:

@@ -193,20 +193,34 @@ _KO_SIGNATURE = re.compile(
 """A Korean article's signature line: ``홍길동 기자 hong@example.com``, ``칼럼니스트 박생강``."""
 _KO_DATELINE = re.compile(rf"^[(\[][^()\[\]]{{1,40}}[)\]]\s*(?P<before>{_HANGUL_NAME})\s*{_KO_ROLE}\s*=")
 """The dateline a Korean wire story opens with: ``(서울=연합뉴스) 홍길동 기자 =``."""
+_HAN_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_ZH_DATELINE = re.compile(r"^[^（(\n]{0,30}?[电電]\s*[（(]\s*[记記]者\s*(?P<inside>[^（()）\n]{2,60})[）)]")
+"""The dateline a Chinese wire story opens with: ``新华社北京11月30日电（记者张三、李四）``,
+``本报上海电（记者 王五 通讯员 赵六）``: the reporters named before a correspondent, an intern or a
+photographer."""
+_ZH_NOT_REPORTER = ("通讯员", "通訊員", "实习生", "實習生", "摄影", "攝影", "编辑", "編輯")
 SIGNATURE_LINES = 8
 """The signature is looked for among the text's last lines (a copyright notice and a photo credit follow)."""
 
 
 # candidates ------------------------------------------------------------------------------------------
 def signature_authors(text: str) -> tuple[str, ...]:
-    """The reporter a Korean article names in its text rather than in its markup: a signature line of its
-    own among the last ``SIGNATURE_LINES`` lines, or the dateline that opens the text; () otherwise. Read from
-    the extracted body (after the metadata), so that a sidebar's or a teaser's signature never counts."""
+    """The reporters a Korean or Chinese article names in its text rather than in its markup: a Korean
+    signature line of its own among the last ``SIGNATURE_LINES`` lines, or the Korean or Chinese wire
+    dateline that opens the text; () otherwise. Read from the extracted body (after the metadata), so that
+    a sidebar's or a teaser's signature never counts."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return ()
     if match := _KO_DATELINE.match(lines[0]):
         return (match["before"],)
+    if match := _ZH_DATELINE.match(lines[0]):
+        names: list[str] = []
+        for token in re.split(r"\s*[、，,\s]\s*", match["inside"].strip()):
+            if token.startswith(_ZH_NOT_REPORTER) or not _HAN_NAME.fullmatch(token):
+                break
+            names.append(token)
+        return tuple(dict.fromkeys(names))
     for line in reversed(lines[-SIGNATURE_LINES:]):
         if len(line) <= MAX_BYLINE_LINE and (match := _KO_SIGNATURE.match(line)):
             return (match["before"] or match["after"],)
