@@ -429,9 +429,10 @@ def test_time_zone_of_a_bylines_time_is_no_credit() -> None:
     assert choice.value == ("Example wire services",)
 
 
-# a Korean or Chinese article's signature, read from its body text ------------------------------------------------
+# a Korean, Chinese or Japanese article's signature, read from its body text ------------------------------------------------
 KO_BODY = "정부는 올해 예산안을 국회에 제출했다. 예산은 지난해보다 늘었다."
 ZH_BODY = "据介绍，今年以来经济运行总体平稳。"
+JA_BODY = "政府は30日、新たな経済対策を決定した。"
 
 
 @pytest.mark.parametrize(
@@ -448,9 +449,12 @@ ZH_BODY = "据介绍，今年以来经济运行总体平稳。"
         (f"人民网北京11月30日电（记者欧阳明月、张三，实习生李四）{ZH_BODY}", ("欧阳明月", "张三")),
         (f"中新网11月30日电 (记者 陈小明){ZH_BODY}", ("陈小明",)),
         (f"新華社台北電（記者林美玲）{ZH_BODY}", ("林美玲",)),
+        (f"【ワシントン＝山田太郎】{JA_BODY}", ("山田太郎",)),
+        (f"【ロンドン＝山田太郎、パリ＝佐藤花子】{JA_BODY}", ("山田太郎", "佐藤花子")),
+        (f"[ニューヨーク=長谷川浩二]\n\n{JA_BODY}", ("長谷川浩二",)),
     ],
 )
-def test_korean_and_chinese_signature_lines(text: str, names: tuple[str, ...]) -> None:
+def test_korean_chinese_and_japanese_signature_lines(text: str, names: tuple[str, ...]) -> None:
     assert signature_authors(text) == names
 
 
@@ -465,6 +469,10 @@ def test_korean_and_chinese_signature_lines(text: str, names: tuple[str, ...]) -
         f"新华社北京11月30日电 {ZH_BODY}",  # a dateline naming no reporter
         f"{ZH_BODY}\n\n（记者张三）",  # not where a dateline stands
         f"新华社电（记者 John Smith）{ZH_BODY}",  # not a name in Han characters
+        f"【北京＝共同】{JA_BODY}",  # an agency
+        f"【ワシントン＝時事】{JA_BODY}",
+        f"【速報】{JA_BODY}",  # no place and name
+        f"[서울=뉴시스] {KO_BODY}",  # a Korean wire dateline naming no reporter
     ],
 )
 def test_no_korean_signature(text: str) -> None:

@@ -199,21 +199,36 @@ _ZH_DATELINE = re.compile(r"^[^（(\n]{0,30}?[电電]\s*[（(]\s*[记記]者\s*(
 ``本报上海电（记者 王五 通讯员 赵六）``: the reporters named before a correspondent, an intern or a
 photographer."""
 _ZH_NOT_REPORTER = ("通讯员", "通訊員", "实习生", "實習生", "摄影", "攝影", "编辑", "編輯")
+_JA_DATELINE = re.compile(r"^[【\[［]\s*(?P<inside>[^】\]］\n]{3,80})[】\]］]")
+"""The dateline a Japanese newspaper story opens with: ``【ワシントン＝山田太郎】``,
+``【ロンドン＝山田太郎、パリ＝佐藤花子】`` (not ``【北京＝共同】``, an agency)."""
+_JA_NAME = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff々]{2,6}")
+_JA_AGENCIES = frozenset(
+    {"共同", "共同通信", "時事", "時事通信", "ロイター", "ブルームバーグ", "新華社", "聯合", "ＡＦＰ",
+     "ＡＰ", "AFP", "AP", "ＡＦＰ時事", "AFP時事", "本社", "本紙"}
+)  # fmt: skip
 SIGNATURE_LINES = 8
 """The signature is looked for among the text's last lines (a copyright notice and a photo credit follow)."""
 
 
 # candidates ------------------------------------------------------------------------------------------
 def signature_authors(text: str) -> tuple[str, ...]:
-    """The reporters a Korean or Chinese article names in its text rather than in its markup: a Korean
-    signature line of its own among the last ``SIGNATURE_LINES`` lines, or the Korean or Chinese wire
-    dateline that opens the text; () otherwise. Read from the extracted body (after the metadata), so that
-    a sidebar's or a teaser's signature never counts."""
+    """The reporters a Korean, Chinese or Japanese article names in its text rather than in its markup: a
+    Korean signature line of its own among the last ``SIGNATURE_LINES`` lines, or the Korean, Chinese or
+    Japanese dateline that opens the text; () otherwise. Read from the extracted body (after the
+    metadata), so that a sidebar's or a teaser's signature never counts."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return ()
     if match := _KO_DATELINE.match(lines[0]):
         return (match["before"],)
+    if match := _JA_DATELINE.match(lines[0]):
+        places = [
+            part.partition("＝" if "＝" in part else "=") for part in re.split(r"[、，,]", match["inside"])
+        ]
+        named = [name.strip() for _, sign, name in places if sign and name.strip()]
+        if named and all(_JA_NAME.fullmatch(name) and name not in _JA_AGENCIES for name in named):
+            return tuple(dict.fromkeys(named))
     if match := _ZH_DATELINE.match(lines[0]):
         names: list[str] = []
         for token in re.split(r"\s*[、，,\s]\s*", match["inside"].strip()):
