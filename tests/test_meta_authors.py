@@ -14,12 +14,12 @@ from monitor.extract.authors import (
     author_candidates,
     choose_authors,
     clean_names,
-    signature_authors,
     site_names_of,
 )
 from monitor.extract.charset import decode_html
 from monitor.extract.evidence import Candidate
 from monitor.extract.page import PageDoc
+from monitor.extract.signatures import signature_authors
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "metadata"
 NOW = datetime(2026, 11, 30, tzinfo=UTC)

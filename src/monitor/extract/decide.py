@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from monitor.extract.authors import author_candidates, choose_authors, signature_authors
+from monitor.extract.authors import author_candidates, choose_authors
 from monitor.extract.dates import (
     choose_published,
     fallback_candidate,
@@ -33,6 +33,7 @@ from monitor.extract.language import (
     learn_template_language,
 )
 from monitor.extract.page import PageDoc
+from monitor.extract.signatures import signature_authors
 from monitor.extract.title import choose_title, learn_site_name, site_name_candidates, title_candidates
 from monitor.models import SourceKnowledge
 
