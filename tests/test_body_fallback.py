@@ -8,7 +8,14 @@ import lxml.html
 import pytest
 
 from monitor.extract import body
-from monitor.extract.body import article_region, extract_body, fast_can_stand, needs_fallback, paragraph_chars
+from monitor.extract.body import (
+    article_region,
+    extract_body,
+    fast_can_stand,
+    needs_fallback,
+    paragraph_chars,
+    paragraph_sizes,
+)
 from monitor.extract.page import PageDoc
 
 SENTENCE = "The council voted on the new harbour plan after a long debate about costs, jobs and the tides. "
@@ -139,7 +146,7 @@ def _region(html: str) -> Any:
     doc = PageDoc.parse(html)
     assert doc is not None
     paragraphs = doc.elements("p")
-    return article_region(paragraphs, paragraph_chars(paragraphs))
+    return article_region(paragraphs, paragraph_sizes(paragraphs))
 
 
 def test_no_region_for_little_paragraph_text_or_paragraphs_spread_over_the_page() -> None:

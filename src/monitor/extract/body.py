@@ -18,7 +18,7 @@ from __future__ import annotations
 import html as html_entities
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache
@@ -229,14 +229,21 @@ def json_ld_text(article_body: str) -> str:
     return html_to_text(article_body)
 
 
+def paragraph_sizes(paragraphs: Iterable[Any]) -> list[int]:
+    """The characters of text inside each of the page's <p> elements, in order: counted once a page for
+    :func:`paragraph_chars` and :func:`article_region`."""
+    return [sum(len(piece.strip()) for piece in element.itertext()) for element in paragraphs]
+
+
 def paragraph_chars(paragraphs: Iterable[Any]) -> int:
     """The characters of text inside the page's <p> elements (article text, and also teasers and comments),
     counted once a page for :func:`fast_can_stand`, :func:`needs_fallback` and :func:`holds_little`."""
-    return sum(len(piece.strip()) for element in paragraphs for piece in element.itertext())
+    return sum(paragraph_sizes(paragraphs))
 
 
-def article_region(paragraphs: Iterable[Any], paragraph_text: int) -> Any | None:
-    """The page's smallest element holding ``REGION_SHARE`` of its <p> text (:func:`paragraph_chars`), taken
+def article_region(paragraphs: Sequence[Any], sizes: Sequence[int]) -> Any | None:
+    """The page's smallest element holding ``REGION_SHARE`` of its <p> text (``sizes``, one per element of
+    ``paragraphs``: :func:`paragraph_sizes`), taken
     ``REGION_UP`` levels up and copied into a page of its own (``<html><body>element</body></html>``); None
     when that is the page's body, or when the page has under ``REGION_MIN_CHARS`` of <p> text (issue 14).
 
@@ -246,12 +253,12 @@ def article_region(paragraphs: Iterable[Any], paragraph_text: int) -> Any | None
     the article's own container, whose class names trafilatura's rules look for); the fallback gate then
     checks the result against the whole page's <p> text, and the full pass, when it runs, reads the whole
     page."""
+    paragraph_text = sum(sizes)
     if paragraph_text < REGION_MIN_CHARS:
         return None
     held: dict[Any, int] = {}
     top = None
-    for element in paragraphs:
-        size = sum(len(piece.strip()) for piece in element.itertext())
+    for element, size in zip(paragraphs, sizes, strict=True):
         node = element if size else None
         while node is not None:
             held[node] = held.get(node, 0) + size
@@ -458,10 +465,12 @@ def extract_body(html: str | lxml.html.HtmlElement | PageDoc, *, url: str | None
     lead = find_lead(tree, hints.descriptions)
     # trafilatura without its fallback (readability, justext: a third of its time) first; the whole of it
     # only where the fast result looks like one the fallback replaces (issue 14: one page in eight)
-    paragraph_text = paragraph_chars(doc.elements("p"))
+    paragraphs = doc.elements("p")
+    sizes = paragraph_sizes(paragraphs)
+    paragraph_text = sum(sizes)
     if fast_can_stand(paragraph_text):
         # on the part of the page that holds its paragraphs (issue 14: under half trafilatura's time)
-        region = article_region(doc.elements("p"), paragraph_text)
+        region = article_region(paragraphs, sizes)
         text = trafilatura_text(tree if region is None else region, hints, fast=True)
     else:
         text = ""

@@ -82,8 +82,8 @@ def page_evidence(doc: PageDoc, *, now: datetime) -> PageEvidence:
 
 def with_detection(evidence: PageEvidence, text: str) -> PageEvidence:
     """The evidence with what the body text adds (the body is extracted after the metadata): its language
-    detected, and the reporter a Korean text signs with (``text:signature``, the least trusted author
-    source: markup that names someone wins)."""
+    detected, and the reporters a Korean, Chinese or Japanese text names in its signature or dateline
+    (``text:signature``, the least trusted author source: markup that names someone wins)."""
     if not text:
         return replace(evidence, detected_language=None)
     authors = evidence.authors
