@@ -75,3 +75,31 @@ def test_a_killed_daemons_pool_worker_and_fork_server_end_too(tmp_path: Path) ->
     for pid in leaked:
         os.kill(pid, signal.SIGKILL)
     assert leaked == []
+
+
+FROZEN = """
+import asyncio, gc
+from monitor.workers import ProcessPoolExtractor
+
+async def main():
+    pool = ProcessPoolExtractor(1)
+    frozen = await asyncio.get_running_loop().run_in_executor(pool._pool, gc.get_freeze_count)
+    print(frozen, gc.get_freeze_count(), flush=True)
+    pool._pool.shutdown()
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_pool_workers_start_with_the_fork_servers_objects_frozen(tmp_path: Path) -> None:
+    # the fork server's preload (monitor.pool_warmup) freezes what it loaded: a worker's collections leave
+    # those objects, and the memory pages that hold them, alone; the daemon's own process is not frozen
+    script = tmp_path / "frozen.py"
+    script.write_text(FROZEN)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    in_worker, in_daemon = map(int, done.stdout.split())
+    assert in_worker > 10_000
+    assert in_daemon == 0
