@@ -190,3 +190,44 @@ def test_extract_explain_json(tmp_path: Path) -> None:
     text = CliRunner().invoke(cli, ["-c", str(config), "extract", str(page), "--explain", "--source", "town"])
     assert text.exit_code == 0, text.output
     assert text.output.startswith("title:") and "(from " in text.output
+
+
+def test_a_page_left_undecided_gives_the_pipeline_the_same_article() -> None:
+    """``decided=False`` (the pipeline's call, issue 14) skips the page-only decision that build_article
+    makes again with the feed's evidence: same evidence, same modified time and outlet name, no page-only
+    title, authors, time or language; the article built from it is the one built from the decided page."""
+    head = (
+        '<meta property="og:site_name" content="Harbour Times">'
+        '<meta name="author" content="Jane Doe">'
+        '<meta property="article:published_time" content="2026-11-28T09:30:00+01:00">'
+        '<meta property="article:modified_time" content="2026-11-28T11:00:00+01:00">'
+    )
+    html = _page("Bridge to be rebuilt | Harbour Times", head=head, h1="Bridge to be rebuilt")
+    decided = extract_article(html, url="https://blog.example/a", now=NOW)
+    lean = extract_article(html, url="https://blog.example/a", now=NOW, decided=False)
+    assert decided.title == "Bridge to be rebuilt" and decided.authors == ("Jane Doe",)
+    assert decided.language == "en" and decided.published_local == "2026-11-28T09:30:00+01:00"
+    assert (lean.title, lean.authors, lean.published_at, lean.published_local, lean.language) == (
+        None,
+        (),
+        None,
+        None,
+        None,
+    )
+    assert lean.evidence == decided.evidence
+    assert (lean.text, lean.modified_at, lean.outlet_name) == (
+        decided.text,
+        decided.modified_at,
+        decided.outlet_name,
+    )
+    assert lean.modified_at == datetime(2026, 11, 28, 10, tzinfo=UTC) and lean.outlet_name == "Harbour Times"
+    for entry in (
+        FeedEntry(guid="a", link="https://blog.example/a"),
+        FeedEntry(guid="a", link="https://blog.example/a", title="Feed title", authors=("John Roe",)),
+    ):
+        built = [
+            build_article(source=SOURCE, entry=entry, link=entry.link or "", fetched_at=NOW, page=page)
+            for page in (decided, lean)
+        ]
+        assert built[0] == built[1]
+        assert built[1].title == "Bridge to be rebuilt" and built[1].authors == ("Jane Doe",)

@@ -215,8 +215,17 @@ class FakeExtractor:
         now: datetime,
         selectors: Selectors | None = None,
         content_language: str | None = None,
+        decided: bool = True,
     ) -> ExtractedPage:
-        self.calls.append({"url": url, "charset": charset, "now": now, "content_language": content_language})
+        self.calls.append(
+            {
+                "url": url,
+                "charset": charset,
+                "now": now,
+                "content_language": content_language,
+                "decided": decided,
+            }
+        )
         if self.error is not None:
             raise self.error
         return ExtractedPage(self.text, title="Page title")
@@ -246,7 +255,14 @@ def test_page_is_fetched_extracted_and_kept_raw() -> None:
     assert fetched.page == ExtractedPage("The body.", title="Page title")
     assert fetched.final_url == "https://news.example/a?landed"
     assert extractor.calls == [
-        {"url": "https://news.example/a?landed", "charset": "utf-8", "now": NOW, "content_language": "en"}
+        # the page's own decision is left to build_article, which decides with the feed's evidence too
+        {
+            "url": "https://news.example/a?landed",
+            "charset": "utf-8",
+            "now": NOW,
+            "content_language": "en",
+            "decided": False,
+        }
     ]
     assert isinstance(fetched.raw, RawPage) and fetched.raw.compression == rawpage.CODEC
     assert rawpage.decompress(fetched.raw.body, fetched.raw.compression) == HTML

@@ -32,7 +32,10 @@ class Extractor(Protocol):
         now: datetime,
         selectors: Selectors | None = None,
         content_language: str | None = None,
-    ) -> ExtractedPage: ...
+        decided: bool = True,
+    ) -> ExtractedPage:
+        """The page extracted (:func:`monitor.extract.extract_article`, whose ``decided`` this passes on)."""
+        ...
 
     async def parse_feed(self, content: bytes, *, url: str, content_type: str) -> ParsedFeed: ...
 
@@ -60,9 +63,16 @@ def _extract(
     now: datetime,
     selectors: Selectors | None,
     content_language: str | None = None,
+    decided: bool = True,
 ) -> ExtractedPage:
     return extract_article(
-        content, url=url, charset=charset, now=now, selectors=selectors, content_language=content_language
+        content,
+        url=url,
+        charset=charset,
+        now=now,
+        selectors=selectors,
+        content_language=content_language,
+        decided=decided,
     )
 
 
@@ -117,13 +127,14 @@ class ProcessPoolExtractor:
         now: datetime,
         selectors: Selectors | None = None,
         content_language: str | None = None,
+        decided: bool = True,
     ) -> ExtractedPage:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             pool = self._pool
             try:
                 return await loop.run_in_executor(
-                    pool, _extract, content, url, charset, now, selectors, content_language
+                    pool, _extract, content, url, charset, now, selectors, content_language, decided
                 )
             except BrokenProcessPool:
                 # A worker died (out of memory, a crash in a C library) and took every page in flight with
@@ -159,8 +170,9 @@ class InlineExtractor:
         now: datetime,
         selectors: Selectors | None = None,
         content_language: str | None = None,
+        decided: bool = True,
     ) -> ExtractedPage:
-        return _extract(content, url, charset, now, selectors, content_language)
+        return _extract(content, url, charset, now, selectors, content_language, decided)
 
     async def parse_feed(self, content: bytes, *, url: str, content_type: str) -> ParsedFeed:
         return _parse_feed(content, url, content_type)

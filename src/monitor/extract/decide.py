@@ -121,17 +121,7 @@ def decide(
         )
 
     published = choose_published(page.published, feed_published=feed.published, fetched_at=fetched_at)
-    modified_candidates_ = tuple(page.modified)
-    modified: Choice[Moment] = (
-        Choice(
-            modified_candidates_[0].value,
-            modified_candidates_[0].source,
-            modified_candidates_,
-            "first declared",
-        )
-        if modified_candidates_
-        else Choice(None)
-    )
+    modified = choose_modified(page)
 
     authors = choose_authors(page.authors, site_names=site_names, feed_authors=feed.authors)
 
@@ -147,21 +137,33 @@ def decide(
         template_language=source.template_language,
     )
 
-    site: Choice[str] = (
-        Choice(page.site_names[0].value, page.site_names[0].source, page.site_names, "declared by the page")
-        if page.site_names
-        else Choice(source.site_name, "learned", (), "repeated across the source's titles")
-        if source.site_name
-        else Choice(None)
-    )
     return Decisions(
         title=title,
         published=published,
         modified=modified,
         authors=authors,
         language=language,
-        site_name=site,
+        site_name=choose_site_name(page, source),
     )
+
+
+def choose_modified(page: PageEvidence) -> Choice[Moment]:
+    """The page's last-modified time: the first it declares (a feed says nothing of it)."""
+    candidates = tuple(page.modified)
+    if not candidates:
+        return Choice(None)
+    return Choice(candidates[0].value, candidates[0].source, candidates, "first declared")
+
+
+def choose_site_name(page: PageEvidence, source: SourceEvidence | None = None) -> Choice[str]:
+    """The outlet's name: the first the page declares, else the one learned from the source's titles."""
+    if page.site_names:
+        return Choice(
+            page.site_names[0].value, page.site_names[0].source, page.site_names, "declared by the page"
+        )
+    if source is not None and source.site_name:
+        return Choice(source.site_name, "learned", (), "repeated across the source's titles")
+    return Choice(None)
 
 
 SAMPLES = 30

@@ -89,6 +89,7 @@ class PageFetcher:
                     now=at,
                     selectors=source.selectors,
                     content_language=result.headers.get("content-language"),
+                    decided=False,  # build_article decides with the feed's and the source's evidence too
                 )
             except Exception as exc:
                 log.exception("extract: failed source=%s url=%s", source.id, link)
