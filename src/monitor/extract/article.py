@@ -42,7 +42,7 @@ def extract_article(
     ``decided=False`` is for that caller: the page-only decision of the title, the authors, the publication
     time and the language, which it would decide again, is left to it (those fields are None unless a
     source's selectors chose them; the evidence is the same); the modified time and the outlet's name, which
-    it takes from the page, are still set (issue 14: ~0.5 ms a page the pipeline would throw away).
+    it takes from the page, are still set (issue 14, D69: ~1 ms a page the pipeline would throw away).
     """
     html = content if isinstance(content, str) else decode_html(content, charset)
     doc = PageDoc.parse(html, url)
