@@ -8,6 +8,7 @@ against the simulator (another process) serving one outlet per host on 127.0.0.x
 page bytes through ``monitor.extract.extract_article`` on a process pool of one worker per core, warmed up,
 no HTTP and no SQLite, measured while the simulator is not running.
 
+The limit times ``extract_article(..., decided=False)``, the call the pipeline's workers make (D69).
 Extraction share = CPU inside ``extract_article`` (summed in the pool workers) / CPU of the whole monitor
 process tree during ``run_once`` (the main process plus the forkserver and its workers, from
 ``RUSAGE_CHILDREN`` after they are reaped). Worker start-up (importing trafilatura) is *not* extraction.
@@ -55,7 +56,8 @@ def _extract(item: tuple[str, bytes]) -> float:
     from monitor.extract import extract_article
 
     started = time.process_time()
-    extract_article(item[1], url=item[0], now=_NOW)
+    # the call the pipeline's pool workers make: the page-only decision is left to build_article (D69)
+    extract_article(item[1], url=item[0], now=_NOW, decided=False)
     return time.process_time() - started
 
 
@@ -174,7 +176,8 @@ def describe(result: dict[str, Any]) -> str:
             f"ratio, ingest / anchor, pages per CPU-second: {result['anchor_ratio']:.2f}x "
             f"(target >= {TARGET_ANCHOR}x {verdict})",
             f"share of the ingest tree's CPU inside extract_article: {result['extract_share']:.2f}",
-            f"extract_article alone on the same pages ({result['cores']} processes, warmed): "
+            f"extract_article alone on the same pages (the workers' call, decided=False; {result['cores']} "
+            "processes, warmed): "
             f"{1 / result['limit']['cpu_per_page_s']:.2f} pages/CPU-s, "
             f"{result['limit']['pages_per_s']:.2f} pages/s all-core; ingest {result['ingest_per_s']:.2f} "
             f"art/s wall ({result['rate_ratio']:.2f}x)",
