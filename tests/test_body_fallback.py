@@ -13,7 +13,6 @@ from monitor.extract.body import (
     extract_body,
     fast_can_stand,
     needs_fallback,
-    paragraph_chars,
     paragraph_sizes,
 )
 from monitor.extract.page import PageDoc
@@ -85,7 +84,7 @@ def test_almost_no_paragraph_text_goes_straight_to_the_full_extraction(trees: li
 def test_needs_fallback_when_short_holding_little_or_mostly_outside_paragraphs() -> None:
     elements = _paragraphs(f"<div>{LEAD}{POINTS}</div>")
     chars = sum(len(piece.strip()) for p in elements for piece in p.itertext())
-    paragraphs = paragraph_chars(elements)
+    paragraphs = sum(paragraph_sizes(elements))
     assert needs_fallback("x" * 200, paragraphs)  # under trafilatura's MIN_EXTRACTED_SIZE
     assert needs_fallback("x" * int(0.4 * chars), paragraphs)  # holds little of the <p> text
     assert not needs_fallback("x" * int(0.8 * chars), paragraphs)
@@ -94,8 +93,8 @@ def test_needs_fallback_when_short_holding_little_or_mostly_outside_paragraphs()
 
 
 def test_fast_can_stand_needs_enough_paragraph_text() -> None:
-    assert not fast_can_stand(paragraph_chars(_paragraphs("<div><p>Short.</p><p>Also short.</p></div>")))
-    assert fast_can_stand(paragraph_chars(_paragraphs(f"<div>{LEAD}</div>")))
+    assert not fast_can_stand(sum(paragraph_sizes(_paragraphs("<div><p>Short.</p><p>Also short.</p></div>"))))
+    assert fast_can_stand(sum(paragraph_sizes(_paragraphs(f"<div>{LEAD}</div>"))))
 
 
 # A page whose article sits deep inside the layout, beside a long menu and a teaser column: the fast pass

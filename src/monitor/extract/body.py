@@ -230,15 +230,11 @@ def json_ld_text(article_body: str) -> str:
 
 
 def paragraph_sizes(paragraphs: Iterable[Any]) -> list[int]:
-    """The characters of text inside each of the page's <p> elements, in order: counted once a page for
-    :func:`paragraph_chars` and :func:`article_region`."""
+    """The characters of text inside each of the page's <p> elements (article text, and also teasers and
+    comments), in order: counted once a page; their sum is the page's <p> text, which
+    :func:`fast_can_stand`, :func:`needs_fallback` and :func:`holds_little` take, and :func:`article_region`
+    reads them one by one."""
     return [sum(len(piece.strip()) for piece in element.itertext()) for element in paragraphs]
-
-
-def paragraph_chars(paragraphs: Iterable[Any]) -> int:
-    """The characters of text inside the page's <p> elements (article text, and also teasers and comments),
-    counted once a page for :func:`fast_can_stand`, :func:`needs_fallback` and :func:`holds_little`."""
-    return sum(paragraph_sizes(paragraphs))
 
 
 def article_region(paragraphs: Sequence[Any], sizes: Sequence[int]) -> Any | None:
@@ -282,7 +278,8 @@ def article_region(paragraphs: Sequence[Any], sizes: Sequence[int]) -> Any | Non
 
 
 def holds_little(text: str, paragraph_text: int) -> bool:
-    """The text is shorter than ``SECOND_OPINION_SHARE`` of the page's <p> text (:func:`paragraph_chars`)."""
+    """The text is shorter than ``SECOND_OPINION_SHARE`` of the page's <p> text (the sum of
+    :func:`paragraph_sizes`)."""
     return len(text) < SECOND_OPINION_SHARE * paragraph_text
 
 
@@ -423,19 +420,19 @@ def trafilatura_text(tree: Any, hints: PageHints, *, fast: bool) -> str:
 
 def fast_can_stand(paragraph_text: int) -> bool:
     """Whether any fast result could escape :func:`needs_fallback`: not on a page with under
-    ``FALLBACK_MIN_CHARS / FALLBACK_OUTSIDE_PARAGRAPHS`` characters of <p> text (:func:`paragraph_chars`),
-    where every result is either too short or mostly text from outside paragraphs (then only the full
-    extraction runs)."""
+    ``FALLBACK_MIN_CHARS / FALLBACK_OUTSIDE_PARAGRAPHS`` characters of <p> text (the sum of
+    :func:`paragraph_sizes`), where every result is either too short or mostly text from outside paragraphs
+    (then only the full extraction runs)."""
     return paragraph_text * FALLBACK_OUTSIDE_PARAGRAPHS >= FALLBACK_MIN_CHARS
 
 
 def needs_fallback(text: str, paragraph_text: int) -> bool:
     """Whether trafilatura's fast result is one its fallback could change, given the page's <p> text
-    (:func:`paragraph_chars`). Its readability comparison replaces a result that readability's is over twice
-    as long as (such a result holds little of the page's <p> text: :func:`holds_little`), or one whose text
-    is not paragraph text (more than ``FALLBACK_OUTSIDE_PARAGRAPHS`` times all of the page's <p> text: a page
-    dump, tables, a recall retry's run of divs); under ``FALLBACK_MIN_CHARS`` it also tries justext and its
-    baseline."""
+    (the sum of :func:`paragraph_sizes`). Its readability comparison replaces a result that readability's is
+    over twice as long as (such a result holds little of the page's <p> text: :func:`holds_little`), or one
+    whose text is not paragraph text (more than ``FALLBACK_OUTSIDE_PARAGRAPHS`` times all of the page's <p>
+    text: a page dump, tables, a recall retry's run of divs); under ``FALLBACK_MIN_CHARS`` it also tries
+    justext and its baseline."""
     return (
         len(text) < FALLBACK_MIN_CHARS
         or holds_little(text, paragraph_text)

@@ -57,16 +57,11 @@ class NameMatcher:
             for part in [name, *_segments(name)]:
                 keys.update(_name_keys(part))
         self.keys = {key for key in keys if key}
-        self._forms: dict[str, frozenset[str]] = {}
-        """Each segment's keys, once per matcher: one title is matched against the names many times."""
 
     def matches(self, segment: str, *, loose: bool = False) -> bool:
         if not self.keys:
             return False
-        forms = self._forms.get(segment)
-        if forms is None:
-            forms = self._forms[segment] = _name_keys(segment)
-        if forms & self.keys:
+        if _name_keys(segment) & self.keys:  # memoised: a title is matched against the names many times
             return True
         if loose:
             compact = _compact(segment)
