@@ -233,6 +233,15 @@ def test_page_crediting_no_person_keeps_its_credit() -> None:
     assert "no person" in (choice.reason or "")
 
 
+@pytest.mark.parametrize("account", ["admin", "Administrator", "jdadmin", "webmaster"])
+def test_placeholder_account_is_no_credit(account: str) -> None:
+    """WordPress's default account as the JSON-LD author is the CMS speaking, not a byline a reader sees:
+    the page credits no one (a desk, kept as its credit above, is a byline)."""
+    ld = json_ld({"@type": "NewsArticle", "author": {"@type": "Person", "name": account}})
+    assert authors_of(page(ld)) == ()
+    assert authors_of(page(f'<meta name="author" content="{account}">')) == ()
+
+
 @pytest.mark.parametrize("login", ["jane_doe", "janedoe", "jdoe42"])
 def test_login_gives_way_to_a_name_elsewhere_on_the_page(login: str) -> None:
     doc = page(

@@ -154,6 +154,11 @@ GENERIC_AUTHORS = frozenset(
      "webmaster", "webadmin", "site admin", "superuser", "root", "default", "contributor", "contributors",
      "guest author", "gastautor"}
 )  # fmt: skip
+_ACCOUNTS = frozenset(
+    {"admin", "administrator", "webmaster", "webadmin", "site admin", "siteadmin", "superuser", "root",
+     "default", "wordpressadmin", "wpadmin", "user", "unknown", "no author", "none", "null", "test"}
+)  # fmt: skip
+"""A CMS's placeholder accounts: no credit a reader sees, unlike a desk ("Redaktion") or the site."""
 _NOT_BYLINE_TAGS = frozenset({"meta", "link", "script", "style", "img", "body"})
 _AUTHOR_PATH = re.compile(
     r"/(?:authors?|autor(?:en|in)?|auteurs?|autore|autori|reporters?|journalist(?:en|in|s)?|"
@@ -391,7 +396,7 @@ def _piece_names(piece: str, sites: set[str], people_only: bool) -> Iterator[str
     if _SENTENCE.search(piece) or len(piece.split()) > MAX_PIECE_WORDS:
         return  # an author's bio or a teaser, not a byline
     if not people_only:
-        if (name := _clean_part(piece)) is not None:
+        if (name := _clean_part(piece)) is not None and not _is_account(name):
             yield name
         return
     text = _strip_prefix(piece)
@@ -406,6 +411,12 @@ def _piece_names(piece: str, sites: set[str], people_only: bool) -> Iterator[str
             name = _without_role(_without_site(_without_initials(_TRAILER.sub("", name)), sites), sites)
             if name:
                 yield name
+
+
+def _is_account(name: str) -> bool:
+    """A placeholder account (``admin``, ``jdadmin``, ``Administrator``), not a credit."""
+    folded = name.casefold()
+    return folded in _ACCOUNTS or (" " not in folded and folded.endswith("admin"))
 
 
 def _without_site(name: str, sites: set[str]) -> str:
@@ -460,7 +471,7 @@ def _is_person(name: str, sites: set[str]) -> bool:
         return False
     if len(words) == 1 and "." in name and _SITE_SUFFIX.search(words[0]):
         return False  # a domain (``stol.it``): some site's name
-    if _DESK_WORDS.intersection(words) or name.casefold() in GENERIC_AUTHORS:
+    if _DESK_WORDS.intersection(words) or name.casefold() in GENERIC_AUTHORS or _is_account(name):
         return False
     if words[0] == "the" or _in_lower_case(name):
         return False  # ``The Russian``, ``Syrian defense ministries``: a phrase, not a person's name
