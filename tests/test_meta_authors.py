@@ -233,6 +233,19 @@ def test_page_crediting_no_person_keeps_its_credit() -> None:
     assert "no person" in (choice.reason or "")
 
 
+def test_site_name_without_its_edition_is_no_second_author() -> None:
+    """``Jane Doe, Example Insider`` on the site "Example Insider Deutschland": the outlet, not a person."""
+    head = '<meta property="og:site_name" content="Example Insider Deutschland">'
+    doc = page(head + '<meta name="author" content="Jane Doe, Example Insider">')
+    assert authors_of(doc) == ("Jane Doe",)
+
+
+def test_personal_site_named_after_its_author_keeps_the_author() -> None:
+    """The rule above never loses the only name: on "Jane Doe Photography" she stays the page's credit."""
+    head = '<meta property="og:site_name" content="Jane Doe Photography">'
+    assert authors_of(page(head + '<meta name="author" content="Jane Doe">')) == ("Jane Doe",)
+
+
 @pytest.mark.parametrize("account", ["admin", "Administrator", "jdadmin", "webmaster"])
 def test_placeholder_account_is_no_credit(account: str) -> None:
     """WordPress's default account as the JSON-LD author is the CMS speaking, not a byline a reader sees:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-EXTRACTOR_VERSION = "2026.11.30.3"
+EXTRACTOR_VERSION = "2026.11.30.4"
 """Bump when extraction changes, so that `monitor reextract` knows which articles an older version made."""
 
 if TYPE_CHECKING:

@@ -469,6 +469,8 @@ def _is_person(name: str, sites: set[str]) -> bool:
     words = name.casefold().split()
     if sites & set(_site_keys(name)) or name.casefold() in _AGENCIES:
         return False
+    if len(words) >= 2 and any(site.startswith(" ".join(words) + " ") for site in sites):
+        return False  # the site's name without its edition (``Business Insider`` of ``... Deutschland``)
     if len(words) == 1 and "." in name and _SITE_SUFFIX.search(words[0]):
         return False  # a domain (``stol.it``): some site's name
     if _DESK_WORDS.intersection(words) or name.casefold() in GENERIC_AUTHORS or _is_account(name):
