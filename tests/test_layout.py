@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
         "records",
         "htmltext",
         "textnorm",
+        "inflate",
         "query",
         "lock",
         "logs",

@@ -1,7 +1,9 @@
-"""Pages and feeds whose charset declarations lie or are missing: the archive must hold the right Unicode."""
+"""Pages and feeds whose charset declarations lie or are missing, or that arrive gzip'd without a
+``Content-Encoding``: the archive must hold the right Unicode."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -64,6 +66,7 @@ PAGES = [
     ("fr-latin1-undeclared", "fr", "iso-8859-1", None, None),
     ("ru-utf8-sent-as-latin1", "ru", "utf-8", "iso-8859-1", "iso-8859-1"),
     ("fr-utf8-sent-as-latin1", "fr", "utf-8", "iso-8859-1", None),
+    ("zh-utf8-gzip-without-content-encoding", "zh", "utf-8", "utf-8", None),
 ]
 # (case id, language, bytes' real encoding, HTTP charset or None, XML declaration or None)
 FEEDS = [
@@ -74,7 +77,14 @@ FEEDS = [
     ("feed-sjis-sent-as-utf8", "ja", "shift_jis", "utf-8", None),
     ("feed-latin1-undeclared", "fr", "iso-8859-1", None, None),
     ("feed-1251-correct", "ru", "windows-1251", "windows-1251", "windows-1251"),
+    ("feed-1251-gzip-without-content-encoding", "ru", "windows-1251", None, "windows-1251"),
 ]
+GZIPPED = {"zh-utf8-gzip-without-content-encoding", "feed-1251-gzip-without-content-encoding"}
+"""Served as gzip bytes under a text type with no ``Content-Encoding`` (a misconfigured server, a .gz file)."""
+
+
+def _served(case: str, body: bytes) -> bytes:
+    return gzip.compress(body) if case in GZIPPED else body
 
 
 def _page(language: str, declared: str | None) -> str:
@@ -109,7 +119,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for case, language, encoding, http, declared in PAGES:
             server.add(
                 f"/pages/{case}",
-                _page(language, declared).encode(encoding),
+                _served(case, _page(language, declared).encode(encoding)),
                 content_type=_content_type("text/html", http),
             )
             items.append(
@@ -125,7 +135,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             link = server.url(f"/feeds/{case}/story")
             server.add(
                 f"/feeds/{case}.xml",
-                _feed(language, declared, link).encode(encoding),
+                _served(case, _feed(language, declared, link).encode(encoding)),
                 content_type=_content_type("application/rss+xml", http),
             )
             sources.append({"id": case, "feed": server.url(f"/feeds/{case}.xml"), "fetch_articles": False})

@@ -17,14 +17,23 @@ import feedparser
 
 from monitor.errors import ParseError
 from monitor.htmltext import html_to_text
+from monitor.inflate import InflateError, gunzip, is_gzip
 from monitor.models import FeedEntry, ParsedFeed
 
 JSON_FEED_TYPES = ("application/feed+json", "application/json")
+MAX_INFLATED_BYTES = 50 * 1024 * 1024
+"""A feed is never bigger than a sitemap may be."""
 
 
 def parse_feed(content: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
     """Parse a feed document. A malformed feed that still yields entries is used (``problem`` says what
-    was wrong); one that yields no entries raises :class:`ParseError`."""
+    was wrong); one that yields no entries raises :class:`ParseError`. A gzip'd body (a server that forgot
+    its ``Content-Encoding``, a ``.xml.gz`` file) is inflated first, up to ``MAX_INFLATED_BYTES``."""
+    if is_gzip(content):
+        try:
+            content = gunzip(content, limit=MAX_INFLATED_BYTES)
+        except InflateError as exc:
+            raise ParseError(f"parser: the gzip'd feed {exc}", url=url) from None
     if content_type in JSON_FEED_TYPES or content.lstrip()[:1] == b"{":
         return _parse_json_feed(content, url=url)
     return _parse_xml_feed(content, url=url, content_type=content_type)

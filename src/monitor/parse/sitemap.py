@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html.entities
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +22,9 @@ from lxml import etree
 from monitor.errors import ParseError
 from monitor.extract.dates import parse_datetime
 from monitor.extract.language import language_code
+from monitor.inflate import InflateError, gunzip, is_gzip
 from monitor.models import FeedEntry
 
-GZIP_MAGIC = b"\x1f\x8b"
 MAX_INFLATED_BYTES = 50 * 1024 * 1024
 """A sitemap may be 50 MB uncompressed (sitemaps.org); anything bigger is refused, not inflated."""
 
@@ -50,8 +49,11 @@ def parse_sitemap(
     nested sitemaps without a ``<lastmod>`` are always kept, after the dated ones. A gzip'd sitemap inflates
     to ``max_bytes`` at most (the fetcher's cap, which saw only the compressed bytes).
     """
-    if content.startswith(GZIP_MAGIC):
-        content = _gunzip(content, url=url, limit=max_bytes)
+    if is_gzip(content):
+        try:
+            content = gunzip(content, limit=max_bytes)
+        except InflateError as exc:
+            raise ParseError(f"parser: gzip'd sitemap {exc} (http.max_bytes)", url=url) from None
     root = _parse_xml(content, url=url)
     kind = _local(root.tag)
     cutoff = now - timedelta(seconds=max_age_s)
@@ -60,31 +62,6 @@ def parse_sitemap(
     if kind == "sitemapindex":
         return Sitemap(entries=(), sitemaps=_nested_sitemaps(root, url=url, now=now, cutoff=cutoff))
     raise ParseError(f"parser: not a sitemap (the root element is <{kind}>)", url=url)
-
-
-def _gunzip(content: bytes, *, url: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
-    """Inflate every gzip member, never producing more than ``limit`` bytes (64 KB at a time)."""
-    chunks: list[bytes] = []
-    total = 0
-    pending = content
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    while pending:
-        try:
-            chunk = inflater.decompress(pending, min(64 * 1024, limit + 1 - total))
-        except zlib.error as exc:
-            if chunks:  # trailing garbage after a complete member: what came before is the document
-                break
-            raise ParseError(f"parser: sitemap is not valid gzip ({exc})", url=url) from None
-        total += len(chunk)
-        if total > limit:
-            raise ParseError(f"parser: gzip'd sitemap inflates past {limit} bytes (http.max_bytes)", url=url)
-        chunks.append(chunk)
-        if inflater.eof:
-            pending = inflater.unused_data
-            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        else:
-            pending = inflater.unconsumed_tail  # empty when the stream is truncated: keep what we have
-    return b"".join(chunks)
 
 
 def _parse_xml(content: bytes, *, url: str) -> Any:
