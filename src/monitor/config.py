@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import soupsieve
 import yaml
 from pydantic import (
     BaseModel,
@@ -256,6 +255,8 @@ class SelectorSettings(_Section):
 
 
 def _compile_selector(value: str) -> None:
+    import soupsieve  # with BeautifulSoup and lxml: ~0.1 s that only a config with selectors needs
+
     try:
         soupsieve.compile(value)
     except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as exc:
