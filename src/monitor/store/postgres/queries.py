@@ -67,10 +67,14 @@ def _text(value: Any) -> Any:
 def _by_the_index(conn: psycopg.Connection[Any], query: str | None) -> None:
     """A text match reads the search index, never every document: PostgreSQL's planner costs a sequential
     scan of ``articles_fts`` by its small heap and not by the documents it would detoast and test one by
-    one, so for a word in a thousand of 100,000 articles it chose the scan (300 ms) over the GIN index. For
-    this transaction only; the server's settings are not touched."""
+    one, so for a word in a thousand of 100,000 articles it chose the scan (300 ms) over the GIN index. And
+    each statement is planned for its own words: psycopg prepares a statement its connection runs a fifth
+    time, after which PostgreSQL may keep one generic plan for any word, which read every document for a
+    rare one (2 -> 90 ms a search at 30,000 articles under a long-lived reader such as ``monitor serve``;
+    D71). For this transaction only; the server's settings are not touched."""
     if query:
         conn.execute("SET LOCAL enable_seqscan = off")
+        conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def _credit(value: Any) -> Attribution | None:
