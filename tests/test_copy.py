@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 import pytest
 import yaml
 
@@ -204,6 +205,12 @@ def test_sqlite_to_postgresql_copies_every_table_and_every_command_reads_it_alik
         assert counts[table][0] > 0, table
     assert counts["matches"][0] > 0 and counts["deliveries"][0] > 0
     assert "verified" in err and "copying" in err  # the progress bar and the verdict, on stderr
+    # a finished copy leaves the planner statistics of what it wrote, as autovacuum would later (D71)
+    with psycopg.connect(postgres_db) as conn:
+        vacuumed = conn.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"
+        ).fetchall()
+    assert {"articles", "articles_fts", "article_bands"} <= {row[0] for row in vacuumed}
 
     copied = retarget(lite, url.url, "pg.yaml")
     commands: list[tuple[str, ...]] = [

@@ -187,5 +187,6 @@ def copy_to(path: Path) -> CopyTo:
         write=write,
         mark=mark,
         index_count=lambda: _count(conn, "articles_fts"),
+        settle=lambda: None,  # SQLite plans without statistics the copy would have left stale
         close=archive.close,
     )

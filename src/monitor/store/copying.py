@@ -198,7 +198,8 @@ class CopyFrom:
 class CopyTo:
     """The target as the copy writes it: ``columns``, ``count``, ``marker`` (the ``monitor_copy`` rows),
     ``write`` (rows of a table with the marker rows to set, one transaction, search index and sequences
-    included), ``mark`` (marker rows alone), ``index_count`` (rows in its search index), ``close``."""
+    included), ``mark`` (marker rows alone), ``index_count`` (rows in its search index), ``settle`` (its
+    planner's statistics brought up to date once every row is in), ``close``."""
 
     display: str
     columns: Callable[[str], set[str]]
@@ -207,6 +208,7 @@ class CopyTo:
     write: Callable[[Table, Sequence[Row], dict[str, str]], None]
     mark: Callable[[dict[str, str]], None]
     index_count: Callable[[], int]
+    settle: Callable[[], None]
     close: Callable[[], None]
 
 
@@ -425,4 +427,5 @@ def _copy(
     report = CopyReport(reader.display, writer.display, copied, resumed, tuple(counts))
     if report.verified:
         writer.mark({**pending, "finished_at": _now()})
+        writer.settle()
     return report
