@@ -136,7 +136,11 @@ def _copy(conn: Any, copies: dict[str, str], chunk: dict[str, list[tuple[Any, ..
 
 def fill(conninfo: str, article_of: Callable[[int], Any], ids: range, log: Callable[[str], None]) -> None:
     """COPY the rows of articles ``ids`` into an archive the real writer has migrated (``FILL_CHUNK``
-    articles a transaction), then move the id sequence past them and ANALYZE, as autovacuum would.
+    articles a transaction), then move the id sequence past them and VACUUM (ANALYZE), as autovacuum does
+    on an archive that grew to that size (PostgreSQL 13+ vacuums a table after inserts too): with ANALYZE
+    alone, the search index's GIN metapage still described the near-empty index of the schema's creation,
+    and the planner tested every document for some rare words (search p95 ~110 ms at 30k against ~20; the
+    state right after a bulk load, which ``monitor copy`` now ends by vacuuming; D71).
 
     Making the rows (search documents above all: ~0.5 ms an article) is the slow part, so forked processes
     make the chunks, one per core, while this one copies them in order."""
@@ -185,4 +189,4 @@ def fill(conninfo: str, article_of: Callable[[int], Any], ids: range, log: Calla
         )
         conn.commit()
         conn.autocommit = True
-        conn.execute("ANALYZE")
+        conn.execute("VACUUM (ANALYZE)")

@@ -173,9 +173,18 @@ def test_an_archive_from_before_0005_gains_the_order_filled(postgres_db: str) ->
             [fts.document(None, "one", "en"), fts.document(None, "two", "en")],
         )
         conn.commit()
-        assert migrate(conn) == ["0005_search_order"]
+        assert migrate(conn) == ["0005_search_order", "0006_search_pending"]
         rows = conn.execute("SELECT article_id, newest FROM articles_fts ORDER BY article_id").fetchall()
     assert rows == [(1, T0), (2, T0 + timedelta(hours=2))]
+
+
+def test_the_search_index_keeps_a_short_pending_list(archive: PostgresArchive) -> None:
+    """Every search reads the GIN index's whole list of pending entries: held to 1 MB, not 4 (0006, D71)."""
+    with archive._transaction() as conn:
+        row = conn.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = 'articles_fts_document'"
+        ).fetchone()
+    assert row is not None and "gin_pending_list_limit=1024" in row[0]
 
 
 def test_the_order_follows_a_reextracted_date_and_a_revised_fetch(archive: PostgresArchive) -> None:
