@@ -162,22 +162,34 @@ class SharedHostGate:
         self.local = HostGate(per_host=per_host, delay_s=delay_s)
         # a slot frees itself after this if its worker dies mid-request
         self.hold_s = deadline_s + MAX_SLOT_WAIT_S + 10.0
+        self._held: dict[str, set[int]] = {}
+        """The slots this worker's requests hold now, by host."""
+        self._unreleased: dict[str, set[int]] = {}
+        """Slots whose release failed (the archive was away): still this worker's in the archive until their
+        hold runs out, a minute and more; freed before this worker next takes a slot of the host."""
+        self._taking: dict[str, asyncio.Lock] = {}
 
     @contextlib.asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         async with self.local.slot(host):
             retry = SLOT_RETRY_S[0]
             while True:
-                taken = await asyncio.to_thread(
-                    self.store.take_host_slot,
-                    host,
-                    self.worker,
-                    per_host=self.per_host,
-                    delay_s=self.delay_s,
-                    hold_s=self.hold_s,
-                )
-                if taken is not None:
-                    break
+                async with self._taking.setdefault(host, asyncio.Lock()):
+                    # one take at a time per host in this process, after the stale releases: a slot number
+                    # freed here cannot be one this process has just taken again
+                    await self._release_unreleased(host)
+                    taken = await asyncio.to_thread(
+                        self.store.take_host_slot,
+                        host,
+                        self.worker,
+                        per_host=self.per_host,
+                        delay_s=self.delay_s,
+                        hold_s=self.hold_s,
+                    )
+                    if taken is not None:
+                        self._held.setdefault(host, set()).add(taken.slot)
+                        self._unreleased.get(host, set()).discard(taken.slot)  # its hold had run out
+                        break
                 await asyncio.sleep(retry)
                 retry = min(retry * 2, SLOT_RETRY_S[1])
             slowed = False
@@ -195,6 +207,7 @@ class SharedHostGate:
                 await asyncio.shield(self._release(host, taken.slot, slowed=slowed, started_ago_s=ago))
 
     async def _release(self, host: str, slot: int, *, slowed: bool, started_ago_s: float | None) -> None:
+        self._held.get(host, set()).discard(slot)
         try:
             await asyncio.to_thread(
                 self.store.release_host_slot,
@@ -205,8 +218,27 @@ class SharedHostGate:
                 base_delay_s=self.delay_s,
                 started_ago_s=started_ago_s,
             )
-        except StoreError as exc:  # the slot frees itself when its hold runs out
+        except StoreError as exc:  # freed at this worker's next take of the host, or when its hold runs out
+            self._unreleased.setdefault(host, set()).add(slot)
             log.debug("workers: slot of %s not released: %s", host, exc)
+
+    async def _release_unreleased(self, host: str) -> None:
+        """Free the slots of ``host`` whose release failed and that no request of this worker holds again (a
+        database restart mid-request left them held: up to every slot of the host, for a minute and more,
+        stalling this worker's next poll of it)."""
+        for slot in sorted(self._unreleased.get(host, set()) - self._held.get(host, set())):
+            try:
+                await asyncio.to_thread(
+                    self.store.release_host_slot,
+                    host,
+                    slot,
+                    self.worker,
+                    slow_down=False,
+                    base_delay_s=self.delay_s,
+                )
+            except StoreError:
+                return  # still away: the take that follows says so
+            self._unreleased[host].discard(slot)
 
     def slow_down(self, host: str) -> None:
         self.local.slow_down(host)
