@@ -209,15 +209,7 @@ class SharedHostGate:
     async def _release(self, host: str, slot: int, *, slowed: bool, started_ago_s: float | None) -> None:
         self._held.get(host, set()).discard(slot)
         try:
-            await asyncio.to_thread(
-                self.store.release_host_slot,
-                host,
-                slot,
-                self.worker,
-                slow_down=slowed,
-                base_delay_s=self.delay_s,
-                started_ago_s=started_ago_s,
-            )
+            await self._give_back(host, slot, slowed=slowed, started_ago_s=started_ago_s)
         except StoreError as exc:  # freed at this worker's next take of the host, or when its hold runs out
             self._unreleased.setdefault(host, set()).add(slot)
             log.debug("workers: slot of %s not released: %s", host, exc)
@@ -228,17 +220,21 @@ class SharedHostGate:
         stalling this worker's next poll of it)."""
         for slot in sorted(self._unreleased.get(host, set()) - self._held.get(host, set())):
             try:
-                await asyncio.to_thread(
-                    self.store.release_host_slot,
-                    host,
-                    slot,
-                    self.worker,
-                    slow_down=False,
-                    base_delay_s=self.delay_s,
-                )
+                await self._give_back(host, slot, slowed=False, started_ago_s=None)
             except StoreError:
                 return  # still away: the take that follows says so
             self._unreleased[host].discard(slot)
+
+    async def _give_back(self, host: str, slot: int, *, slowed: bool, started_ago_s: float | None) -> None:
+        await asyncio.to_thread(
+            self.store.release_host_slot,
+            host,
+            slot,
+            self.worker,
+            slow_down=slowed,
+            base_delay_s=self.delay_s,
+            started_ago_s=started_ago_s,
+        )
 
     def slow_down(self, host: str) -> None:
         self.local.slow_down(host)
